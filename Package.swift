@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+//
+// quantscope: look inside LLM weight files and measure what quantization did to them.
+//
+// Layers, each a library target usable on its own:
+//   QuantscopeFormats  — mapped files, GGUF, safetensors, split and sharded sets (knows nothing of quantization)
+//   QuantscopeCodecs   — one file per ggml block family: layout, decode, quantize
+//   QuantscopeAnalysis — metrics, reference resolution and name mapping, recipes, planning, requantization
+// and one thin executable, `quantscope`, built on swift-argument-parser.
+import PackageDescription
+
+let package = Package(
+  name: "quantscope",
+  products: [
+    .library(name: "QuantscopeFormats", targets: ["QuantscopeFormats"]),
+    .library(name: "QuantscopeCodecs", targets: ["QuantscopeCodecs"]),
+    .library(name: "QuantscopeAnalysis", targets: ["QuantscopeAnalysis"]),
+    .executable(name: "quantscope", targets: ["quantscope"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // C libraries from Debian.
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+    .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+
+    // Core library.
+    .target(name: "QuantscopeFormats", dependencies: ["CZstd", "CXXHash"]),
+    .target(name: "QuantscopeCodecs", dependencies: ["QuantscopeFormats"]),
+    .target(name: "QuantscopeAnalysis", dependencies: ["QuantscopeFormats", "QuantscopeCodecs"]),
+
+    // Tools.
+    .executableTarget(
+      name: "quantscope",
+      dependencies: [
+        "QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(
+      name: "quantscope-bench",
+      dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis"]),
+
+    // Tests.
+    .target(name: "QuantscopeTestSupport", dependencies: ["QuantscopeFormats"], path: "Tests/Support"),
+    .testTarget(name: "QuantscopeFormatsTests", dependencies: ["QuantscopeFormats", "QuantscopeTestSupport"]),
+    .testTarget(name: "QuantscopeCodecsTests", dependencies: ["QuantscopeCodecs", "QuantscopeTestSupport"]),
+    .testTarget(name: "QuantscopeAnalysisTests", dependencies: ["QuantscopeAnalysis", "QuantscopeTestSupport"]),
+    .testTarget(name: "QuantscopeCLITests", dependencies: ["quantscope", "QuantscopeTestSupport"]),
+  ]
+)

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole file mapped read-only into memory.
+///
+/// The mapping is private and read-only, so an input file is never written. Pages are read by the
+/// kernel only when touched: opening a 700 GB checkpoint costs nothing until its tensors are read.
+/// Every range handed out is checked against the file's size first, so a header that points past
+/// the end of the file is an error, not a SIGBUS.
+public final class MappedFile: @unchecked Sendable {
+  // Sendable: the mapping is immutable after init and unmapped only in deinit.
+
+  /// The path the file was opened with.
+  public let path: String
+  /// The file's size in bytes when it was mapped.
+  public let size: Int
+  /// The first byte of the mapping; `nil` for an empty file.
+  public let base: UnsafeRawPointer?
+
+  /// Maps the file at `path` read-only.
+  ///
+  /// - Throws: ``FormatError`` when the file cannot be opened, is a directory, or cannot be mapped.
+  public init(path: String) throws {
+    let fd = try SystemCalls.open(path, flags: O_RDONLY)
+    defer { SystemCalls.close(fd) }
+    let st = try SystemCalls.fileStatus(fd, path: path)
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+      throw FormatError(path: path, "not a regular file")
+    }
+    let size = Int(st.st_size)
+    self.path = path
+    self.size = size
+    self.base = size == 0 ? nil : try SystemCalls.mapReadOnly(fd, count: size, path: path)
+  }
+
+  deinit {
+    if let base { SystemCalls.unmap(base, count: size) }
+  }
+
+  /// The bytes `offset ..< offset + count`, checked against the file's size.
+  ///
+  /// - Parameter tensor: named in the error when the range does not fit.
+  public func bytes(at offset: Int, count: Int, tensor: String? = nil) throws -> UnsafeRawBufferPointer {
+    let (end, overflow) = offset.addingReportingOverflow(count)
+    guard offset >= 0, count >= 0, !overflow, end <= size else {
+      throw FormatError(
+        path: path, "data range of \(count) bytes runs past end of file (\(size) bytes)",
+        tensor: tensor, offset: offset)
+    }
+    guard let base else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(start: base + offset, count: count)
+  }
+
+  /// The whole file.
+  public var allBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
+  /// How a range of the file is about to be read.
+  public enum Access: Sendable {
+    /// Read once, front to back: read ahead aggressively.
+    case sequential
+    /// Will be needed soon: start reading it now.
+    case willNeed
+    /// Done with it: the kernel may drop these pages.
+    case dontNeed
+  }
+
+  /// Tells the kernel how `offset ..< offset + count` will be read. Out-of-range parts are ignored.
+  public func advise(_ access: Access, offset: Int = 0, count: Int? = nil) {
+    guard let base, offset < size else { return }
+    let page = SystemCalls.pageSize
+    let start = offset - offset % page
+    let end = min(size, offset + (count ?? size - offset))
+    guard end > start else { return }
+    let advice: Int32
+    switch access {
+    case .sequential: advice = MADV_SEQUENTIAL
+    case .willNeed: advice = MADV_WILLNEED
+    case .dontNeed: advice = MADV_DONTNEED
+    }
+    SystemCalls.advise(base + start, count: end - start, advice: advice)
+  }
+}

@@ -1,0 +1,87 @@
+/// How a tensor's bytes encode its values.
+public enum TensorEncoding: Hashable, Sendable, CustomStringConvertible {
+  /// A ggml type, as stored in GGUF files.
+  case ggml(GGMLType)
+  /// A safetensors dtype.
+  case safetensors(SafetensorsDType)
+
+  /// The name users know: `Q4_K`, `F8_E4M3`, `BF16`.
+  public var name: String {
+    switch self {
+    case .ggml(let t): t.name
+    case .safetensors(let d): d.rawValue
+    }
+  }
+
+  public var description: String { name }
+}
+
+/// One tensor of a weight file: its name, encoding, shape and where its bytes are.
+public struct TensorInfo: Sendable {
+  /// The tensor's name in its file (`blk.3.ffn_down_exps.weight`, `model.layers.3.mlp.down_proj.weight`).
+  public let name: String
+  /// How the bytes encode values.
+  public let encoding: TensorEncoding
+  /// Dimensions in row-major order, outermost first, as numpy and safetensors print them.
+  public let shape: [Int]
+  /// Number of values.
+  public let elementCount: Int
+  /// Number of bytes of data.
+  public let byteCount: Int
+  /// The mapped file holding the data.
+  public let file: MappedFile
+  /// Absolute byte offset of the data in `file`.
+  public let dataOffset: Int
+
+  /// Creates a tensor description. The caller has validated that the data lies inside `file`.
+  public init(
+    name: String, encoding: TensorEncoding, shape: [Int], elementCount: Int, byteCount: Int,
+    file: MappedFile, dataOffset: Int
+  ) {
+    self.name = name
+    self.encoding = encoding
+    self.shape = shape
+    self.elementCount = elementCount
+    self.byteCount = byteCount
+    self.file = file
+    self.dataOffset = dataOffset
+  }
+
+  /// Dimensions in ggml order, innermost (row length) first: GGUF's `ne`.
+  public var ne: [Int] { shape.reversed() }
+
+  /// Length of one row (the innermost dimension); 1 for a scalar.
+  public var rowLength: Int { shape.last ?? 1 }
+
+  /// Number of rows (every dimension but the innermost).
+  public var rowCount: Int { shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *) }
+
+  /// Bits of data per value.
+  public var bitsPerWeight: Double { elementCount == 0 ? 0 : Double(byteCount) * 8 / Double(elementCount) }
+
+  /// The tensor's raw bytes, mapped, checked against the file's size.
+  public func bytes() throws -> UnsafeRawBufferPointer {
+    try file.bytes(at: dataOffset, count: byteCount, tensor: name)
+  }
+}
+
+/// A set of named tensors read from one or more files: a GGUF file or split set, or a
+/// safetensors file or sharded checkpoint.
+public protocol TensorCollection: Sendable {
+  /// The files, in order (shard 1 first).
+  var files: [MappedFile] { get }
+  /// Every tensor, in file order.
+  var tensors: [TensorInfo] { get }
+}
+
+extension TensorCollection {
+  /// The tensor with this name, if any.
+  public func tensor(named name: String) -> TensorInfo? {
+    tensors.first { $0.name == name }
+  }
+
+  /// Tensors by name, for repeated lookups.
+  public var tensorsByName: [String: TensorInfo] {
+    Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+}

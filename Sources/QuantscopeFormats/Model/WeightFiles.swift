@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens weight files of any supported format.
+public enum WeightFiles {
+  /// The format of a path, decided from its contents (GGUF magic) or, for safetensors, its name
+  /// or being a directory.
+  public enum Format: Sendable { case gguf, safetensors }
+
+  /// Detects the format of `path`.
+  public static func format(of path: String) throws -> Format {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw FormatError(path: path, "no such file or directory") }
+    if (st.st_mode & S_IFMT) == S_IFDIR { return .safetensors }
+    let file = try MappedFile(path: path)
+    if file.size >= 4, file.allBytes.prefix(4).elementsEqual("GGUF".utf8) { return .gguf }
+    if path.hasSuffix(".safetensors") || path.hasSuffix(".json") { return .safetensors }
+    if file.size >= 8 {
+      // safetensors starts with a u64 header length followed by '{'.
+      let bytes = file.allBytes
+      if bytes.count > 8 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
+    }
+    throw FormatError(path: path, "neither GGUF nor safetensors", offset: 0)
+  }
+
+  /// Opens `paths` (one GGUF, one shard of a split GGUF set, a safetensors file, a checkpoint
+  /// directory, or several safetensors shards) as one tensor collection.
+  public static func open(_ paths: [String]) throws -> any TensorCollection {
+    guard let first = paths.first else { throw FormatError(path: "", "no input given") }
+    switch try format(of: first) {
+    case .gguf:
+      guard paths.count == 1 else {
+        throw FormatError(path: paths[1], "give one GGUF path; the other shards of a split set are found by name")
+      }
+      return try GGUFModel(path: first)
+    case .safetensors:
+      return try SafetensorsCheckpoint(paths: paths)
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// quantscope-bench: throughput benchmarks that print figures beside a baseline measured in the same run.
+// Usage: swift run -c release quantscope-bench [decode|quantize|diff] …
+print("usage: quantscope-bench decode|quantize|diff")

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import QuantscopeFormats
+
+/// The `quantscope` command: look inside LLM weight files and measure what quantization did.
+@main
+struct Quantscope: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "quantscope",
+    abstract: "Look inside LLM weight files and measure what quantization did to them.",
+    discussion: """
+      quantscope memory-maps GGUF files (single or split) and safetensors checkpoints (single or \
+      sharded), decodes every ggml block type bit-exactly, compares a quantized GGUF tensor by \
+      tensor against a reference, and requantizes selected tensors.
+
+      Exit status: 0 success, 1 error, 2 findings (verify problems, hash mismatches, diff \
+      thresholds exceeded), 64 usage error.
+      """,
+    version: "0.1.0",
+    subcommands: [
+      Inspect.self,
+    ]
+  )
+
+  /// Runs the command line with quantscope's error convention: one line on stderr,
+  /// `quantscope: error: FILE: what (tensor NAME, offset N)`, and exit status 1.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as FormatError {
+      FileHandle.standardError.write(Data("quantscope: error: \(error)\n".utf8))
+      Foundation.exit(ExitStatus.error)
+    } catch let error as CommandFailure {
+      FileHandle.standardError.write(Data("quantscope: error: \(error.message)\n".utf8))
+      Foundation.exit(ExitStatus.error)
+    } catch {
+      exit(withError: error)
+    }
+  }
+}
+
+/// Exit statuses shared by every subcommand.
+enum ExitStatus {
+  static let success: Int32 = 0
+  static let error: Int32 = 1
+  static let findings: Int32 = 2
+  static let usage: Int32 = 64
+}
+
+/// An error of the command line itself (not of a file), printed as one line.
+struct CommandFailure: Error {
+  var message: String
+  init(_ message: String) { self.message = message }
+}

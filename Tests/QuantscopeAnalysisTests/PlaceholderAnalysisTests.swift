@@ -1,0 +1,5 @@
+import Testing
+
+@Test func `Analysis test target builds`() {
+  #expect(Bool(true))
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func `CLI test target builds`() {
+  #expect(Bool(true))
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func `Codecs test target builds`() {
+  #expect(Bool(true))
+}
