@@ -38,6 +38,23 @@ public struct BlockCodec: Sendable {
   }
 }
 
+/// A quantizer of one type, registered by a family's `+Quantize` file.
+public struct BlockQuantizer: Sendable {
+  /// The type produced.
+  public let type: GGMLType
+  /// The kernel.
+  public let quantize: BlockCodec.Quantize
+  /// Whether ggml refuses to quantize this type without an importance matrix.
+  public let requiresImportance: Bool
+
+  /// Creates a quantizer entry.
+  public init(type: GGMLType, quantize: @escaping BlockCodec.Quantize, requiresImportance: Bool = false) {
+    self.type = type
+    self.quantize = quantize
+    self.requiresImportance = requiresImportance
+  }
+}
+
 /// The registry of every codec, one family per file.
 public enum Codecs {
   /// Every codec, by type.
@@ -50,6 +67,16 @@ public enum Codecs {
       for codec in family {
         precondition(table[codec.type] == nil, "two codecs for \(codec.type)")
         table[codec.type] = codec
+      }
+    }
+    for family in [
+      ScalarTypes.quantizers, LegacyQuants.quantizers, KQuants.quantizers, IQuants.quantizers,
+      TernaryQuants.quantizers, MicroscalingQuants.quantizers, BinaryQuants.quantizers,
+    ] {
+      for q in family {
+        guard let codec = table[q.type] else { preconditionFailure("quantizer without decoder: \(q.type)") }
+        table[q.type] = BlockCodec(
+          type: q.type, decode: codec.decode, quantize: q.quantize, requiresImportance: q.requiresImportance)
       }
     }
     return table

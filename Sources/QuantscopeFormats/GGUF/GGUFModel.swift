@@ -11,6 +11,7 @@ public struct GGUFModel: TensorCollection {
 
   public var files: [MappedFile] { shards.map(\.file) }
   public var tensors: [TensorInfo] { shards.flatMap(\.tensors) }
+  public var metadataEntries: [(key: String, value: GGUFValue)] { shards[0].metadata }
   /// Metadata of the first shard (gguf-split writes the full metadata there).
   public var metadata: [(key: String, value: GGUFValue)] { shards[0].metadata }
   /// The value of a metadata key in the first shard.

@@ -72,6 +72,10 @@ public protocol TensorCollection: Sendable {
   var files: [MappedFile] { get }
   /// Every tensor, in file order.
   var tensors: [TensorInfo] { get }
+  /// Metadata as key/value pairs, in file order: GGUF key/values; for safetensors the
+  /// `__metadata__` strings and, when a `config.json` sits beside the shards, its entries as
+  /// `config.KEY` (nested keys joined with dots).
+  var metadataEntries: [(key: String, value: GGUFValue)] { get }
 }
 
 extension TensorCollection {

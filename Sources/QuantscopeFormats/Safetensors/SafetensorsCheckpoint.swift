@@ -3,6 +3,7 @@
 public struct SafetensorsCheckpoint: TensorCollection {
   public let files: [MappedFile]
   public let tensors: [TensorInfo]
+  public let metadataEntries: [(key: String, value: GGUFValue)]
 
   /// Opens a checkpoint from a file, a directory, or a list of shard files.
   public init(paths: [String]) throws {

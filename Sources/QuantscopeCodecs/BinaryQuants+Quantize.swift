@@ -1,0 +1,6 @@
+import QuantscopeFormats
+
+extension BinaryQuants {
+  /// This family's quantizers. (Filled in by the quantizer work.)
+  public static let quantizers: [BlockQuantizer] = []
+}
