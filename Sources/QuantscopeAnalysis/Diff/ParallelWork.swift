@@ -1,0 +1,56 @@
+import Dispatch
+import Foundation
+
+/// Runs independent work items on a fixed number of threads.
+///
+/// Items are handed out in index order from a shared counter, so a slow item does not hold up
+/// the others; results are written by index, so the outcome does not depend on the thread count.
+public enum ParallelWork {
+  /// The number of cores the process may use.
+  public static var availableCores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+  /// Calls `body(i)` for every `i` in `0..<count` on `threads` threads and rethrows the first error
+  /// (by index) any call threw; after an error, items not yet started are skipped.
+  public static func run(count: Int, threads: Int, _ body: @Sendable (Int) throws -> Void) throws {
+    guard count > 0 else { return }
+    let workers = max(1, min(threads, count))
+    let state = SharedState()
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while let i = state.next(limit: count) {
+        do { try body(i) } catch { state.fail(index: i, error) }
+      }
+    }
+    if let error = state.firstError { throw error }
+  }
+
+  private final class SharedState: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private var failedIndex = Int.max
+    private var error: Error?
+
+    func next(limit: Int) -> Int? {
+      lock.lock()
+      defer { lock.unlock() }
+      guard nextIndex < limit, error == nil else { return nil }
+      nextIndex += 1
+      return nextIndex - 1
+    }
+
+    func fail(index: Int, _ e: Error) {
+      lock.lock()
+      defer { lock.unlock() }
+      if index < failedIndex {
+        failedIndex = index
+        error = e
+      }
+    }
+
+    var firstError: Error? {
+      lock.lock()
+      defer { lock.unlock() }
+      return error
+    }
+  }
+}

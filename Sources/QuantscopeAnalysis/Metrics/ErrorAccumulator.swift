@@ -1,0 +1,172 @@
+/// Running sums for the error between a candidate tensor and its reference.
+///
+/// Everything is accumulated in `Double`. A tensor is processed in fixed-size chunks whose
+/// partial sums are merged in chunk order, so results do not depend on how many threads ran.
+public struct ErrorAccumulator: Sendable, Equatable {
+  /// Number of values compared.
+  public var count: Int = 0
+  /// Σ (candidate − reference)².
+  public var sumSquaredError: Double = 0
+  /// Σ |candidate − reference|.
+  public var sumAbsoluteError: Double = 0
+  /// Σ reference².
+  public var sumSquaredReference: Double = 0
+  /// Σ candidate².
+  public var sumSquaredCandidate: Double = 0
+  /// Σ candidate × reference.
+  public var sumProduct: Double = 0
+  /// Largest |candidate − reference| seen.
+  public var maxAbsoluteError: Double = 0
+  /// Flat (row-major) index of the largest error; -1 before any value.
+  public var maxErrorIndex: Int = -1
+  /// Σ w (candidate − reference)² with w the importance of each value's column (imatrix).
+  public var weightedSquaredError: Double = 0
+  /// Σ w reference².
+  public var weightedSquaredReference: Double = 0
+  /// Σ w.
+  public var sumWeights: Double = 0
+  /// Values where either side was NaN or infinite (excluded from the sums).
+  public var nonFinite: Int = 0
+
+  /// An empty accumulator.
+  public init() {}
+
+  /// Adds `count` values of one row segment.
+  ///
+  /// - Parameters:
+  ///   - candidate: candidate values.
+  ///   - reference: reference values, same length.
+  ///   - firstIndex: flat index of the first value, for locating the largest error.
+  ///   - importance: per-value importance weights (an imatrix slice along the row), or `nil`.
+  public mutating func add(
+    candidate: UnsafePointer<Double>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
+    importance: UnsafePointer<Float>? = nil
+  ) {
+    var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0
+    var wse = 0.0, wrr = 0.0, sw = 0.0
+    var maxErr = maxAbsoluteError, maxAt = maxErrorIndex
+    var bad = 0
+    for i in 0..<n {
+      let c = candidate[i], r = reference[i]
+      guard c.isFinite && r.isFinite else {
+        bad += 1
+        continue
+      }
+      let e = c - r
+      let e2 = e * e
+      sse += e2
+      let a = abs(e)
+      sae += a
+      srr += r * r
+      scc += c * c
+      scr += c * r
+      if a > maxErr || maxAt < 0 {
+        maxErr = a
+        maxAt = firstIndex + i
+      }
+      if let importance {
+        let w = Double(importance[i])
+        wse += w * e2
+        wrr += w * (r * r)
+        sw += w
+      }
+    }
+    count += n - bad
+    nonFinite += bad
+    sumSquaredError += sse
+    sumAbsoluteError += sae
+    sumSquaredReference += srr
+    sumSquaredCandidate += scc
+    sumProduct += scr
+    weightedSquaredError += wse
+    weightedSquaredReference += wrr
+    sumWeights += sw
+    maxAbsoluteError = maxErr
+    maxErrorIndex = maxAt
+  }
+
+  /// Adds another accumulator's sums (which covered later values).
+  public mutating func merge(_ other: ErrorAccumulator) {
+    count += other.count
+    nonFinite += other.nonFinite
+    sumSquaredError += other.sumSquaredError
+    sumAbsoluteError += other.sumAbsoluteError
+    sumSquaredReference += other.sumSquaredReference
+    sumSquaredCandidate += other.sumSquaredCandidate
+    sumProduct += other.sumProduct
+    weightedSquaredError += other.weightedSquaredError
+    weightedSquaredReference += other.weightedSquaredReference
+    sumWeights += other.sumWeights
+    if other.maxErrorIndex >= 0 && (other.maxAbsoluteError > maxAbsoluteError || maxErrorIndex < 0) {
+      maxAbsoluteError = other.maxAbsoluteError
+      maxErrorIndex = other.maxErrorIndex
+    }
+  }
+
+  /// The metrics these sums give.
+  public var metrics: ErrorMetrics { ErrorMetrics(self) }
+}
+
+/// Error metrics of a candidate against a reference, derived from an ``ErrorAccumulator``.
+public struct ErrorMetrics: Sendable, Equatable, Codable {
+  /// Number of values compared.
+  public var count: Int
+  /// Mean squared error.
+  public var mse: Double
+  /// Root mean squared error.
+  public var rmse: Double
+  /// MSE / mean(reference²).
+  public var nmse: Double
+  /// 10·log10(NMSE).
+  public var nmseDecibels: Double
+  /// Cosine similarity of candidate and reference.
+  public var cosine: Double
+  /// Signal-to-noise ratio in dB: 10·log10(Σ ref² / Σ err²).
+  public var snrDecibels: Double
+  /// Largest absolute error.
+  public var maxAbsoluteError: Double
+  /// Flat index of the largest absolute error.
+  public var maxErrorIndex: Int
+  /// Mean absolute error.
+  public var meanAbsoluteError: Double
+  /// ‖candidate − reference‖ / ‖reference‖ (Frobenius).
+  public var relativeFrobenius: Double
+  /// Importance-weighted NMSE: Σ w·err² / Σ w·ref², when an imatrix was given.
+  public var weightedNMSE: Double?
+  /// Values skipped because either side was NaN or infinite.
+  public var nonFinite: Int
+
+  /// Derives the metrics from accumulated sums.
+  public init(_ s: ErrorAccumulator) {
+    let n = Double(s.count)
+    count = s.count
+    mse = s.count == 0 ? 0 : s.sumSquaredError / n
+    rmse = mse.squareRoot()
+    nmse = s.sumSquaredReference == 0 ? (s.sumSquaredError == 0 ? 0 : .infinity) : s.sumSquaredError / s.sumSquaredReference
+    nmseDecibels = 10 * log10Safe(nmse)
+    let norms = (s.sumSquaredReference * s.sumSquaredCandidate).squareRoot()
+    cosine = norms == 0 ? (s.sumSquaredReference == s.sumSquaredCandidate ? 1 : 0) : s.sumProduct / norms
+    snrDecibels = -nmseDecibels
+    maxAbsoluteError = s.maxAbsoluteError
+    maxErrorIndex = s.maxErrorIndex
+    meanAbsoluteError = s.count == 0 ? 0 : s.sumAbsoluteError / n
+    relativeFrobenius = nmse.squareRoot()
+    weightedNMSE = s.sumWeights > 0
+      ? (s.weightedSquaredReference == 0 ? 0 : s.weightedSquaredError / s.weightedSquaredReference) : nil
+    nonFinite = s.nonFinite
+  }
+}
+
+@inline(__always) private func log10Safe(_ x: Double) -> Double {
+  if x == 0 { return -.infinity }
+  if x.isInfinite { return .infinity }
+  return Foundation_log10(x)
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) private func Foundation_log10(_ x: Double) -> Double { Glibc.log10(x) }
+#else
+import Foundation
+@inline(__always) private func Foundation_log10(_ x: Double) -> Double { Foundation.log10(x) }
+#endif

@@ -1,0 +1,128 @@
+import Foundation
+import QuantscopeAnalysis
+import QuantscopeFormats
+import QuantscopeTestSupport
+import Testing
+
+/// `diff` against numpy: a DeepSeek-shaped FP8 checkpoint and GGUFs quantized from it by ggml's
+/// reference quantizers (libgguf) are written by `Tests/Support/python/diff_fixture.py`, which also
+/// computes every tensor's MSE, NMSE and cosine in float64 from gguf-py's dequantization.
+@Suite("diff against numpy", .serialized)
+struct DiffOracleTests {
+  static let fixture: Result<URL, Error> = Result {
+    let dir = try TestPaths.temporaryDirectory("diff-fixture")
+    try PythonOracle.script("diff_fixture.py", [dir.path])
+    return dir
+  }
+
+  struct Expected: Decodable {
+    let type: String
+    let mse: Double
+    let nmse: Double
+    let cosine: Double
+    let max_abs: Double
+    let mse_vs_bf16: Double?
+  }
+
+  func expected(_ dir: URL) throws -> [String: [String: Expected]] {
+    try JSONDecoder().decode([String: [String: Expected]].self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+  }
+
+  static func close(_ a: Double, _ b: Double, rel: Double = 1e-9) -> Bool {
+    if a == b { return true }
+    return abs(a - b) <= rel * max(abs(a), abs(b))
+  }
+
+  @Test(arguments: ["legacy.gguf", "split.gguf"])
+  func `every tensor's MSE and cosine agree with numpy to 1e-9`(file: String) throws {
+    let dir = try Self.fixture.get()
+    let want = try #require(try expected(dir)[file])
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let candidate = try GGUFModel(path: dir.appendingPathComponent(file).path)
+    var options = Diff.Options()
+    options.threads = 2
+    let diff = try Diff(candidate: candidate, reference: reference, options: options)
+    #expect(diff.missingReference.isEmpty)
+    #expect(diff.unmappedReference.isEmpty)
+    #expect(!diff.skippedReference.isEmpty, "the MTP layer must be skipped, not dropped silently")
+    #expect(diff.tensors.count == want.count)
+    for t in diff.tensors {
+      let w = try #require(want[t.name], "\(t.name) not in numpy's list")
+      let m = t.metrics
+      #expect(t.type == w.type, "\(t.name)")
+      #expect(Self.close(m.mse, w.mse), "\(t.name): mse \(m.mse) vs numpy \(w.mse)")
+      #expect(Self.close(m.nmse, w.nmse), "\(t.name): nmse \(m.nmse) vs numpy \(w.nmse)")
+      #expect(Self.close(m.cosine, w.cosine), "\(t.name): cosine \(m.cosine) vs numpy \(w.cosine)")
+      #expect(Self.close(m.maxAbsoluteError, w.max_abs), "\(t.name): max abs \(m.maxAbsoluteError) vs \(w.max_abs)")
+    }
+  }
+
+  @Test func `results do not depend on the thread count`() throws {
+    let dir = try Self.fixture.get()
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let candidate = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
+    var one = Diff.Options()
+    one.threads = 1
+    var many = Diff.Options()
+    many.threads = 5
+    let a = try Diff(candidate: candidate, reference: reference, options: one)
+    let b = try Diff(candidate: candidate, reference: reference, options: many)
+    #expect(a.tensors.map(\.sums) == b.tensors.map(\.sums))
+  }
+
+  @Test func `a BF16 GGUF shows zero error against the bf16-rounded reference`() throws {
+    let dir = try Self.fixture.get()
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let candidate = try GGUFModel(path: dir.appendingPathComponent("bf16.gguf").path)
+    var options = Diff.Options()
+    options.precision = .bf16
+    let diff = try Diff(candidate: candidate, reference: reference, options: options)
+    #expect(diff.tensors.count == (try expected(dir)["bf16.gguf"]?.count))
+    for t in diff.tensors {
+      #expect(t.metrics.mse == 0, "\(t.name) (\(t.type)) mse \(t.metrics.mse)")
+    }
+    options.precision = .exact
+    let exact = try Diff(candidate: candidate, reference: reference, options: options)
+    let want = try #require(try expected(dir)["bf16.gguf"])
+    #expect(exact.tensors.contains { $0.metrics.mse > 0 }, "bf16 rounding must show against the exact reference")
+    for t in exact.tensors {
+      #expect(Self.close(t.metrics.mse, try #require(want[t.name]).mse), "\(t.name)")
+    }
+  }
+}
+
+/// The HF→GGUF maps of other architectures: a BF16 checkpoint and an F32 GGUF converted from it
+/// the way llama.cpp does (llama Q/K permuted, gemma norms plus one) must show zero error.
+@Suite("architecture maps")
+struct ArchitectureMapTests {
+  static let fixture: Result<URL, Error> = Result {
+    let dir = try TestPaths.temporaryDirectory("arch-fixture")
+    try PythonOracle.script("arch_fixture.py", [dir.path])
+    return dir
+  }
+
+  @Test(arguments: ["llama", "qwen3", "gemma3"])
+  func `converted GGUF matches its checkpoint exactly`(arch: String) throws {
+    let dir = try Self.fixture.get().appendingPathComponent(arch)
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let candidate = try GGUFModel(path: dir.appendingPathComponent("model.gguf").path)
+    let diff = try Diff(candidate: candidate, reference: reference)
+    #expect(diff.architecture == arch)
+    #expect(diff.missingReference.isEmpty)
+    #expect(diff.unmappedReference.isEmpty)
+    #expect(diff.tensors.count == candidate.tensors.count)
+    for t in diff.tensors {
+      #expect(t.metrics.mse == 0, "\(t.name): mse \(t.metrics.mse)")
+    }
+  }
+
+  @Test func `unpermuting llama Q is needed`() throws {
+    // Without head counts the permuted tensors cannot be matched: an error, not a silent mismatch.
+    let dir = try Self.fixture.get().appendingPathComponent("llama")
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let mapping = try ReferenceMapping(reference: reference, architecture: .llama, firstSkippedLayer: nil)
+    #expect(throws: FormatError.self) {
+      _ = try mapping.rows(for: "blk.0.attn_q.weight", candidateShape: [64, 64], precision: .exact, heads: nil)
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Runs the Python oracles (numpy, ml_dtypes, gguf-py, libgguf) that tests compare against.
+public enum PythonOracle {
+  /// The `python3` used.
+  public static let executable = "/usr/bin/env"
+
+  /// Runs `python3 ARGS…` and returns its standard output; throws with its stderr on failure.
+  @discardableResult
+  public static func run(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = ["python3"] + arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw OracleError(message: "python3 \(arguments.joined(separator: " ")) failed: "
+        + String(decoding: errors, as: UTF8.self))
+    }
+    return String(decoding: output, as: UTF8.self)
+  }
+
+  /// Runs a script from `Tests/Support/python/`.
+  @discardableResult
+  public static func script(_ name: String, _ arguments: [String]) throws -> String {
+    try run([TestPaths.repository.appendingPathComponent("Tests/Support/python/\(name)").path] + arguments)
+  }
+
+  /// A failed oracle run.
+  public struct OracleError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+  }
+}
