@@ -1,0 +1,251 @@
+import Foundation
+import QuantscopeFormats
+
+/// A self-contained HTML report of a ``Diff``: heatmaps of error and of type by layer × tensor kind,
+/// bars of bytes by type and of error share by kind, the worst tensors in a sortable table, and
+/// the command and inputs that produced it. No network, no external scripts or fonts; the SVG is
+/// generated here, deterministically.
+public struct HTMLReport {
+  /// The comparison shown.
+  public let diff: Diff
+  /// The candidate model (for sizes by type).
+  public let candidate: GGUFModel
+  /// The command line that produced the report.
+  public let commandLine: String
+  /// Input files: name, size and a hash, as the caller computed them.
+  public let inputs: [(name: String, size: Int, hash: String)]
+  /// Rows in the worst-tensors table.
+  public var worstCount = 50
+
+  /// A report of `diff`.
+  public init(diff: Diff, candidate: GGUFModel, commandLine: String, inputs: [(name: String, size: Int, hash: String)]) {
+    self.diff = diff
+    self.candidate = candidate
+    self.commandLine = commandLine
+    self.inputs = inputs
+  }
+
+  /// NMSE in dB mapped onto the colour scale: `best` dB is 0, `worst` dB is 1.
+  public static let scaleRange = (best: -60.0, worst: -10.0)
+
+  /// The HTML document.
+  public func render() -> String {
+    var body = ""
+    body += "<h1>quantscope diff report</h1>\n"
+    let model = diff.model.metrics
+    body += "<p class=summary>\(diff.tensors.count) tensors, \(format(model.count)) values compared — whole model: "
+      + "NMSE \(db(model.nmseDecibels)) dB, cosine \(String(format: "%.6f", model.cosine)), SNR \(db(model.snrDecibels)) dB"
+      + (diff.architecture.map { ", architecture \(escape($0))" } ?? "") + "</p>\n"
+    body += section("Error by layer and tensor kind (NMSE, dB)", heatmap(mode: .error))
+    body += section("Quantization type by layer and tensor kind", heatmap(mode: .type))
+    body += section("Bytes by type", bars(bytesByType(), unit: "GiB", scale: 1.0 / 1_073_741_824, digits: 3))
+    body += section("Share of squared error by tensor kind", bars(errorShareByKind(), unit: "%", scale: 100, digits: 1))
+    body += section("Worst tensors (NMSE)", worstTable())
+    body += section("Inputs", inputsTable())
+    return """
+      <!DOCTYPE html>
+      <html lang="en"><head><meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>quantscope diff report</title>
+      <style>\(Self.css)</style>
+      </head><body>
+      \(body)
+      <script>\(Self.sortScript)</script>
+      </body></html>
+
+      """
+  }
+
+  enum HeatmapMode { case error, type }
+
+  /// Kinds that occur in blocks, in a stable order (attention first, then FFN, others).
+  var blockKinds: [String] {
+    let kinds = Set(diff.tensors.filter { $0.layer != nil }.map(\.kind))
+    func rank(_ k: String) -> Int { k.hasPrefix("attn") ? 0 : (k.hasPrefix("ffn") ? 1 : 2) }
+    return kinds.sorted { (rank($0), $0) < (rank($1), $1) }
+  }
+
+  func heatmap(mode: HeatmapMode) -> String {
+    let kinds = blockKinds
+    let layers = Set(diff.tensors.compactMap(\.layer)).sorted()
+    guard !kinds.isEmpty, !layers.isEmpty else { return "<p>No per-layer tensors.</p>" }
+    var cells: [String: Diff.TensorResult] = [:]
+    for t in diff.tensors { if let l = t.layer { cells["\(l)/\(t.kind)"] = t } }
+    let types = Array(Set(diff.tensors.map(\.type))).sorted()
+    let cw = 26, ch = 14, left = 56, top = 110
+    let width = left + kinds.count * cw + 10
+    let height = top + layers.count * ch + 10
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" height=\"\(height)\" class=\"heatmap\">"
+    for (j, k) in kinds.enumerated() {
+      let x = left + j * cw + cw / 2
+      svg += "<text class=\"axis\" transform=\"translate(\(x),\(top - 6)) rotate(-60)\">\(escape(k))</text>"
+    }
+    for (i, l) in layers.enumerated() {
+      let y = top + i * ch + ch - 3
+      svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(y)\" text-anchor=\"end\">blk.\(l)</text>"
+      for (j, k) in kinds.enumerated() {
+        let x = left + j * cw, yy = top + i * ch
+        guard let t = cells["\(l)/\(k)"] else { continue }
+        let m = t.metrics
+        let fill: String
+        switch mode {
+        case .error:
+          let (best, worst) = Self.scaleRange
+          fill = ColorScale.sequential((m.nmseDecibels - best) / (worst - best)).hex
+        case .type:
+          fill = ColorScale.categorical(types.firstIndex(of: t.type) ?? 0, of: types.count).hex
+        }
+        svg += "<rect x=\"\(x)\" y=\"\(yy)\" width=\"\(cw - 1)\" height=\"\(ch - 1)\" fill=\"\(fill)\">"
+          + "<title>\(escape(t.name)) — \(escape(t.type)), \(bpw(t.bitsPerWeight)) bpw, NMSE \(db(m.nmseDecibels)) dB, cosine \(String(format: "%.6f", m.cosine))</title></rect>"
+      }
+    }
+    svg += "</svg>"
+    return svg + legend(mode: mode, types: types)
+  }
+
+  func legend(mode: HeatmapMode, types: [String]) -> String {
+    var svg: String
+    switch mode {
+    case .error:
+      let (best, worst) = Self.scaleRange
+      let w = 300
+      svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w + 80)\" height=\"40\" class=\"legend\">"
+      for i in 0..<60 {
+        let c = ColorScale.sequential(Double(i) / 59).hex
+        svg += "<rect x=\"\(10 + i * w / 60)\" y=\"4\" width=\"\(w / 60 + 1)\" height=\"14\" fill=\"\(c)\"/>"
+      }
+      for v in stride(from: best, through: worst, by: 10) {
+        let x = 10 + Int((v - best) / (worst - best) * Double(w))
+        svg += "<text class=\"axis\" x=\"\(x)\" y=\"34\" text-anchor=\"middle\">\(Int(v))</text>"
+      }
+      svg += "<text class=\"axis\" x=\"\(w + 20)\" y=\"16\">dB</text></svg>"
+      svg += "<p class=note>Lower is better; values outside \(Int(best))…\(Int(worst)) dB take the end colours. Hover a cell for its tensor, type and figures.</p>"
+    case .type:
+      svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(types.count * 90 + 10)\" height=\"24\" class=\"legend\">"
+      for (i, t) in types.enumerated() {
+        svg += "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(ColorScale.categorical(i, of: types.count).hex)\"/>"
+          + "<text class=\"axis\" x=\"\(28 + i * 90)\" y=\"16\">\(escape(t))</text>"
+      }
+      svg += "</svg>"
+    }
+    return svg
+  }
+
+  func bytesByType() -> [(String, Double)] {
+    var bytes: [String: Int] = [:]
+    for t in candidate.tensors { bytes[t.encoding.name, default: 0] += t.byteCount }
+    return bytes.sorted { $0.value > $1.value }.map { ($0.key, Double($0.value)) }
+  }
+
+  func errorShareByKind() -> [(String, Double)] {
+    let total = diff.tensors.reduce(0.0) { $0 + $1.sums.sumSquaredError }
+    guard total > 0 else { return [] }
+    return diff.byKind.map { ($0.label, $0.sums.sumSquaredError / total) }.sorted { $0.1 > $1.1 }
+  }
+
+  func bars(_ values: [(String, Double)], unit: String, scale: Double, digits: Int) -> String {
+    guard let maxValue = values.map(\.1).max(), maxValue > 0 else { return "<p>Nothing to show.</p>" }
+    let rowH = 18, labelW = 170, barW = 360
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelW + barW + 120)\" height=\"\(values.count * rowH + 8)\" class=\"bars\">"
+    for (i, (label, v)) in values.enumerated() {
+      let y = 4 + i * rowH
+      let w = max(1, Int(v / maxValue * Double(barW)))
+      let shown = String(format: "%.\(digits)f", v * scale)
+      svg += "<text class=\"axis\" x=\"\(labelW - 6)\" y=\"\(y + 12)\" text-anchor=\"end\">\(escape(label))</text>"
+        + "<rect class=\"bar\" x=\"\(labelW)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\"><title>\(escape(label)): \(shown) \(unit)</title></rect>"
+        + "<text class=\"axis\" x=\"\(labelW + w + 6)\" y=\"\(y + 12)\">\(shown) \(unit)</text>"
+    }
+    return svg + "</svg>"
+  }
+
+  func worstTable() -> String {
+    let rows = diff.tensors.sorted { $0.metrics.nmse > $1.metrics.nmse }.prefix(worstCount)
+    var html = "<table class=sortable><thead><tr>"
+    for h in ["tensor", "type", "bpw", "elements", "NMSE dB", "cosine", "MSE", "max abs"] {
+      html += "<th>\(h)</th>"
+    }
+    html += "</tr></thead><tbody>"
+    for t in rows {
+      let m = t.metrics
+      html += "<tr><td>\(escape(t.name))</td><td>\(escape(t.type))</td>"
+        + "<td data-v=\"\(t.bitsPerWeight)\">\(bpw(t.bitsPerWeight))</td>"
+        + "<td data-v=\"\(m.count)\">\(format(m.count))</td>"
+        + "<td data-v=\"\(m.nmseDecibels.isFinite ? m.nmseDecibels : -999)\">\(db(m.nmseDecibels))</td>"
+        + "<td data-v=\"\(m.cosine)\">\(String(format: "%.6f", m.cosine))</td>"
+        + "<td data-v=\"\(m.mse)\">\(String(format: "%.3e", m.mse))</td>"
+        + "<td data-v=\"\(m.maxAbsoluteError)\">\(String(format: "%.3e", m.maxAbsoluteError))</td></tr>"
+    }
+    return html + "</tbody></table><p class=note>Click a column heading to sort.</p>"
+  }
+
+  func inputsTable() -> String {
+    var html = "<p><code>\(escape(commandLine))</code></p><table><thead><tr><th>file</th><th>bytes</th><th>hash</th></tr></thead><tbody>"
+    for i in inputs {
+      html += "<tr><td>\(escape(i.name))</td><td data-v=\"\(i.size)\">\(format(i.size))</td><td><code>\(escape(i.hash))</code></td></tr>"
+    }
+    return html + "</tbody></table>"
+  }
+
+  func section(_ title: String, _ content: String) -> String {
+    "<section><h2>\(escape(title))</h2>\n\(content)\n</section>\n"
+  }
+
+  func escape(_ s: String) -> String {
+    var out = ""
+    for c in s {
+      switch c {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      default: out.append(c)
+      }
+    }
+    return out
+  }
+
+  func db(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "inf" : "-inf") }
+  func bpw(_ v: Double) -> String { String(format: "%.3f", v) }
+  func format(_ n: Int) -> String {
+    var out = ""
+    for (i, ch) in String(n).reversed().enumerated() {
+      if i > 0 && i % 3 == 0 { out.append(",") }
+      out.append(ch)
+    }
+    return String(out.reversed())
+  }
+
+  static let css = """
+    :root { color-scheme: light dark; --fg:#1b1f24; --bg:#ffffff; --muted:#57606a; --line:#d0d7de; --bar:#2f6fb0; }
+    @media (prefers-color-scheme: dark) { :root { --fg:#e6edf3; --bg:#0d1117; --muted:#9da7b3; --line:#30363d; --bar:#58a6ff; } }
+    body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); margin: 24px; }
+    h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
+    .summary, .note { color: var(--muted); }
+    svg text.axis { fill: var(--fg); font: 11px system-ui, sans-serif; }
+    svg rect.bar { fill: var(--bar); }
+    table { border-collapse: collapse; } th, td { border-bottom: 1px solid var(--line); padding: 3px 10px; text-align: left; }
+    td[data-v] { text-align: right; font-variant-numeric: tabular-nums; }
+    table.sortable th { cursor: pointer; user-select: none; }
+    code { font-family: ui-monospace, monospace; font-size: 12px; }
+    """
+
+  static let sortScript = """
+    document.querySelectorAll('table.sortable').forEach(function (table) {
+      table.querySelectorAll('th').forEach(function (th, col) {
+        th.addEventListener('click', function () {
+          var body = table.tBodies[0];
+          var rows = Array.prototype.slice.call(body.rows);
+          var asc = th.getAttribute('data-asc') !== '1';
+          rows.sort(function (a, b) {
+            var x = a.cells[col], y = b.cells[col];
+            var vx = x.hasAttribute('data-v') ? parseFloat(x.getAttribute('data-v')) : x.textContent;
+            var vy = y.hasAttribute('data-v') ? parseFloat(y.getAttribute('data-v')) : y.textContent;
+            return (vx < vy ? -1 : vx > vy ? 1 : 0) * (asc ? 1 : -1);
+          });
+          rows.forEach(function (r) { body.appendChild(r); });
+          th.setAttribute('data-asc', asc ? '1' : '0');
+        });
+      });
+    });
+    """
+}
