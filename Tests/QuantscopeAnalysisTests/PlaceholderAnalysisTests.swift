@@ -1,5 +1,0 @@
-import Testing
-
-@Test func `Analysis test target builds`() {
-  #expect(Bool(true))
-}
