@@ -115,7 +115,7 @@ import Testing
   @Test func `--rule style extra rules take precedence; base presets follow the file's rules`() throws {
     let inputs = DeepSeekV3.tensors(blocks: 4, dense: 1)
     let model = PlanModel(tensors: inputs, architecture: "deepseek2")
-    #expect(model.context == RecipeContext(blockCount: 4, leadingDenseBlocks: 1, hasOutputTensor: true))
+    #expect(model.context == RecipeContext(blockCount: 4, leadingDenseBlocks: 1, hasOutputTensor: true, expertCount: 256))
     let extra = try RecipeRule(parsing: "ffn_down_exps=q8_0")
     let p = try Planner.plan(model: model, preset: Presets.named("dq3_k_m")!, extraRules: [extra])
     #expect(Set(p.tensors.filter { $0.name.hasSuffix("ffn_down_exps.weight") }.map(\.targetType)) == [.q8_0])
@@ -171,6 +171,30 @@ import Testing
     #expect(Set(types(q3, "attn_output")) == [.q4_K])
     #expect(Set(types(q3, "attn_k") + types(q3, "ffn_gate")) == [.q3_K])
     #expect(q3.tensors[0].targetType == .q6_K)
+  }
+
+  @Test func `models with exactly 8 experts get llama.cpp's Mixtral rules`() throws {
+    func model(experts: Int) -> PlanModel {
+      var inputs = [PlanInput(name: "output.weight", ne: [256, 100], currentType: .f16)]
+      for i in 0..<8 {
+        for n in ["attn_q", "attn_k", "attn_v", "attn_output"] {
+          inputs.append(PlanInput(name: "blk.\(i).\(n).weight", ne: [256, 256], currentType: .f16))
+        }
+        for n in ["ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"] {
+          inputs.append(PlanInput(name: "blk.\(i).\(n).weight", ne: [256, 512, experts], currentType: .f16))
+        }
+      }
+      return PlanModel(tensors: inputs, architecture: "llama")
+    }
+    #expect(model(experts: 8).context.expertCount == 8)
+    for name in ["q4_k_m", "q3_k_m"] {
+      let p = try Planner.plan(model: model(experts: 8), preset: Presets.named(name)!)
+      func t(_ n: String) -> GGMLType? { p.tensors.first { $0.name == n }?.targetType }
+      #expect(t("blk.1.attn_v.weight") == .q8_0 && t("blk.1.attn_k.weight") == .q8_0, "\(name)")
+      #expect(t("blk.1.attn_output.weight") == .q5_K, "\(name)")
+      let q = try Planner.plan(model: model(experts: 16), preset: Presets.named(name)!)
+      #expect(q.tensors.first { $0.name == "blk.1.attn_k.weight" }?.targetType != .q8_0, "\(name)")
+    }
   }
 
   @Test func `PlanModel from a GGUF reads names, ne and types`() throws {

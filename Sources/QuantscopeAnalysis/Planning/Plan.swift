@@ -38,13 +38,19 @@ public struct PlanModel: Sendable {
   public var blockCount: Int?
   /// `<arch>.leading_dense_block_count`; nil to find the first block with a `_exps` tensor.
   public var leadingDenseBlocks: Int?
+  /// `<arch>.expert_count`; nil to read it from the outermost dimension of an `_exps` tensor (0 when none).
+  public var expertCount: Int?
 
   /// Creates a model description.
-  public init(tensors: [PlanInput], architecture: String? = nil, blockCount: Int? = nil, leadingDenseBlocks: Int? = nil) {
+  public init(
+    tensors: [PlanInput], architecture: String? = nil, blockCount: Int? = nil, leadingDenseBlocks: Int? = nil,
+    expertCount: Int? = nil
+  ) {
     self.tensors = tensors
     self.architecture = architecture
     self.blockCount = blockCount
     self.leadingDenseBlocks = leadingDenseBlocks
+    self.expertCount = expertCount
   }
 
   /// The model of a GGUF file or split set: names as stored, `ne` from the tensor infos, current type from the
@@ -59,18 +65,21 @@ public struct PlanModel: Sendable {
       },
       architecture: arch,
       blockCount: arch.flatMap { metadata["\($0).block_count"]?.integer },
-      leadingDenseBlocks: arch.flatMap { metadata["\($0).leading_dense_block_count"]?.integer })
+      leadingDenseBlocks: arch.flatMap { metadata["\($0).leading_dense_block_count"]?.integer },
+      expertCount: arch.flatMap { metadata["\($0).expert_count"]?.integer })
   }
 
   /// The template context: the given block count or one more than the highest `blk.N`; the given leading dense
-  /// block count or the first block holding an `_exps` tensor (0 when none); whether `output.weight` exists.
+  /// block count or the first block holding an `_exps` tensor (0 when none); whether `output.weight` exists;
+  /// the given expert count or the `ne[2]` of the first 3-D `_exps` tensor.
   public var context: RecipeContext {
     let blocks = tensors.compactMap(\.blockIndex)
-    let firstMoE = tensors.filter { $0.name.contains("_exps") }.compactMap(\.blockIndex).min()
+    let experts = tensors.filter { $0.name.contains("_exps") }
     return RecipeContext(
       blockCount: blockCount ?? blocks.max().map { $0 + 1 } ?? 0,
-      leadingDenseBlocks: leadingDenseBlocks ?? firstMoE ?? 0,
-      hasOutputTensor: tensors.contains { $0.name == "output.weight" })
+      leadingDenseBlocks: leadingDenseBlocks ?? experts.compactMap(\.blockIndex).min() ?? 0,
+      hasOutputTensor: tensors.contains { $0.name == "output.weight" },
+      expertCount: expertCount ?? experts.first { $0.ne.count == 3 }?.ne[2] ?? 0)
   }
 }
 
@@ -179,6 +188,7 @@ public struct PlanError: Error, CustomStringConvertible, Sendable, Equatable {
     self.message = message
   }
 
+  /// `what (tensor NAME)`.
   public var description: String { "\(message) (tensor \(tensor))" }
 }
 

@@ -145,6 +145,7 @@ public struct RecipeError: Error, CustomStringConvertible, Sendable, Equatable {
     self.message = message
   }
 
+  /// `FILE:LINE: what`, or `FILE: what` when there is no line.
   public var description: String {
     if let line { return "\(source):\(line): \(message)" }
     return "\(source): \(message)"

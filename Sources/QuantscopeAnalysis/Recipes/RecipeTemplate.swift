@@ -17,7 +17,8 @@
 /// (All divisions are integer divisions, as in llama.cpp.) `{{n}}` expands to the block count. A line whose
 /// block set is empty is dropped. A line may start with a condition, which drops it unless it holds:
 /// `{{if:tied}}` (the model has no `output.weight`, so llama.cpp quantizes `token_embd` like the output),
-/// `{{if:untied}}`, `{{if:n=K}}` (the block count is K).
+/// `{{if:untied}}`, `{{if:n=K}}` (the block count is K), `{{if:experts=K}}` (the model has exactly K experts;
+/// llama.cpp has rules for exactly 8, i.e. Mixtral).
 public struct RecipeContext: Sendable, Hashable {
   /// Number of transformer blocks (`<arch>.block_count`).
   public var blockCount: Int
@@ -25,12 +26,15 @@ public struct RecipeContext: Sendable, Hashable {
   public var leadingDenseBlocks: Int
   /// Whether the model has a separate `output.weight` (false when the output shares `token_embd`).
   public var hasOutputTensor: Bool
+  /// Routed experts per MoE block (`<arch>.expert_count`); 0 for a dense model.
+  public var expertCount: Int
 
   /// Creates a context.
-  public init(blockCount: Int, leadingDenseBlocks: Int = 0, hasOutputTensor: Bool = true) {
+  public init(blockCount: Int, leadingDenseBlocks: Int = 0, hasOutputTensor: Bool = true, expertCount: Int = 0) {
     self.blockCount = blockCount
     self.leadingDenseBlocks = leadingDenseBlocks
     self.hasOutputTensor = hasOutputTensor
+    self.expertCount = expertCount
   }
 
   /// llama.cpp's `use_more_bits(i_layer, n_layers)` (llama-quant.cpp), with C integer division.
@@ -100,6 +104,7 @@ public enum RecipeTemplate {
     case "untied": return c.hasOutputTensor
     default:
       if spec.hasPrefix("n="), let k = Int(spec.dropFirst(2)) { return c.blockCount == k }
+      if spec.hasPrefix("experts="), let k = Int(spec.dropFirst(8)) { return c.expertCount == k }
       throw RecipeError(source: source, line: line, "unknown condition '{{if:\(spec)}}'")
     }
   }

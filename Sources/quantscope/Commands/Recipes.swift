@@ -44,12 +44,16 @@ extension Quantscope {
       @Flag(help: "The model has no output.weight (token embedding shared with the output).")
       var tied = false
 
+      @Option(help: "Routed experts per MoE block (llama.cpp has rules for exactly 8).")
+      var experts: Int = 0
+
       @Option(help: "Check that the recipe is meant for this architecture (general.architecture).")
       var arch: String?
 
       func validate() throws {
         if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
         if denseBlocks < 0 { throw ValidationError("--dense-blocks must not be negative") }
+        if experts < 0 { throw ValidationError("--experts must not be negative") }
       }
 
       func run() throws {
@@ -76,7 +80,8 @@ extension Quantscope {
           print(text)
           return
         }
-        let context = RecipeContext(blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied)
+        let context = RecipeContext(
+          blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
         print(try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) })
       }
 

@@ -15,13 +15,15 @@ extension Presets {
       # For MoE models llama.cpp reads the block number from the name, so ffn_down, ffn_down_exps and
       # ffn_down_shexp of a block share the rule. attn_v is counted per attn_v tensor, which equals the block
       # index for these architectures.
-      # Not modelled: the rules keyed on exactly 8 experts (Mixtral-style attn_v/attn_k q8_0, attn_output
-      # q5_k); for deepseek2, the newest llama.cpp's ATTENTION_KV_B category (legacy attn_kv_b files get q6_k
-      # on use_more_bits positions there; this preset follows the April-2025 code, where attn_kv_b keeps q4_k).
+      # Models with exactly 8 experts (Mixtral) get attn_v and attn_k q8_0 and attn_output q5_k.
+      # Not modelled: for deepseek2, the newest llama.cpp's ATTENTION_KV_B category (legacy attn_kv_b files get
+      # q6_k on use_more_bits positions there; this preset follows the April-2025 code: attn_kv_b keeps q4_k).
       # The row-length fallback (attn_k_b: q4_k -> q5_0) is applied by quantscope after the rules.
       ^output\.weight$=q6_k
       {{if:tied}}^token_embd\.weight$=q6_k
       ^token_embd\.weight$=q4_k
+      {{if:experts=8}}attn_(v|k)\.weight=q8_0
+      {{if:experts=8}}attn_output\.weight=q5_k
       blk\.{{more_bits}}\.attn_v\.weight=q6_k
       # llama.cpp's LLM_TYPE_70B (80 blocks for llama and qwen2) raises attn_v from q4_k to q5_k.
       {{if:n=80}}attn_v\.weight=q5_k
@@ -44,12 +46,15 @@ extension Presets {
       #   ffn_down -> q5_k on blocks i < n/16, else q4_k (non-Falcon); attn_output -> q4_k; attn_qkv -> q4_k;
       #   everything else q3_k.
       # For deepseek2 (61 blocks) this gives q5_k on the dense ffn_down of blocks 0-2 and q4_k on every
-      # ffn_down_exps and ffn_down_shexp. Not modelled: the 8-expert rules; the newest llama.cpp's
-      # ATTENTION_KV_B category (legacy attn_kv_b: q5_k on blocks 0-1, q4_k after); here attn_kv_b keeps q3_k
-      # as in April-2025 llama.cpp. attn_k_b (row length 128) falls back from q3_k (see RowFallback).
+      # ffn_down_exps and ffn_down_shexp. Models with exactly 8 experts (Mixtral) get attn_v and attn_k q8_0
+      # and attn_output q5_k. Not modelled: the newest llama.cpp's ATTENTION_KV_B category (legacy attn_kv_b:
+      # q5_k on blocks 0-1, q4_k after); here attn_kv_b keeps q3_k as in April-2025 llama.cpp. attn_k_b (row
+      # length 128) falls back from q3_k (see RowFallback).
       ^output\.weight$=q6_k
       {{if:tied}}^token_embd\.weight$=q6_k
       ^token_embd\.weight$=q3_k
+      {{if:experts=8}}attn_(v|k)\.weight=q8_0
+      {{if:experts=8}}attn_output\.weight=q5_k
       {{if:n=80}}attn_v\.weight=q5_k
       blk\.{{first:2}}\.attn_v\.weight=q5_k
       attn_v\.weight=q4_k
