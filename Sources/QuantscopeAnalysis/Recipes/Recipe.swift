@@ -10,10 +10,15 @@ import QuantscopeFormats
 /// * Each rule is `PATTERN=TYPE`. The text is split at the **first** `=`. PATTERN is a regular
 ///   expression that is **searched** in the tensor name (a substring match, like `std::regex_search`; anchor it
 ///   with `^`/`$` for a whole-name match). As in llama-quantize, the pattern is **lowercased** before use
-///   (so `\D` would become `\d`; GGUF tensor names are lowercase anyway). TYPE is a ggml type name in any case
-///   (`q4_k`, `Q4_K`, `q8_0`, `f16`, `bf16`, `iq4_nl`, …).
+///   (so `\D` would become `\d`; GGUF tensor names are lowercase anyway). Patterns are compiled as Swift
+///   `Regex`, which agrees with llama.cpp's ECMAScript `std::regex` on the constructs such files use (`\.`,
+///   `\d`, classes, groups, alternation, anchors, quantifiers). TYPE is a ggml type name in any case
+///   (`q4_k`, `Q4_K`, `q8_0`, `f16`, `bf16`, `iq4_nl`, …); the intermediate Q8_1/Q8_K and integer types are
+///   refused.
 /// * Rules are separated by whitespace or newlines (llama-quantize's files are whitespace-separated lists).
-///   **The first matching rule wins**, so specific rules go before general ones.
+///   **The first matching rule wins**, so specific rules go before general ones (current llama.cpp; for a
+///   while after llama.cpp PR #14572 the last match won, so files written for those builds list rules in the
+///   reverse order).
 /// * `#` at the start of a token starts a comment that runs to the end of the line.
 /// * Header comments before the first rule set metadata: `# name: …`, `# description: …` (may repeat; the
 ///   lines are joined), `# architecture: a, b` (the GGUF `general.architecture` values the recipe is meant for)

@@ -118,7 +118,7 @@ enum PlanReport {
       ]
     }
     out.append(
-      TextTable.render(
+      PlanTable.render(
         header: ["NAME", "CURRENT", "TARGET", "SHAPE", "BYTES", "RULE"], rows: rows, rightAligned: ["BYTES"]))
     out.append("")
     out.append(
@@ -133,12 +133,12 @@ enum PlanReport {
       ]
     }
     out.append(
-      TextTable.render(
+      PlanTable.render(
         header: ["TYPE", "TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"], rows: typeRows,
         rightAligned: ["TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"]))
     out.append("")
     out.append(
-      TextTable.render(
+      PlanTable.render(
         header: ["HITS", "RULE"], rows: plan.ruleHits.map { [String($0.count), $0.rule] }, rightAligned: ["HITS"]))
     return out.joined(separator: "\n")
   }

@@ -23,7 +23,7 @@ extension Quantscope {
           let header = preset.header
           return [preset.name, header.architectures.joined(separator: ","), header.description]
         }
-        print(TextTable.render(header: ["NAME", "ARCHITECTURES", "DESCRIPTION"], rows: rows))
+        print(PlanTable.render(header: ["NAME", "ARCHITECTURES", "DESCRIPTION"], rows: rows))
       }
     }
 
@@ -104,7 +104,7 @@ func recipeCall<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// Plain-text tables with aligned columns.
-enum TextTable {
+enum PlanTable {
   /// Renders rows under a header; columns whose header is in `rightAligned` are right-aligned.
   static func render(header: [String], rows: [[String]], rightAligned: Set<String> = []) -> String {
     var widths = header.map(\.count)
