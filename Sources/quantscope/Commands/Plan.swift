@@ -45,28 +45,14 @@ extension Quantscope {
     var json = false
 
     func validate() throws {
+      if source.isEmpty { throw ValidationError("give a GGUF file to plan") }
       if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
     }
 
     func run() throws {
-      let format = try WeightFiles.format(of: source[0])
-      guard format == .gguf else {
-        throw CommandFailure(
-          "\(source[0]): planning from safetensors needs the HF→GGUF mapping, which this build does not have yet")
-      }
-      let collection = try WeightFiles.open(source)
-      var model = PlanModel(collection: collection)
+      var model = try loadModel()
       if let arch { model.architecture = arch }
       if let blocks { model.blockCount = blocks }
-      if let kvB {
-        let hasLegacy = model.tensors.contains { $0.name.hasSuffix(".attn_kv_b.weight") }
-        let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
-        if (kvB == .legacy && !hasLegacy) || (kvB == .split && !hasSplit) {
-          throw CommandFailure(
-            "\(source[0]): the GGUF has no \(kvB == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
-              + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
-        }
-      }
       let context = model.context
       let extra = try recipeCall {
         var out: [RecipeRule] = []
@@ -87,6 +73,28 @@ extension Quantscope {
         FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
       }
       print(json ? try PlanReport.json(plan) : PlanReport.text(plan))
+    }
+
+    /// The tensors to plan, named the GGUF way. A safetensors source needs the HF→GGUF name mapping (with
+    /// `--kv-b` choosing the attention layout), which yields the same `[PlanInput]`.
+    func loadModel() throws -> PlanModel {
+      switch try WeightFiles.format(of: source[0]) {
+      case .gguf:
+        let model = PlanModel(collection: try WeightFiles.open(source))
+        if let kvB {
+          let hasLegacy = model.tensors.contains { $0.name.hasSuffix(".attn_kv_b.weight") }
+          let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
+          if (kvB == .legacy && !hasLegacy) || (kvB == .split && !hasSplit) {
+            throw CommandFailure(
+              "\(source[0]): the GGUF has no \(kvB == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
+                + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
+          }
+        }
+        return model
+      case .safetensors:
+        throw CommandFailure(
+          "\(source[0]): planning from safetensors needs the HF→GGUF mapping, which this build does not have yet")
+      }
     }
   }
 }
