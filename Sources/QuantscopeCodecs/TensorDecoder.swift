@@ -372,3 +372,46 @@ public struct TensorDecoder: @unchecked Sendable {
     }
   }
 }
+
+extension TensorDecoder {
+  /// Streams rows `rows` (default: all) through `body` in order, as tiles of at most
+  /// `maxElements` values (whole rows when a row fits, else pieces of one row aligned to
+  /// ``columnAlignment``). The buffer passed to `body` is reused; copy what you keep.
+  public func forEachTile(
+    rows: Range<Int>? = nil, maxElements: Int = 1 << 20, _ body: (UnsafeBufferPointer<Float>) throws -> Void
+  ) throws {
+    let rows = rows ?? 0..<rowCount
+    guard rows.lowerBound >= 0, rows.upperBound <= rowCount else {
+      throw FormatError(
+        path: tensor.file.path, "rows \(rows.lowerBound)..<\(rows.upperBound) outside 0..<\(rowCount)",
+        tensor: tensor.name, offset: tensor.dataOffset)
+    }
+    guard !rows.isEmpty, rowLength > 0 else { return }
+    let limit = Swift.max(1, maxElements)
+    if rowLength <= limit {
+      let perTile = Swift.max(1, limit / rowLength)
+      let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.min(perTile, rows.count) * rowLength)
+      defer { buffer.deallocate() }
+      var r = rows.lowerBound
+      while r < rows.upperBound {
+        let end = Swift.min(rows.upperBound, r + perTile)
+        try decodeRows(r..<end, into: buffer)
+        try body(UnsafeBufferPointer(start: buffer, count: (end - r) * rowLength))
+        r = end
+      }
+    } else {
+      let piece = Swift.max(columnAlignment, limit / columnAlignment * columnAlignment)
+      let buffer = UnsafeMutablePointer<Float>.allocate(capacity: piece)
+      defer { buffer.deallocate() }
+      for r in rows {
+        var c = 0
+        while c < rowLength {
+          let end = Swift.min(rowLength, c + piece)
+          try decodeRow(r, columns: c..<end, into: buffer)
+          try body(UnsafeBufferPointer(start: buffer, count: end - c))
+          c = end
+        }
+      }
+    }
+  }
+}

@@ -19,6 +19,8 @@ struct Quantscope: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Inspect.self,
+      Decode.self,
+      Stats.self,
     ]
   )
 
