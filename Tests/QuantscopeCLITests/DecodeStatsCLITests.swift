@@ -210,6 +210,82 @@ struct DecodeStatsCLITests {
     #expect(o["top"] as? Bool == true)
   }
 
+  /// Writes a DeepSeek-style safetensors file with numpy: a 300×200 F8_E4M3 weight with a 3×2
+  /// F32 `weight_scale_inv`, and a BF16 norm.
+  static func writeFP8Checkpoint(_ path: String) throws {
+    _ = try CLI.python(
+      """
+      import sys, json, numpy as np, ml_dtypes
+      rng = np.random.default_rng(7)
+      codes = rng.integers(0, 256, size=(300, 200), dtype=np.uint8)
+      codes[(codes & 0x7F) == 0x7F] = 0x3C
+      scale = (rng.random((3, 2)) * 0.01).astype('<f4')
+      norm = rng.standard_normal(200).astype(ml_dtypes.bfloat16)
+      parts = [('model.layers.0.mlp.down_proj.weight', 'F8_E4M3', [300, 200], codes.tobytes()),
+               ('model.layers.0.mlp.down_proj.weight_scale_inv', 'F32', [3, 2], scale.tobytes()),
+               ('model.norm.weight', 'BF16', [200], norm.tobytes())]
+      header, off = {}, 0
+      for name, dt, shape, b in parts:
+          header[name] = {'dtype': dt, 'shape': shape, 'data_offsets': [off, off + len(b)]}
+          off += len(b)
+      h = json.dumps(header).encode()
+      h += b' ' * ((8 - len(h) % 8) % 8)
+      with open(sys.argv[1], 'wb') as f:
+          f.write(len(h).to_bytes(8, 'little') + h + b''.join(p[3] for p in parts))
+      print('{}')
+      """, [path])
+  }
+
+  /// Whether this build can read safetensors (the reader is built on another branch).
+  static let readsSafetensors: Bool = {
+    guard let dir = try? TestPaths.temporaryDirectory("cli-st-probe") else { return false }
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("probe.safetensors").path
+    guard (try? writeFP8Checkpoint(path)) != nil else { return false }
+    return (try? CLI.run(["inspect", path]).status) == 0
+  }()
+
+  @Test(.enabled(if: readsSafetensors, "needs the safetensors reader"))
+  func `FP8 weights in a safetensors checkpoint decode dequantized`() throws {
+    let dir = try TestPaths.temporaryDirectory("cli-fp8")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("model.safetensors").path
+    try Self.writeFP8Checkpoint(input)
+    let npy = dir.appendingPathComponent("w.npy").path
+    let all = dir.appendingPathComponent("all.safetensors").path
+    let one = try CLI.run(["decode", input, "--tensor", "model.layers.0.mlp.down_proj.weight", "-o", npy])
+    #expect(one.status == 0, "\(one.stderr)")
+    let many = try CLI.run(["decode", input, "--tensors", ".", "-o", all])
+    #expect(many.status == 0, "\(many.stderr)")
+    let o = try CLI.python(
+      """
+      import sys, json, numpy as np, ml_dtypes
+      raw = open(sys.argv[1], 'rb').read()
+      def read(raw):
+          n = int.from_bytes(raw[:8], 'little'); h = json.loads(raw[8:8+n]); d = raw[8+n:]
+          return h, d
+      h, d = read(raw)
+      def get(h, d, name, dtype):
+          b, e = h[name]['data_offsets']
+          return np.frombuffer(d[b:e], dtype=dtype).reshape(h[name]['shape'])
+      w = get(h, d, 'model.layers.0.mlp.down_proj.weight', ml_dtypes.float8_e4m3fn).astype(np.float32)
+      s = get(h, d, 'model.layers.0.mlp.down_proj.weight_scale_inv', '<f4')
+      ref = w * np.repeat(np.repeat(s, 128, 0), 128, 1)[:300, :200]
+      norm = get(h, d, 'model.norm.weight', ml_dtypes.bfloat16).astype(np.float32)
+      a = np.load(sys.argv[2])
+      oh, od = read(open(sys.argv[3], 'rb').read())
+      print(json.dumps({
+        'npy': bool(a.shape == (300, 200) and (a.view(np.uint32) == ref.view(np.uint32)).all()),
+        'names': sorted(oh.keys()),
+        'weight': bool((get(oh, od, 'model.layers.0.mlp.down_proj.weight', '<f4') == ref).all()),
+        'norm': bool((get(oh, od, 'model.norm.weight', '<f4') == norm).all())}))
+      """, [input, npy, all])
+    #expect(o["npy"] as? Bool == true)
+    #expect(o["names"] as? [String] == ["model.layers.0.mlp.down_proj.weight", "model.norm.weight"])
+    #expect(o["weight"] as? Bool == true)
+    #expect(o["norm"] as? Bool == true)
+  }
+
   @Test func `errors are one line and exit 1`() throws {
     let missing = try CLI.run(["decode", golden, "--tensor", "no.such.tensor", "-o", "-"])
     #expect(missing.status == 1)

@@ -18,8 +18,10 @@ extension Quantscope {
         several tensors (--tensors REGEX or repeated --tensor) are written as one F32 \
         safetensors file. `-o -` writes raw little-endian floats (f32 unless --format) to \
         standard output. FP8 weights with a scale partner (`X.weight_scale_inv`, \
-        `X.weight_scale`) are written dequantized: value × scale in float32. Files are \
-        written under a temporary name and renamed when complete.
+        `X.weight_scale`) are written dequantized: value × scale in float32, and scales \
+        selected by --tensors alongside their weight are not written separately. Files are \
+        written under a temporary name and renamed when complete. zstd output (`.zst`) is \
+        not available yet.
         """)
 
     /// Output encodings.
@@ -68,9 +70,14 @@ extension Quantscope {
       if let pattern {
         let regex: Regex<AnyRegexOutput>
         do { regex = try Regex(pattern) } catch { throw CommandFailure("invalid --tensors pattern: \(error)") }
-        for t in model.tensors where t.name.contains(regex) && seen.insert(t.name).inserted {
-          selected.append(t)
+        var matched = model.tensors.filter { $0.name.contains(regex) && !seen.contains($0.name) }
+        if !noScale {
+          // A scale that multiplies a selected weight is consumed by it (as fp8_cast_bf16.py
+          // drops `*_scale_inv`), so it is not written again on its own.
+          let consumed = Set(matched.compactMap { ScalePartners.scale(for: $0, in: index)?.name })
+          matched.removeAll { consumed.contains($0.name) }
         }
+        for t in matched where seen.insert(t.name).inserted { selected.append(t) }
       }
       guard !selected.isEmpty else { throw CommandFailure("no tensor matches \(pattern ?? "")") }
 
