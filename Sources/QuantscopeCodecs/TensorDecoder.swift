@@ -119,7 +119,8 @@ public struct TensorDecoder: @unchecked Sendable {
   /// - Parameters:
   ///   - scale: a scale partner (see ``ScalePartners``). Its shape decides the layout: one
   ///     element is per-tensor; `[rows]` or `[rows, 1]` per-channel; `[gr, gc]` (or ModelOpt's
-  ///     `[gr, 1, gc, 1]`) a block grid.
+  ///     `[gr, 1, gc, 1]`) a block grid. Any decodable dtype is accepted (F32, BF16, F16,
+  ///     F8_E8M0); a U8 scale is read as E8M0 exponent bytes, `2^(b−127)`.
   ///   - blockSize: the block shape of a grid scale (config `weight_block_size`). When `nil`,
   ///     128×128 is used where the grid fits it (DeepSeek), else the block is inferred as
   ///     `ceil(dim / gridDim)`.
@@ -233,7 +234,12 @@ public struct TensorDecoder: @unchecked Sendable {
     }
     let br = try block(rows, grid.0, blockSize?.rows)
     let bc = try block(columns, grid.1, blockSize?.columns)
-    let values = try TensorDecoder(scale).decodeAll()
+    var values = try TensorDecoder(scale).decodeAll()
+    if scale.encoding == .safetensors(.U8) {
+      // A U8 scale is an E8M0 exponent byte (DeepSeek-V4 style; llama.cpp's converter reads it
+      // so): an integer multiplier has no meaning in any FP8 convention.
+      values = values.map { SafetensorsDecoding.e8m0Table[Int($0)] }
+    }
     guard values.count == grid.0 * grid.1 else { throw fail("scale has \(values.count) entries") }
     return ScaleLayout(
       tensor: scale, gridRows: grid.0, gridColumns: grid.1, blockRows: br, blockColumns: bc, values: values)

@@ -175,6 +175,30 @@ struct TensorDecoderTests {
     }
   }
 
+  @Test func `E8M0 and U8 block scales are powers of two`() throws {
+    let (_, codes, _) = try Self.deepSeekFixture()
+    let exponents: [UInt8] = [127, 120, 0, 130, 126, 140]
+    var file = RawTensorFile()
+    file.add("e.weight", .safetensors(.F8_E4M3), shape: [300, 200], data: codes)
+    file.add("e.weight_scale_inv", .safetensors(.F8_E8M0), shape: [3, 2], data: exponents)
+    file.add("u.weight", .safetensors(.F8_E4M3), shape: [300, 200], data: codes)
+    file.add("u.weight_scale_inv", .safetensors(.U8), shape: [3, 2], data: exponents)
+    let tensors = try file.open()
+    let expectedScales = exponents.map { Float(sign: .plus, exponent: Int($0) - 127, significand: 1) }
+    #expect(expectedScales[2].bitPattern == 0x0040_0000)
+    for name in ["e.weight", "u.weight"] {
+      let d = try TensorDecoder(tensors[name]!, partnersIn: tensors)
+      #expect(d.scale?.values == expectedScales)
+      let plain = try TensorDecoder(tensors[name]!).decodeAll()
+      let got = try d.decodeAll()
+      let bad = got.indices.filter { i in
+        let want = plain[i] * expectedScales[(i / 200 / 128) * 2 + (i % 200) / 128]
+        return !(got[i].bitPattern == want.bitPattern || (got[i].isNaN && want.isNaN))
+      }
+      #expect(bad.isEmpty, "\(name): \(bad.count) mismatches")
+    }
+  }
+
   @Test func `ggml scalar tensors decode through the codec registry`() throws {
     var rng = SplitMix(seed: 16)
     let values = (0..<(6 * 10)).map { _ in Float.random(in: -4..<4, using: &rng) }
