@@ -34,19 +34,19 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(name: .customLong("tensor"), help: "A tensor to decode, by exact name (repeatable).")
+    @Option(name: .customLong("tensor"), help: ArgumentHelp("A tensor to decode, by exact name (repeatable).", valueName: "name"))
     var tensorNames: [String] = []
 
-    @Option(name: .customLong("tensors"), help: "Decode every tensor whose name matches this regular expression (anywhere in the name).")
+    @Option(name: .customLong("tensors"), help: ArgumentHelp("Decode every tensor whose name matches this regular expression (anywhere in the name).", valueName: "regex"))
     var pattern: String?
 
-    @Option(name: [.short, .customLong("output")], help: "Output file; `-` for standard output. Default: the tensor name with the format's extension.")
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file; `-` for standard output. Default: the tensor name with the format's extension.", valueName: "file"))
     var output: String?
 
     @Option(help: "Output format: npy, f32, f16, bf16 (raw little-endian) or safetensors (F32).")
     var format: OutputFormat?
 
-    @Option(help: "Decode only rows A:B (of the rows × row-length view; A: and :B allowed). One tensor only.")
+    @Option(help: ArgumentHelp("Decode only rows A:B (of the rows × row-length view; A: and :B allowed). One tensor only.", valueName: "A:B"))
     var rows: String?
 
     @Flag(help: "Write FP8 weights as stored, without multiplying by their scale partner.")

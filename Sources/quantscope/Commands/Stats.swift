@@ -20,7 +20,7 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(name: .customLong("tensors"), help: "Only tensors whose name matches this regular expression (anywhere in the name).")
+    @Option(name: .customLong("tensors"), help: ArgumentHelp("Only tensors whose name matches this regular expression (anywhere in the name).", valueName: "regex"))
     var pattern: String?
 
     @Flag(help: "Print JSON (one array of objects) instead of a table.")
