@@ -21,6 +21,8 @@ struct Quantscope: ParsableCommand {
       Inspect.self,
       Recipes.self,
       Plan.self,
+      Decode.self,
+      Stats.self,
     ]
   )
 
