@@ -20,6 +20,10 @@ struct Quantscope: ParsableCommand {
     subcommands: [
       Inspect.self,
       Diff.self,
+      Recipes.self,
+      Plan.self,
+      Decode.self,
+      Stats.self,
     ]
   )
 

@@ -105,7 +105,7 @@ public struct Diff: Sendable {
     }
 
     let filter = try options.tensorFilter.map { try Regex($0) }
-    var jobs: [(TensorInfo, any ReferenceRows)] = []
+    var jobs: [(SourceRows, any ReferenceRows)] = []
     var missing: [String] = []
     for t in candidate.tensors {
       if let filter, (try? filter.firstMatch(in: t.name)) == nil { continue }
@@ -114,7 +114,7 @@ public struct Diff: Sendable {
         missing.append(t.name)
         continue
       }
-      jobs.append((t, ref))
+      jobs.append((try SourceRows(tensor: t, scale: nil, precision: .exact), ref))
     }
     missingReference = missing
     unmappedReference = mapping.unmapped
@@ -148,7 +148,8 @@ public struct Diff: Sendable {
     let chunksBox = UnsafeSendable(chunks)
     try ParallelWork.run(count: chunks.count, threads: options.threads) { i in
       let chunk = chunksBox.value[i]
-      let (tensor, reference) = jobsBox.value[chunk.job]
+      let (candidateRows, reference) = jobsBox.value[chunk.job]
+      let tensor = candidateRows.decoder.tensor
       let rowLength = reference.rowLength
       let n = chunk.rows.count * rowLength
       let cand = UnsafeMutablePointer<Double>.allocate(capacity: n)
@@ -157,7 +158,7 @@ public struct Diff: Sendable {
         cand.deallocate()
         ref.deallocate()
       }
-      try SourceRows(tensor: tensor, scale: nil, precision: .exact).decodeRows(chunk.rows, into: cand)
+      try candidateRows.decodeRows(chunk.rows, into: cand)
       try reference.decodeRows(chunk.rows, into: ref)
       var acc = ErrorAccumulator()
       let weights = importance?.weights(for: tensor.name)
@@ -180,7 +181,7 @@ public struct Diff: Sendable {
     for (j, job) in jobs.enumerated() {
       var acc = ErrorAccumulator()
       for c in firstChunk[j]..<firstChunk[j + 1] { acc.merge(partials[c]) }
-      let t = job.0
+      let t = job.0.decoder.tensor
       results.append(
         TensorResult(
           name: t.name, layer: Self.layerIndex(t.name), kind: Self.kind(t.name), type: t.encoding.name,

@@ -22,8 +22,8 @@ extension ReferenceMapping {
     for name: String, candidateShape: [Int], precision: ReferencePrecision, heads: HeadCounts? = nil
   ) throws -> (any ReferenceRows)? {
     guard let entry = entries[name] else { return nil }
-    let parts: [any ReferenceRows] = entry.sources.map {
-      SourceRows(tensor: $0, scale: scale(for: $0), precision: precision)
+    let parts: [any ReferenceRows] = try entry.sources.map {
+      try SourceRows(tensor: $0, scale: scale(for: $0), precision: precision)
     }
     let origin = entry.sources.count > 1
       ? "\(entry.sources[0].name) … \(entry.sources[entry.sources.count - 1].name) (\(entry.sources.count) stacked)"

@@ -1,3 +1,4 @@
+import QuantscopeCodecs
 import QuantscopeFormats
 
 /// How the reference values are computed from FP8 × scale products.
@@ -52,8 +53,6 @@ public struct ReferenceMapping: Sendable {
     self.scales = scales
   }
 
-  /// Suffixes of scale tensors that pair with `X.weight` (tried in this order).
-  public static let scaleSuffixes = ["weight_scale_inv", "weight_scale", "qscale_weight"]
   /// Suffixes of tensors that hold activation or cache scales, which play no part in weights.
   public static let ignoredSuffixes = [
     "input_scale", "k_scale", "v_scale", "kv_scale", "activation_scale", "qscale_act", "input_scale_ub",
@@ -74,13 +73,12 @@ public struct ReferenceMapping: Sendable {
     var expertOrigins: [String: String] = [:]
 
     let byName = reference.tensorsByName
-    func isScale(_ name: String) -> Bool {
-      for s in Self.scaleSuffixes where name.hasSuffix("." + s) {
-        let weight = String(name.dropLast(s.count)) + "weight"
-        if byName[weight] != nil { return true }
-      }
-      return false
+    // Scales are those a weight claims as its partner; anything else is mapped or reported.
+    var partnerNames = Set<String>()
+    for t in reference.tensors {
+      if let s = ScalePartners.scale(for: t, in: byName) { partnerNames.insert(s.name) }
     }
+    func isScale(_ name: String) -> Bool { partnerNames.contains(name) }
     func add(_ name: String, _ entry: Entry) throws {
       if entries[name] != nil {
         throw FormatError(path: entry.sources.first?.file.path ?? "", "two reference tensors map to \(name)",
@@ -154,12 +152,7 @@ public struct ReferenceMapping: Sendable {
 
   /// The scale partner of an FP8 weight, if the checkpoint has one.
   public func scale(for weight: TensorInfo) -> TensorInfo? {
-    guard weight.name.hasSuffix(".weight") else { return nil }
-    let stem = weight.name.dropLast("weight".count)
-    for s in Self.scaleSuffixes {
-      if let t = scales[stem + s] { return t }
-    }
-    return nil
+    ScalePartners.scale(for: weight, in: scales)
   }
 }
 

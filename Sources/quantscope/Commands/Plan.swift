@@ -1,0 +1,210 @@
+import ArgumentParser
+import Foundation
+import QuantscopeAnalysis
+import QuantscopeFormats
+
+extension Quantscope {
+  /// `quantscope plan`: the per-tensor types and size a recipe gives a model.
+  struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show the type, size and deciding rule of every tensor under a recipe, with totals.",
+      discussion: """
+        Sizes are tensor data only (GGUF header and alignment excluded); GiB are 2^30 bytes; bits per \
+        weight are total bits over total parameters. Built-in rules keep 1-D tensors, norms, ffn_gate_inp \
+        and exp_probs_b as they are; a row length the chosen type's block does not divide falls back as in \
+        llama.cpp (--fallback).
+        """)
+
+    /// Layout of DeepSeek's kv_b projection in the GGUF being planned.
+    enum KVBLayout: String, ExpressibleByArgument, CaseIterable {
+      case split, legacy
+    }
+
+    @Argument(help: "GGUF file (any shard of a split set).")
+    var source: [String]
+
+    @Option(help: "Preset name (see 'quantscope recipes list') or recipe file.")
+    var recipe: String
+
+    @Option(name: .customLong("rule"), help: "Extra PATTERN=TYPE rule, tried before the recipe's (repeatable).")
+    var rules: [String] = []
+
+    @Option(help: "DeepSeek kv_b layout: split (attn_k_b + attn_v_b) or legacy (attn_kv_b).")
+    var kvB: KVBLayout?
+
+    @Option(help: "Architecture to plan for, instead of general.architecture.")
+    var arch: String?
+
+    @Option(help: "Block count, instead of <arch>.block_count.")
+    var blocks: Int?
+
+    @Option(help: "Row-length fallback table: current (Q2_K/Q3_K -> Q4_0) or llama2025 (-> IQ4_NL).")
+    var fallback: RowFallbackArgument = .current
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func validate() throws {
+      if source.isEmpty { throw ValidationError("give a GGUF file to plan") }
+      if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
+    }
+
+    func run() throws {
+      var model = try loadModel()
+      if let arch { model.architecture = arch }
+      if let blocks { model.blockCount = blocks }
+      let context = model.context
+      let extra = try recipeCall {
+        var out: [RecipeRule] = []
+        for rule in rules { out.append(try RecipeRule(parsing: rule, source: "--rule")) }
+        return out
+      }
+      let base = try recipeCall { try Recipe.load(recipe, context: context) }
+      let plan: QuantscopeAnalysis.Plan
+      do {
+        plan = try Planner.plan(
+          model: model, recipe: base.prepending(extra), options: PlanOptions(fallback: fallback.value))
+      } catch let error as RecipeError {
+        throw CommandFailure(error.description)
+      } catch let error as PlanError {
+        throw CommandFailure("\(source[0]): \(error)")
+      }
+      for warning in plan.warnings {
+        FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
+      }
+      print(json ? try PlanReport.json(plan) : PlanReport.text(plan))
+    }
+
+    /// The tensors to plan, named the GGUF way. A safetensors source needs the HF→GGUF name mapping (with
+    /// `--kv-b` choosing the attention layout), which yields the same `[PlanInput]`.
+    func loadModel() throws -> PlanModel {
+      switch try WeightFiles.format(of: source[0]) {
+      case .gguf:
+        let model = PlanModel(collection: try WeightFiles.open(source))
+        if let kvB {
+          let hasLegacy = model.tensors.contains { $0.name.hasSuffix(".attn_kv_b.weight") }
+          let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
+          if (kvB == .legacy && !hasLegacy) || (kvB == .split && !hasSplit) {
+            throw CommandFailure(
+              "\(source[0]): the GGUF has no \(kvB == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
+                + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
+          }
+        }
+        return model
+      case .safetensors:
+        throw CommandFailure(
+          "\(source[0]): planning from safetensors needs the HF→GGUF mapping, which this build does not have yet")
+      }
+    }
+  }
+}
+
+/// `--fallback` values.
+enum RowFallbackArgument: String, ExpressibleByArgument, CaseIterable {
+  case current, llama2025
+
+  var value: RowFallback { self == .current ? .current : .llama2025 }
+}
+
+/// Formatting of a plan for the terminal and as JSON (the numbers come from the library).
+enum PlanReport {
+  static func gib(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1_073_741_824) }
+
+  static func text(_ plan: QuantscopeAnalysis.Plan) -> String {
+    var out: [String] = []
+    let c = plan.context
+    out.append(
+      "recipe \(plan.recipe) for \(plan.architecture ?? "unknown architecture"): \(c.blockCount) blocks, "
+        + "\(c.leadingDenseBlocks) leading dense, output tensor \(c.hasOutputTensor ? "present" : "absent (tied)")")
+    out.append("")
+    let rows = plan.tensors.map { t -> [String] in
+      var rule = t.decidedBy
+      if let f = t.fallback { rule += "; fallback \(f)" }
+      return [
+        t.name, t.currentType?.name ?? "-", t.targetType.name, "[" + t.shape.map(String.init).joined(separator: ", ") + "]",
+        String(t.bytes), rule,
+      ]
+    }
+    out.append(
+      PlanTable.render(
+        header: ["NAME", "CURRENT", "TARGET", "SHAPE", "BYTES", "RULE"], rows: rows, rightAligned: ["BYTES"]))
+    out.append("")
+    out.append(
+      "total: \(plan.tensors.count) tensors, \(plan.totalParameters) parameters, \(plan.totalBytes) bytes = "
+        + "\(gib(plan.totalBytes)) GiB, \(String(format: "%.3f", plan.bitsPerWeight)) bits per weight")
+    out.append("")
+    let typeRows = plan.byType.map { t -> [String] in
+      let share = plan.totalBytes == 0 ? 0 : Double(t.bytes) * 100 / Double(plan.totalBytes)
+      return [
+        t.type.name, String(t.tensors), String(t.parameters), String(t.bytes), gib(t.bytes),
+        String(format: "%.1f", share),
+      ]
+    }
+    out.append(
+      PlanTable.render(
+        header: ["TYPE", "TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"], rows: typeRows,
+        rightAligned: ["TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"]))
+    out.append("")
+    out.append(
+      PlanTable.render(
+        header: ["HITS", "RULE"], rows: plan.ruleHits.map { [String($0.count), $0.rule] }, rightAligned: ["HITS"]))
+    return out.joined(separator: "\n")
+  }
+
+  struct JSONPlan: Encodable {
+    struct Tensor: Encodable {
+      let name: String
+      let current: String?
+      let target: String
+      let ruleType: String?
+      let shape: [Int]
+      let ne: [Int]
+      let parameters: Int
+      let bytes: Int
+      let decidedBy: String
+      let fallback: String?
+    }
+    struct TypeTotal: Encodable {
+      let type: String
+      let tensors: Int
+      let parameters: Int
+      let bytes: Int
+    }
+    struct Hit: Encodable {
+      let rule: String
+      let count: Int
+    }
+    let recipe: String
+    let architecture: String?
+    let blockCount: Int
+    let leadingDenseBlocks: Int
+    let hasOutputTensor: Bool
+    let tensors: [Tensor]
+    let totalBytes: Int
+    let totalParameters: Int
+    let gibibytes: Double
+    let bitsPerWeight: Double
+    let byType: [TypeTotal]
+    let ruleHits: [Hit]
+    let warnings: [String]
+  }
+
+  static func json(_ plan: QuantscopeAnalysis.Plan) throws -> String {
+    let report = JSONPlan(
+      recipe: plan.recipe, architecture: plan.architecture, blockCount: plan.context.blockCount,
+      leadingDenseBlocks: plan.context.leadingDenseBlocks, hasOutputTensor: plan.context.hasOutputTensor,
+      tensors: plan.tensors.map {
+        .init(
+          name: $0.name, current: $0.currentType?.name, target: $0.targetType.name, ruleType: $0.ruleType?.name,
+          shape: $0.shape, ne: $0.ne, parameters: $0.parameters, bytes: $0.bytes, decidedBy: $0.decidedBy,
+          fallback: $0.fallback)
+      },
+      totalBytes: plan.totalBytes, totalParameters: plan.totalParameters, gibibytes: plan.gibibytes,
+      bitsPerWeight: plan.bitsPerWeight,
+      byType: plan.byType.map { .init(type: $0.type.name, tensors: $0.tensors, parameters: $0.parameters, bytes: $0.bytes) },
+      ruleHits: plan.ruleHits.map { .init(rule: $0.rule, count: $0.count) }, warnings: plan.warnings)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(report), as: UTF8.self)
+  }
+}
