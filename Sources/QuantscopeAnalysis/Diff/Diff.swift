@@ -243,6 +243,14 @@ public struct ModelConfig: Sendable {
   public var attentionHeads: Int?
   /// `num_key_value_heads`.
   public var keyValueHeads: Int?
+  /// `qk_nope_head_dim` (DeepSeek MLA).
+  public var nopeHeadDim: Int?
+  /// `v_head_dim` (DeepSeek MLA).
+  public var valueHeadDim: Int?
+  /// `first_k_dense_replace` (DeepSeek: leading dense blocks).
+  public var leadingDenseBlocks: Int?
+  /// `n_routed_experts` or `num_local_experts`.
+  public var expertCount: Int?
 
   /// Reads the `config.*` entries of a checkpoint's metadata.
   public init(_ entries: [(key: String, value: GGUFValue)]) {
@@ -251,6 +259,10 @@ public struct ModelConfig: Sendable {
     hiddenLayers = value("num_hidden_layers")?.integer
     attentionHeads = value("num_attention_heads")?.integer
     keyValueHeads = value("num_key_value_heads")?.integer
+    nopeHeadDim = value("qk_nope_head_dim")?.integer
+    valueHeadDim = value("v_head_dim")?.integer
+    leadingDenseBlocks = value("first_k_dense_replace")?.integer
+    expertCount = value("n_routed_experts")?.integer ?? value("num_local_experts")?.integer
   }
 }
 

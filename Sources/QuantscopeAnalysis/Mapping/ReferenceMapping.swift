@@ -53,101 +53,26 @@ public struct ReferenceMapping: Sendable {
     self.scales = scales
   }
 
-  /// Suffixes of tensors that hold activation or cache scales, which play no part in weights.
-  public static let ignoredSuffixes = [
-    "input_scale", "k_scale", "v_scale", "kv_scale", "activation_scale", "qscale_act", "input_scale_ub",
-    "weight_zero_point",
-  ]
-
   /// Maps `reference`'s tensors with `architecture`.
   ///
   /// - Parameter firstSkippedLayer: layers from this index on are skipped (DeepSeek's MTP layer
   ///   61 when `num_hidden_layers` is 61); `nil` keeps every layer.
   public init(reference: any TensorCollection, architecture: ArchitectureMap, firstSkippedLayer: Int?) throws {
-    self.architecture = architecture
-    var entries: [String: Entry] = [:]
-    var unmapped: [String] = []
-    var skipped: [String] = []
-    var scales: [String: TensorInfo] = [:]
-    var experts: [String: [Int: TensorInfo]] = [:]
-    var expertOrigins: [String: String] = [:]
-
     let byName = reference.tensorsByName
     // Scales are those a weight claims as its partner; anything else is mapped or reported.
-    var partnerNames = Set<String>()
+    var scales: [String: TensorInfo] = [:]
     for t in reference.tensors {
-      if let s = ScalePartners.scale(for: t, in: byName) { partnerNames.insert(s.name) }
+      if let s = ScalePartners.scale(for: t, in: byName) { scales[s.name] = s }
     }
-    func isScale(_ name: String) -> Bool { partnerNames.contains(name) }
-    func add(_ name: String, _ entry: Entry) throws {
-      if entries[name] != nil {
-        throw FormatError(path: entry.sources.first?.file.path ?? "", "two reference tensors map to \(name)",
-          tensor: entry.sources.first?.name)
-      }
-      entries[name] = entry
+    let mapped = try architecture.map(
+      reference.tensors.filter { scales[$0.name] == nil }, name: \.name, firstSkippedLayer: firstSkippedLayer)
+    var entries: [String: Entry] = [:]
+    for m in mapped.tensors {
+      entries[m.name] = Entry(name: m.name, sources: m.sources, layout: m.layout, kvbPart: m.kvbPart)
     }
-
-    for tensor in reference.tensors {
-      let name = tensor.name
-      if isScale(name) {
-        scales[name] = tensor
-        continue
-      }
-      if Self.ignoredSuffixes.contains(where: { name.hasSuffix("." + $0) }) { continue }
-      let parsed = HFName(name)
-      if let layer = parsed.layer, let first = firstSkippedLayer, layer >= first {
-        skipped.append(name)
-        continue
-      }
-      if let layer = parsed.layer, let expert = parsed.expert {
-        guard let target = architecture.perExpert[parsed.suffix] else {
-          unmapped.append(name)
-          continue
-        }
-        let gguf = "blk.\(layer).\(target)"
-        if experts[gguf, default: [:]].updateValue(tensor, forKey: expert) != nil {
-          throw FormatError(path: tensor.file.path, "expert \(expert) appears twice", tensor: name)
-        }
-        expertOrigins[gguf] = parsed.expertPattern
-        continue
-      }
-      let target: ArchitectureMap.Target?
-      let prefix: String
-      if let layer = parsed.layer {
-        target = architecture.perLayer[parsed.suffix]
-        prefix = "blk.\(layer)."
-      } else {
-        target = architecture.globals[parsed.suffix]
-        prefix = ""
-      }
-      guard let target else {
-        unmapped.append(name)
-        continue
-      }
-      if target.layout == .splitKVB {
-        let base = prefix + "attn_"
-        try add(base + "kv_b.weight", Entry(name: base + "kv_b.weight", sources: [tensor], layout: .same, kvbPart: .legacy))
-        try add(base + "k_b.weight", Entry(name: base + "k_b.weight", sources: [tensor], layout: .splitKVB, kvbPart: .k))
-        try add(base + "v_b.weight", Entry(name: base + "v_b.weight", sources: [tensor], layout: .splitKVB, kvbPart: .v))
-      } else {
-        try add(prefix + target.name, Entry(name: prefix + target.name, sources: [tensor], layout: target.layout, kvbPart: nil))
-      }
-    }
-
-    for (gguf, byExpert) in experts {
-      let count = byExpert.count
-      guard let maxExpert = byExpert.keys.max(), maxExpert == count - 1 else {
-        let path = byExpert.values.first?.file.path ?? ""
-        throw FormatError(path: path, "experts of \(gguf) are not numbered 0…\(count - 1)")
-      }
-      let sources = (0..<count).map { byExpert[$0]! }
-      try add(gguf, Entry(name: gguf, sources: sources, layout: .same, kvbPart: nil))
-    }
-
-    self.entries = entries
-    self.unmapped = unmapped
-    self.skipped = skipped
-    self.scales = scales
+    self.init(
+      architecture: architecture, entries: entries, unmapped: mapped.unmapped.map(\.name),
+      skipped: mapped.skipped.map(\.name), scales: scales)
   }
 
   /// The scale partner of an FP8 weight, if the checkpoint has one.

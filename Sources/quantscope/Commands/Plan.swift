@@ -15,12 +15,7 @@ extension Quantscope {
         llama.cpp (--fallback).
         """)
 
-    /// Layout of DeepSeek's kv_b projection in the GGUF being planned.
-    enum KVBLayout: String, ExpressibleByArgument, CaseIterable {
-      case split, legacy
-    }
-
-    @Argument(help: "GGUF file (any shard of a split set).")
+    @Argument(help: "GGUF file (any shard of a split set), safetensors checkpoint (file, directory or shards).")
     var source: [String]
 
     @Option(help: "Preset name (see 'quantscope recipes list') or recipe file.")
@@ -30,7 +25,7 @@ extension Quantscope {
     var rules: [String] = []
 
     @Option(help: "DeepSeek kv_b layout: split (attn_k_b + attn_v_b) or legacy (attn_kv_b).")
-    var kvB: KVBLayout?
+    var kvB: ArchitectureMap.KVBLayout?
 
     @Option(help: "Architecture to plan for, instead of general.architecture.")
     var arch: String?
@@ -92,8 +87,20 @@ extension Quantscope {
         }
         return model
       case .safetensors:
-        throw CommandFailure(
-          "\(source[0]): planning from safetensors needs the HF→GGUF mapping, which this build does not have yet")
+        let checkpoint = try WeightFiles.open(source)
+        let config = ModelConfig(checkpoint.metadataEntries)
+        guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
+          throw CommandFailure(
+            "\(source[0]): cannot tell the architecture (no config.json model_type); give --arch")
+        }
+        let (model, unmapped) = try PlanModel.converted(
+          from: checkpoint.tensors.map { ($0.name, $0.shape) }, config: config, architecture: map,
+          kvB: kvB ?? .split)
+        if !unmapped.isEmpty {
+          FileHandle.standardError.write(Data(
+            "quantscope: warning: \(unmapped.count) tensor(s) no rule maps, left out: \(unmapped.prefix(5).joined(separator: ", "))\n".utf8))
+        }
+        return model
       }
     }
   }
@@ -208,3 +215,5 @@ enum PlanReport {
     return String(decoding: try encoder.encode(report), as: UTF8.self)
   }
 }
+
+extension ArchitectureMap.KVBLayout: ExpressibleByArgument {}
