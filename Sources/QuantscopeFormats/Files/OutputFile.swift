@@ -119,11 +119,12 @@ public final class OutputFile: ByteSink {
         fd = try SystemCalls.createExclusive(candidate)
         temporaryPath = candidate
         break
-      } catch {
+      } catch let error as FormatError {
+        // A name clash with another temporary file: try another random suffix.
         attempt += 1
-        if errno == EEXIST && attempt < 16 { continue }
+        if attempt < 16 && SystemCalls.exists(candidate) { continue }
         buffer.deallocate()
-        throw FormatError(path: path, SystemCalls.errnoMessage("cannot create temporary file in \(dir)"))
+        throw FormatError(path: path, "temporary file in \(dir): \(error.message)")
       }
     }
     cleanupSlot = TemporaryFileCleanup.register(temporaryPath!)
