@@ -152,8 +152,14 @@ struct HashTests {
     #expect(c.changed[1].reasons == ["type BF16 → F16"])
     #expect(c.missing == [m.tensors[1].name])
     #expect(c.extra == ["d"])
-    #expect(!c.modelHashMatches)
+    #expect(c.modelHashMatches == false)
     #expect(!c.isIdentical)
+    // Model hashes alone: compared, or skipped on request.
+    var relabelled = m
+    relabelled.model = XXH3.hash128([7])
+    #expect(!TensorHashing.compare(expected: m, actual: relabelled).isIdentical)
+    let skipped = TensorHashing.compare(expected: m, actual: relabelled, compareModelHash: false)
+    #expect(skipped.modelHashMatches == nil && skipped.isIdentical)
   }
 
   /// Every failure point while writing a manifest: an error, no file at the final name, no

@@ -214,11 +214,12 @@ public struct HashComparison: Sendable, Equatable {
   public var missing: [String]
   /// Tensors in the model but not in the manifest.
   public var extra: [String]
-  /// Whether the whole-model hashes agree.
-  public var modelHashMatches: Bool
+  /// Whether the whole-model hashes agree; `nil` when they were not compared (a selection of
+  /// tensors was checked against a manifest of more).
+  public var modelHashMatches: Bool?
 
   /// No difference of any kind.
-  public var isIdentical: Bool { changed.isEmpty && missing.isEmpty && extra.isEmpty && modelHashMatches }
+  public var isIdentical: Bool { changed.isEmpty && missing.isEmpty && extra.isEmpty && modelHashMatches != false }
 }
 
 /// Hashing a model's tensors with XXH3-128.
@@ -307,7 +308,13 @@ public enum TensorHashing {
   }
 
   /// Compares a model's hashes with a manifest's, tensor by tensor (by name).
-  public static func compare(expected: HashManifest, actual: HashManifest) -> HashComparison {
+  ///
+  /// - Parameter compareModelHash: also compare the whole-model hashes. Pass `false` when
+  ///   `expected` was narrowed to a selection after it was written: its model hash then covers
+  ///   tensors that `actual` does not.
+  public static func compare(
+    expected: HashManifest, actual: HashManifest, compareModelHash: Bool = true
+  ) -> HashComparison {
     var now: [String: TensorHash] = [:]
     for t in actual.tensors where now[t.name] == nil { now[t.name] = t }
     var seen = Set<String>()
@@ -322,7 +329,8 @@ public enum TensorHashing {
     }
     let extra = actual.tensors.map(\.name).filter { !seen.contains($0) }
     return HashComparison(
-      changed: changed, missing: missing, extra: extra, modelHashMatches: expected.model == actual.model)
+      changed: changed, missing: missing, extra: extra,
+      modelHashMatches: compareModelHash ? expected.model == actual.model : nil)
   }
 
   private static func feed(
