@@ -134,6 +134,12 @@ struct HashCLITests {
     #expect(last?["done"] as? Int == 2 * manifest.totalBytes)
     #expect(last?["total"] as? Int == 2 * manifest.totalBytes)
     #expect(last?["rate"] != nil && last?["eta"] != nil)
+    // A redrawn line when asked for, cleared at the end.
+    let line = try quantscope(["hash", Self.golden.path, "--progress", "always"], in: dir)
+    #expect(line.status == 0)
+    #expect(line.err.hasPrefix("\rhashing  0 B / "))
+    #expect(line.err.hasSuffix("\r\u{1B}[K"))
+    #expect(try quantscope(["hash", Self.golden.path, "--progress", "always", "--quiet"], in: dir).err.isEmpty)
     // Not a terminal: auto mode prints nothing.
     let auto = try quantscope(["hash", Self.golden.path, "-o", "n.json"], in: dir)
     #expect(auto.status == 0 && auto.err.isEmpty)

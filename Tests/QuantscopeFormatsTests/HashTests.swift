@@ -198,3 +198,31 @@ struct HashTests {
     #expect(try HashManifest.read(path: path) == manifest)
   }
 }
+
+@Suite("Progress snapshot")
+struct ProgressSnapshotTests {
+  @Test func `rate, ETA and both line formats`() throws {
+    let s = ProgressSnapshot(done: 3 << 30, total: 12 << 30, elapsed: 2)
+    #expect(s.rate == Double(3 << 29))
+    #expect(s.eta == 6)
+    #expect(s.fraction == 0.25)
+    #expect(s.terminalLine(label: "hashing") == "hashing  3.0 GiB / 12.0 GiB  25%  1.5 GiB/s  ETA 0:06")
+    #expect(s.jsonLine() == "{\"done\":3221225472,\"total\":12884901888,\"rate\":1610612736,\"eta\":6.0}")
+    let object = try JSONSerialization.jsonObject(with: Data(s.jsonLine().utf8)) as? [String: Any]
+    #expect(object?["eta"] as? Double == 6)
+    let start = ProgressSnapshot(done: 0, total: 100, elapsed: 0)
+    #expect(start.eta == nil)
+    #expect(start.jsonLine() == "{\"done\":0,\"total\":100,\"rate\":0,\"eta\":null}")
+    #expect(start.terminalLine(label: "x") == "x  0 B / 100 B  0%")
+  }
+
+  @Test func `byte and duration formatting`() {
+    #expect(ProgressSnapshot.bytes(0) == "0 B")
+    #expect(ProgressSnapshot.bytes(1023) == "1023 B")
+    #expect(ProgressSnapshot.bytes(1536) == "1.5 KiB")
+    #expect(ProgressSnapshot.bytes(700 << 30) == "700.0 GiB")
+    #expect(ProgressSnapshot.duration(59.4) == "0:59")
+    #expect(ProgressSnapshot.duration(3600 + 62) == "1:01:02")
+    #expect(ProgressSnapshot.duration(.infinity) == "0:00")
+  }
+}
