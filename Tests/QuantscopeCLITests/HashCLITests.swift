@@ -117,6 +117,11 @@ struct HashCLITests {
     #expect(lines.count == selected.tensors.count + 1)
     #expect(lines.last?.hasPrefix(selected.model.hex) == true)
 
+    // -o - writes the manifest to standard output.
+    let piped = try quantscope(["hash", model, "--tensors", "^in\\.", "-o", "-", "-q"], in: dir)
+    #expect(piped.status == 0)
+    #expect(piped.out == selected.jsonText())
+
     // Usage errors exit 64.
     #expect(try quantscope(["hash", model, "--tensors", "(", "-q"], in: dir).status == 64)
     #expect(try listingNames(dir) == ["in.json", "m.json.zst"])

@@ -156,4 +156,19 @@ struct OutputFileTests {
     }
     #expect(try listing(dir).isEmpty)
   }
+
+  @Test func `kill -9 leaves only a dot-named temporary file, never the final name`() async throws {
+    let dir = try TestPaths.temporaryDirectory("kill")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("killed.json").path
+    await #expect(processExitsWith: .signal(SIGKILL)) { [path = path as String] in
+      let out = try OutputFile(path: path, bufferSize: 4096)
+      try out.write(randomBytes(100_000, seed: 6))
+      kill(getpid(), SIGKILL)
+      withExtendedLifetime(out) {}
+    }
+    let names = try listing(dir)
+    #expect(names.count == 1)
+    #expect(names.allSatisfy { $0.hasPrefix(".killed.json.tmp-") })
+  }
 }
