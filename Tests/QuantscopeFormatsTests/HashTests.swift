@@ -33,7 +33,7 @@ struct HashTests {
       """
     var tensors: [String: String] = [:]
     var model = ""
-    for line in try runPython(script).split(separator: "\n") {
+    for line in try IOTestData.python(script).split(separator: "\n") {
       let parts = line.split(separator: " ")
       if parts[0] == "(model)" { model = String(parts[1]) } else { tensors[String(parts[0])] = String(parts[1]) }
     }
@@ -106,7 +106,7 @@ struct HashTests {
     }
     let raw = Array(try Data(contentsOf: dir.appendingPathComponent("m.json.zst")))
     #expect(Array(raw.prefix(4)) == zstdMagic)
-    #expect(try listing(dir) == ["m.json", "m.json.zst"])
+    #expect(try IOTestData.listing(dir) == ["m.json", "m.json.zst"])
   }
 
   @Test func `bad manifests are errors naming the file`() throws {
@@ -189,7 +189,7 @@ struct HashTests {
       } catch let error as FormatError {
         #expect(error.path == path, "\(plan)")
       }
-      #expect(try listing(dir) == ["model.gguf"], "\(plan)")
+      #expect(try IOTestData.listing(dir) == ["model.gguf"], "\(plan)")
     }
     let after = try TensorHashing.hash(WeightFiles.open([input.path]))
     #expect(after == manifest)

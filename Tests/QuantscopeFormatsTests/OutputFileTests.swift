@@ -3,9 +3,11 @@ import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing
 
-/// Names in `dir`, sorted (dot-files included).
-func listing(_ dir: URL) throws -> [String] {
-  try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+extension IOTestData {
+  /// Names in `dir`, sorted (dot-files included).
+  static func listing(_ dir: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+  }
 }
 
 @Suite("OutputFile")
@@ -14,19 +16,19 @@ struct OutputFileTests {
     let dir = try TestPaths.temporaryDirectory("out")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("result.bin").path
-    let data = randomBytes(3_000_000, seed: 1)
+    let data = IOTestData.random(3_000_000, seed: 1)
     let out = try OutputFile(path: path, bufferSize: 64 * 1024)
     try out.write(Array(data[0..<10]))
     try out.write(Array(data[10..<200_000]))  // larger than the buffer
     try out.write(Array(data[200_000...]))
     // Before commit: only a dot-named temporary file, registered for signal cleanup.
-    let before = try listing(dir)
+    let before = try IOTestData.listing(dir)
     #expect(before.count == 1)
     let temp = try #require(before.first)
     #expect(temp.hasPrefix(".result.bin.tmp-\(getpid())-"))
     #expect(TemporaryFileCleanup.registeredPaths.contains(try #require(out.temporaryPath)))
     try out.commit()
-    #expect(try listing(dir) == ["result.bin"])
+    #expect(try IOTestData.listing(dir) == ["result.bin"])
     #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == data)
     #expect(!TemporaryFileCleanup.registeredPaths.contains(try #require(out.temporaryPath)))
     #expect(throws: FormatError.self) { try out.write([1]) }
@@ -39,15 +41,15 @@ struct OutputFileTests {
     do {
       let out = try OutputFile(path: path)
       try out.write("partial")
-      #expect(try listing(dir).count == 1)
+      #expect(try IOTestData.listing(dir).count == 1)
     }  // released without commit
-    #expect(try listing(dir).isEmpty)
+    #expect(try IOTestData.listing(dir).isEmpty)
     let out = try OutputFile(path: path)
     try out.write("partial")
     out.abandon()
-    #expect(try listing(dir).isEmpty)
+    #expect(try IOTestData.listing(dir).isEmpty)
     #expect(throws: FormatError.self) { try out.commit() }
-    #expect(try listing(dir).isEmpty)
+    #expect(try IOTestData.listing(dir).isEmpty)
   }
 
   @Test func `refuses to overwrite unless told`() throws {
@@ -69,13 +71,13 @@ struct OutputFileTests {
     try Data("theirs".utf8).write(to: URL(fileURLWithPath: other))
     #expect(throws: FormatError.self) { try out.commit() }
     #expect(try String(contentsOfFile: other, encoding: .utf8) == "theirs")
-    #expect(try listing(dir) == ["m.json", "n.json"])
+    #expect(try IOTestData.listing(dir) == ["m.json", "n.json"])
     // With overwrite the old content is replaced.
     let replacing = try OutputFile(path: path, overwrite: true)
     try replacing.write("new")
     try replacing.commit()
     #expect(try String(contentsOfFile: path, encoding: .utf8) == "new")
-    #expect(try listing(dir) == ["m.json", "n.json"])
+    #expect(try IOTestData.listing(dir) == ["m.json", "n.json"])
     // A directory is never a valid output.
     #expect(throws: FormatError.self) { _ = try OutputFile(path: dir.path, overwrite: true) }
     #expect(throws: FormatError.self) { _ = try OutputFile(path: dir.appendingPathComponent("no/such/x").path) }
@@ -115,7 +117,7 @@ struct OutputFileTests {
     try plan.whileInstalled {
       let out = try OutputFile(path: path, bufferSize: 4096)
       do {
-        for _ in 0..<10 { try out.write(randomBytes(1000, seed: 2)) }
+        for _ in 0..<10 { try out.write(IOTestData.random(1000, seed: 2)) }
         try out.commit()
         Issue.record("no error at ENOSPC")
       } catch let error as FormatError {
@@ -123,17 +125,17 @@ struct OutputFileTests {
         #expect(error.message.contains("No space left on device"))
         #expect(error.offset == 5000)
       }
-      #expect(try listing(dir).isEmpty)
+      #expect(try IOTestData.listing(dir).isEmpty)
       #expect(throws: FormatError.self) { try out.write([0]) }
     }
     // A plan for another directory does not touch this one.
     let elsewhere = FaultPlan(scope: "/nonexistent-scope/", failure: .noSpace(atByte: 0))
     try elsewhere.whileInstalled {
       let out = try OutputFile(path: path)
-      try out.write(randomBytes(10_000, seed: 3))
+      try out.write(IOTestData.random(10_000, seed: 3))
       try out.commit()
     }
-    #expect(try listing(dir) == ["full.bin"])
+    #expect(try IOTestData.listing(dir) == ["full.bin"])
   }
 
   @Test func `SIGTERM removes live temporary files`() async throws {
@@ -150,11 +152,11 @@ struct OutputFileTests {
       pthread_sigmask(SIG_UNBLOCK, &set, nil)
       TemporaryFileCleanup.installSignalHandlers()
       let out = try OutputFile(path: path)
-      try out.write(randomBytes(100_000, seed: 4))
+      try out.write(IOTestData.random(100_000, seed: 4))
       raise(SIGTERM)
       withExtendedLifetime(out) {}
     }
-    #expect(try listing(dir).isEmpty)
+    #expect(try IOTestData.listing(dir).isEmpty)
   }
 
   @Test func `kill -9 leaves only a dot-named temporary file, never the final name`() async throws {
@@ -163,11 +165,11 @@ struct OutputFileTests {
     let path = dir.appendingPathComponent("killed.json").path
     await #expect(processExitsWith: .signal(SIGKILL)) { [path = path as String] in
       let out = try OutputFile(path: path, bufferSize: 4096)
-      try out.write(randomBytes(100_000, seed: 6))
+      try out.write(IOTestData.random(100_000, seed: 6))
       kill(getpid(), SIGKILL)
       withExtendedLifetime(out) {}
     }
-    let names = try listing(dir)
+    let names = try IOTestData.listing(dir)
     #expect(names.count == 1)
     #expect(names.allSatisfy { $0.hasPrefix(".killed.json.tmp-") })
   }

@@ -2,60 +2,63 @@ import Foundation
 import QuantscopeFormats
 import Testing
 
-/// Runs a Python 3 script (an independent oracle, never used by the product) with `stdin` as
-/// input and returns its standard output; the test fails when Python or a module is missing.
-func runPython(_ script: String, stdin: [UInt8] = []) throws -> String {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", script]
-  let input = Pipe(), output = Pipe(), errors = Pipe()
-  process.standardInput = input
-  process.standardOutput = output
-  process.standardError = errors
-  try process.run()
-  // Write on another thread so a large input cannot deadlock against a full output pipe.
-  let writer = Thread { [stdin] in
-    input.fileHandleForWriting.write(Data(stdin))
-    try? input.fileHandleForWriting.close()
+/// Test data and oracles shared by the I/O tests.
+enum IOTestData {
+  /// Runs a Python 3 script (an independent oracle, never used by the product) with `stdin` as
+  /// input and returns its standard output; the test fails when Python or a module is missing.
+  static func python(_ script: String, stdin: [UInt8] = []) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let input = Pipe(), output = Pipe(), errors = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    // Write on another thread so a large input cannot deadlock against a full output pipe.
+    let writer = Thread { [stdin] in
+      input.fileHandleForWriting.write(Data(stdin))
+      try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw IOTestData.OracleFailure(message: "python3 failed (scripts/setup --test installs the oracles): "
+        + String(decoding: err, as: UTF8.self))
+    }
+    return String(decoding: out, as: UTF8.self)
   }
-  writer.start()
-  let out = output.fileHandleForReading.readDataToEndOfFile()
-  let err = errors.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else {
-    throw OracleFailure(message: "python3 failed (scripts/setup --test installs the oracles): "
-      + String(decoding: err, as: UTF8.self))
+
+  struct OracleFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
   }
-  return String(decoding: out, as: UTF8.self)
-}
 
-struct OracleFailure: Error, CustomStringConvertible {
-  var message: String
-  var description: String { message }
-}
+  /// Deterministic test bytes: byte i is (31 i + 7) mod 256.
+  static func pattern(_ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
 
-/// Deterministic test bytes: byte i is (31 i + 7) mod 256.
-func patternBytes(_ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
-
-/// Seeded pseudo-random bytes (SplitMix64), reproducible across runs.
-func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
-  var state = seed
-  var out = [UInt8]()
-  out.reserveCapacity(n + 8)
-  while out.count < n {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    z ^= z >> 31
-    withUnsafeBytes(of: z.littleEndian) { out.append(contentsOf: $0) }
+  /// Seeded pseudo-random bytes (SplitMix64), reproducible across runs.
+  static func random(_ n: Int, seed: UInt64) -> [UInt8] {
+    var state = seed
+    var out = [UInt8]()
+    out.reserveCapacity(n + 8)
+    while out.count < n {
+      state &+= 0x9E37_79B9_7F4A_7C15
+      var z = state
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      z ^= z >> 31
+      withUnsafeBytes(of: z.littleEndian) { out.append(contentsOf: $0) }
+    }
+    return Array(out.prefix(n))
   }
-  return Array(out.prefix(n))
 }
 
 @Suite("XXH3")
 struct XXH3Tests {
-  /// Digests of `patternBytes(n)` computed with Python's `xxhash` 4.1.0 (PyPI, which bundles its
+  /// Digests of `IOTestData.pattern(n)` computed with Python's `xxhash` 4.1.0 (PyPI, which bundles its
   /// own copy of xxHash 0.8.4, independent of Debian's libxxhash 0.8.1):
   /// `xxhash.xxh3_128_hexdigest(d), xxhash.xxh3_64_hexdigest(d)`. The empty-input 128-bit value
   /// is also the one published in xxHash's own sanity tests.
@@ -80,7 +83,7 @@ struct XXH3Tests {
 
   @Test func `one-shot digests match Python xxhash vectors`() {
     for (n, h128, h64) in Self.recorded {
-      let data = patternBytes(n)
+      let data = IOTestData.pattern(n)
       #expect(XXH3.hash128(data).hex == h128, "xxh3-128 of \(n) bytes")
       let hex64 = String(XXH3.hash64(data), radix: 16)
       #expect(String(repeating: "0", count: 16 - hex64.count) + hex64 == h64, "xxh3-64 of \(n) bytes")
@@ -89,7 +92,7 @@ struct XXH3Tests {
 
   @Test func `streaming in uneven pieces equals one-shot`() {
     for (n, h128, _) in Self.recorded {
-      let data = patternBytes(n)
+      let data = IOTestData.pattern(n)
       let hasher = XXH3Hasher128()
       let hasher64 = XXH3Hasher64()
       var offset = 0
@@ -116,7 +119,7 @@ struct XXH3Tests {
     var blob: [UInt8] = []
     var expected: [String] = []
     for (i, n) in sizes.enumerated() {
-      let data = randomBytes(n, seed: UInt64(i + 1))
+      let data = IOTestData.random(n, seed: UInt64(i + 1))
       blob += data
       expected.append(XXH3.hash128(data).hex)
     }
@@ -127,12 +130,12 @@ struct XXH3Tests {
       for n in [\(sizes.map(String.init).joined(separator: ","))]:
           print(xxhash.xxh3_128_hexdigest(blob[off:off+n])); off += n
       """
-    let oracle = try runPython(script, stdin: blob).split(separator: "\n").map(String.init)
+    let oracle = try IOTestData.python(script, stdin: blob).split(separator: "\n").map(String.init)
     #expect(oracle == expected)
   }
 
   @Test func `hex parses back, canonical bytes are big-endian`() throws {
-    let d = XXH3.hash128(patternBytes(17))
+    let d = XXH3.hash128(IOTestData.pattern(17))
     #expect(XXH3Digest128(hex: d.hex) == d)
     #expect(XXH3Digest128(hex: d.hex.uppercased()) == d)
     #expect(XXH3Digest128(hex: "xyz") == nil)

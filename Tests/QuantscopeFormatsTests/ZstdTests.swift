@@ -3,16 +3,18 @@ import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing
 
-/// Runs `zstd` (Debian's CLI, an independent oracle) with `arguments`; returns its exit status.
-func runZstdCLI(_ arguments: [String]) throws -> Int32 {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["zstd"] + arguments
-  process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
-  try process.run()
-  process.waitUntilExit()
-  return process.terminationStatus
+extension IOTestData {
+  /// Runs `zstd` (Debian's CLI, an independent oracle) with `arguments`; returns its exit status.
+  static func zstdCLI(_ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["zstd"] + arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
 }
 
 @Suite("zstd")
@@ -23,7 +25,7 @@ struct ZstdTests {
 
   @Test(arguments: [0, 1, 1000, 131_073, 2_500_000], [Int32(1), 3, 19])
   func `round trip of random and compressible data`(size: Int, level: Int32) throws {
-    for data in [randomBytes(size, seed: UInt64(size) &+ 11), Self.compressible(size)] {
+    for data in [IOTestData.random(size, seed: UInt64(size) &+ 11), Self.compressible(size)] {
       let packed = try ZstdCompressor.compress(data, level: level)
       #expect(Array(packed.prefix(4)) == zstdMagic)
       #expect(try ZstdDecompressor.decompress(packed) == data)
@@ -38,7 +40,7 @@ struct ZstdTests {
   }
 
   @Test func `streaming in pieces and concatenated frames`() throws {
-    let a = randomBytes(300_000, seed: 5), b = Self.compressible(200_000)
+    let a = IOTestData.random(300_000, seed: 5), b = Self.compressible(200_000)
     let c = try ZstdCompressor(level: 5, checksum: true)
     var packed: [UInt8] = []
     for start in stride(from: 0, to: a.count, by: 77_777) {
@@ -58,7 +60,7 @@ struct ZstdTests {
   }
 
   @Test func `truncated frame is an error`() throws {
-    let packed = try ZstdCompressor.compress(randomBytes(100_000, seed: 9))
+    let packed = try ZstdCompressor.compress(IOTestData.random(100_000, seed: 9))
     for cut in [1, 5, packed.count / 2, packed.count - 4, packed.count - 1] {
       #expect(throws: FormatError.self, "cut at \(cut)") {
         _ = try ZstdDecompressor.decompress(Array(packed.prefix(cut)), label: "cut.zst")
@@ -92,18 +94,18 @@ struct ZstdTests {
   @Test func `cross-check with the zstd command-line tool`() throws {
     let dir = try TestPaths.temporaryDirectory("zstd")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let data = randomBytes(700_000, seed: 3) + Self.compressible(900_000)
+    let data = IOTestData.random(700_000, seed: 3) + Self.compressible(900_000)
     // Ours → zstd -d.
     let ours = dir.appendingPathComponent("ours.zst")
     try Data(try ZstdCompressor.compress(data, level: 7)).write(to: ours)
     let decoded = dir.appendingPathComponent("ours.out")
-    #expect(try runZstdCLI(["-q", "-d", ours.path, "-o", decoded.path]) == 0)
+    #expect(try IOTestData.zstdCLI(["-q", "-d", ours.path, "-o", decoded.path]) == 0)
     #expect(Array(try Data(contentsOf: decoded)) == data)
     // zstd → ours (level 19 with long-distance matching and a 2^28 window).
     let raw = dir.appendingPathComponent("theirs.bin")
     try Data(data).write(to: raw)
     let theirs = dir.appendingPathComponent("theirs.zst")
-    #expect(try runZstdCLI(["-q", "-19", "--long=28", raw.path, "-o", theirs.path]) == 0)
+    #expect(try IOTestData.zstdCLI(["-q", "-19", "--long=28", raw.path, "-o", theirs.path]) == 0)
     #expect(try ZstdDecompressor.decompress(Array(try Data(contentsOf: theirs))) == data)
   }
 }

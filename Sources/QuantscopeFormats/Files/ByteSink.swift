@@ -33,5 +33,6 @@ public final class MemorySink: ByteSink {
   /// Creates an empty sink.
   public init() {}
 
+  /// Appends `bytes` to ``bytes``.
   public func write(_ bytes: UnsafeRawBufferPointer) throws { self.bytes.append(contentsOf: bytes) }
 }

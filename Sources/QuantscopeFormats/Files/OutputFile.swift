@@ -111,13 +111,13 @@ public final class OutputFile: ByteSink {
       throw FormatError(path: path, "directory \(dir) does not exist")
     }
     var attempt = 0
+    var created: (fd: Int32, path: String)
     while true {
       let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
       let candidate = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
         + ".\(base).tmp-\(SystemCalls.processID)-\(random)"
       do {
-        fd = try SystemCalls.createExclusive(candidate)
-        temporaryPath = candidate
+        created = (try SystemCalls.createExclusive(candidate), candidate)
         break
       } catch let error as FormatError {
         // A name clash with another temporary file: try another random suffix.
@@ -127,7 +127,9 @@ public final class OutputFile: ByteSink {
         throw FormatError(path: path, "temporary file in \(dir): \(error.message)")
       }
     }
-    cleanupSlot = TemporaryFileCleanup.register(temporaryPath!)
+    fd = created.fd
+    temporaryPath = created.path
+    cleanupSlot = TemporaryFileCleanup.register(created.path)
   }
 
   deinit {

@@ -219,6 +219,7 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
     self.failure = failure
   }
 
+  /// The failure in words, for test messages.
   public var description: String {
     switch failure {
     case .writeFails(let n, let e): "write fails at byte \(n) (errno \(e))"

@@ -60,8 +60,10 @@ public struct XXH3Digest128: Hashable, Sendable, CustomStringConvertible, Compar
     return String(decoding: out, as: UTF8.self)
   }
 
+  /// The same as ``hex``.
   public var description: String { hex }
 
+  /// Orders digests by their canonical bytes (high half first).
   public static func < (a: Self, b: Self) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }
 

@@ -60,8 +60,9 @@ extension Quantscope {
       // The manifest to compare with is read first: a bad manifest fails before hours of hashing.
       var expected = try check.map { try HashManifest.read(path: $0) }
       let expectedCount = expected?.tensors.count ?? 0
-      if let filter, expected != nil {
-        expected!.tensors = expected!.tensors.filter { $0.name.contains(filter) }
+      if let filter, var narrowed = expected {
+        narrowed.tensors = narrowed.tensors.filter { $0.name.contains(filter) }
+        expected = narrowed
       }
 
       let reporter = progressOptions.reporter(label: "hashing")
