@@ -181,8 +181,13 @@ public struct HashManifest: Sendable, Equatable {
   /// `path` ends in `.zst`, standard output for `-`.
   public func write(to path: String, overwrite: Bool = false) throws {
     let out = try OutputFile(path: path, overwrite: overwrite)
-    try out.write(jsonText())
+    try write(to: out)
     try out.commit()
+  }
+
+  /// Writes the manifest's JSON text to `sink` (which the caller finishes, e.g. commits).
+  public func write(to sink: some ByteSink) throws {
+    try sink.write(jsonText())
   }
 }
 

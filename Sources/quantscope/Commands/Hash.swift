@@ -65,12 +65,17 @@ extension Quantscope {
         expected = narrowed
       }
 
+      // Open the output before hashing too: an existing manifest is refused at once, and an
+      // interrupted run leaves no file (its temporary file is removed on SIGINT/SIGTERM).
+      let out = try outputOptions.output.map { try OutputFile(path: $0, overwrite: outputOptions.force) }
+
       let reporter = progressOptions.reporter(label: "hashing")
       let manifest = try TensorHashing.hash(
         selected, files: model.files.map(\.path), threads: threads, progress: reporter)
 
-      if let output = outputOptions.output {
-        try manifest.write(to: output, overwrite: outputOptions.force)
+      if let out {
+        try manifest.write(to: out)
+        try out.commit()
       }
       if let expected, let check {
         // A --tensors selection narrows the manifest's list, but its model hash still covers
