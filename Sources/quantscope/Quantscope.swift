@@ -24,12 +24,14 @@ struct Quantscope: ParsableCommand {
       Plan.self,
       Decode.self,
       Stats.self,
+      Hash.self,
     ]
   )
 
   /// Runs the command line with quantscope's error convention: one line on stderr,
   /// `quantscope: error: FILE: what (tensor NAME, offset N)`, and exit status 1.
   static func main() {
+    TemporaryFileCleanup.installSignalHandlers()
     do {
       var command = try parseAsRoot()
       try command.run()

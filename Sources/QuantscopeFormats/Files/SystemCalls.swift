@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The one place where quantscope talks to the operating system about files.
 ///
@@ -54,4 +55,262 @@ enum SystemCalls {
 
   /// The size of a memory page. The corresponding C function is `sysconf(_SC_PAGESIZE)`.
   static let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+// MARK: - Writing files
+
+extension SystemCalls {
+  /// Creates `path` for writing, failing if anything already exists at that name.
+  ///
+  /// - Parameter mode: permission bits before the process umask is applied.
+  /// The corresponding C function is `open(path, O_WRONLY | O_CREAT | O_EXCL, mode)`.
+  static func createExclusive(_ path: String, mode: mode_t = 0o666) throws -> Int32 {
+    while true {
+      let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+      if fd >= 0 { return fd }
+      if errno == EINTR { continue }
+      throw FormatError(path: path, errnoMessage("cannot create"))
+    }
+  }
+
+  /// Writes all of `bytes` to `fd`, retrying after partial writes and `EINTR`.
+  ///
+  /// - Parameters:
+  ///   - path: named in the error, and matched against an installed ``FaultPlan``.
+  ///   - offset: how many bytes were written to this file before, for the error message.
+  /// The corresponding C function is `write`.
+  static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, offset: Int) throws {
+    guard var p = bytes.baseAddress else { return }
+    var left = bytes.count
+    var done = offset
+    while left > 0 {
+      var n: Int
+      if FaultInjection.isArmed, let injected = FaultInjection.interceptWrite(path: path, count: left) {
+        switch injected {
+        case .partial(let allowed): n = Glibc.write(fd, p, allowed)
+        case .fail(let code): n = -1; errno = code
+        }
+      } else {
+        n = Glibc.write(fd, p, left)
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw FormatError(path: path, errnoMessage("cannot write"), offset: done)
+      }
+      if n == 0 { throw FormatError(path: path, "cannot write: no progress", offset: done) }
+      p += n
+      left -= n
+      done += n
+    }
+  }
+
+  /// Flushes a file's data and metadata to stable storage. The corresponding C function is `fsync`.
+  static func sync(_ fd: Int32, path: String) throws {
+    if FaultInjection.isArmed, let code = FaultInjection.interceptSync(path: path) {
+      errno = code
+      throw FormatError(path: path, errnoMessage("cannot fsync"))
+    }
+    while Glibc.fsync(fd) != 0 {
+      if errno == EINTR { continue }
+      // Pipes, terminals and some special files cannot be synced; that is not a failure.
+      if errno == EINVAL || errno == EROFS { return }
+      throw FormatError(path: path, errnoMessage("cannot fsync"))
+    }
+  }
+
+  /// Closes a descriptor that was written to, reporting a failure (which can mean lost data on
+  /// network file systems). The corresponding C function is `close`.
+  static func closeChecked(_ fd: Int32, path: String) throws {
+    if Glibc.close(fd) != 0 && errno != EINTR {
+      throw FormatError(path: path, errnoMessage("cannot close"))
+    }
+  }
+
+  /// Flushes a directory's entries, making a rename inside it durable.
+  /// The corresponding C functions are `open(O_RDONLY | O_DIRECTORY)` and `fsync`.
+  static func syncDirectory(_ directory: String) throws {
+    if FaultInjection.isArmed, let code = FaultInjection.interceptSync(path: directory + "/") {
+      errno = code
+      throw FormatError(path: directory, errnoMessage("cannot fsync directory"))
+    }
+    let fd = try open(directory, flags: O_RDONLY | O_DIRECTORY)
+    defer { close(fd) }
+    while Glibc.fsync(fd) != 0 {
+      if errno == EINTR { continue }
+      if errno == EINVAL || errno == EROFS { return }
+      throw FormatError(path: directory, errnoMessage("cannot fsync directory"))
+    }
+  }
+
+  /// Moves `from` to `to`, replacing `to` if it exists. The corresponding C function is `rename`.
+  static func rename(_ from: String, to: String) throws {
+    if FaultInjection.isArmed, let code = FaultInjection.interceptRename(path: to) {
+      errno = code
+      throw FormatError(path: to, errnoMessage("cannot rename \(from) to final name"))
+    }
+    guard Glibc.rename(from, to) == 0 else {
+      throw FormatError(path: to, errnoMessage("cannot rename \(from) to final name"))
+    }
+  }
+
+  /// Gives `existing` the additional name `new`, failing with `EEXIST` if `new` exists.
+  /// Returns the `errno` on failure instead of throwing, so callers can fall back.
+  /// The corresponding C function is `link`.
+  static func hardLink(_ existing: String, _ new: String) -> Int32? {
+    if FaultInjection.isArmed, let code = FaultInjection.interceptRename(path: new) { return code }
+    return Glibc.link(existing, new) == 0 ? nil : errno
+  }
+
+  /// Removes a name; errors are ignored (used for cleanup). The corresponding C function is `unlink`.
+  static func unlinkQuietly(_ path: String) { _ = Glibc.unlink(path) }
+
+  /// Whether anything (file, directory, dangling link) exists at `path`.
+  /// The corresponding C function is `lstat`.
+  static func exists(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
+  }
+
+  /// Whether `path` names a directory. The corresponding C function is `stat`.
+  static func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  /// Whether `fd` is a terminal. The corresponding C function is `isatty`.
+  static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+  /// The process id, used to make temporary names unique. The corresponding C function is `getpid`.
+  static var processID: Int32 { getpid() }
+}
+
+// MARK: - Fault injection for tests
+
+/// A planned failure of the file-writing system calls, for testing that outputs never appear
+/// half-written.
+///
+/// A plan applies only to paths that start with ``scope`` (normally a test's own temporary
+/// directory plus `/`), so tests running in parallel in other directories are not affected.
+/// While no plan is installed, the cost to every write is one relaxed atomic load.
+public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
+  /// Which call fails, and how.
+  public enum Failure: Sendable, Hashable {
+    /// `write` stores bytes up to file offset `atByte` (counted over all files in scope), then
+    /// fails with `errno`.
+    case writeFails(atByte: Int, errno: Int32)
+    /// Like ``writeFails(atByte:errno:)`` with `ENOSPC`: the disk fills up at `atByte`.
+    case noSpace(atByte: Int)
+    /// `fsync` of a written file fails with `errno`.
+    case fsyncFails(errno: Int32)
+    /// Renaming (or linking) the finished temporary file to its final name fails with `errno`.
+    case renameFails(errno: Int32)
+    /// `fsync` of the directory after the rename fails with `EIO`.
+    case directorySyncFails
+  }
+
+  /// Path prefix the plan applies to.
+  public var scope: String
+  /// The failure to inject.
+  public var failure: Failure
+
+  /// Creates a plan that injects `failure` into calls on paths starting with `scope`.
+  public init(scope: String, failure: Failure) {
+    self.scope = scope
+    self.failure = failure
+  }
+
+  /// The failure in words, for test messages.
+  public var description: String {
+    switch failure {
+    case .writeFails(let n, let e): "write fails at byte \(n) (errno \(e))"
+    case .noSpace(let n): "ENOSPC at byte \(n)"
+    case .fsyncFails(let e): "fsync fails (errno \(e))"
+    case .renameFails(let e): "rename fails (errno \(e))"
+    case .directorySyncFails: "directory fsync fails"
+    }
+  }
+
+  /// Runs `body` with this plan installed, removing it afterwards even if `body` throws.
+  public func whileInstalled<T>(_ body: () throws -> T) rethrows -> T {
+    let id = FaultInjection.install(self)
+    defer { FaultInjection.remove(id) }
+    return try body()
+  }
+}
+
+/// The installed fault plans and how far each has got.
+enum FaultInjection {
+  enum WriteOutcome { case partial(Int), fail(Int32) }
+
+  struct Active {
+    var plan: FaultPlan
+    var bytesSeen = 0
+  }
+
+  static let armedCount = Atomic<Int>(0)
+  static let plans = Mutex<(nextID: Int, active: [Int: Active])>((0, [:]))
+
+  /// Whether any plan is installed; the only cost in production.
+  @inline(__always) static var isArmed: Bool { armedCount.load(ordering: .relaxed) > 0 }
+
+  static func install(_ plan: FaultPlan) -> Int {
+    let id = plans.withLock { state in
+      state.nextID += 1
+      state.active[state.nextID] = Active(plan: plan)
+      return state.nextID
+    }
+    armedCount.add(1, ordering: .relaxed)
+    return id
+  }
+
+  static func remove(_ id: Int) {
+    plans.withLock { _ = $0.active.removeValue(forKey: id) }
+    armedCount.subtract(1, ordering: .relaxed)
+  }
+
+  static func interceptWrite(path: String, count: Int) -> WriteOutcome? {
+    plans.withLock { state in
+      for (id, var a) in state.active where path.hasPrefix(a.plan.scope) {
+        let limit: Int, code: Int32
+        switch a.plan.failure {
+        case .writeFails(let n, let e): (limit, code) = (n, e)
+        case .noSpace(let n): (limit, code) = (n, ENOSPC)
+        default: continue
+        }
+        if a.bytesSeen >= limit { return .fail(code) }
+        if a.bytesSeen + count > limit {
+          let allowed = limit - a.bytesSeen
+          a.bytesSeen = limit
+          state.active[id] = a
+          return .partial(allowed)
+        }
+        a.bytesSeen += count
+        state.active[id] = a
+      }
+      return nil
+    }
+  }
+
+  /// `path` ends in `/` for a directory sync.
+  static func interceptSync(path: String) -> Int32? {
+    plans.withLock { state in
+      for a in state.active.values where path.hasPrefix(a.plan.scope) {
+        switch a.plan.failure {
+        case .fsyncFails(let e) where !path.hasSuffix("/"): return e
+        case .directorySyncFails where path.hasSuffix("/"): return EIO
+        default: continue
+        }
+      }
+      return nil
+    }
+  }
+
+  static func interceptRename(path: String) -> Int32? {
+    plans.withLock { state in
+      for a in state.active.values where path.hasPrefix(a.plan.scope) {
+        if case .renameFails(let e) = a.plan.failure { return e }
+      }
+      return nil
+    }
+  }
 }

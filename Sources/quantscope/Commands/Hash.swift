@@ -1,0 +1,110 @@
+import ArgumentParser
+import QuantscopeFormats
+
+extension Quantscope {
+  /// `quantscope hash`: XXH3-128 of every tensor's bytes and of the whole model; write or check
+  /// a manifest.
+  struct Hash: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Hash every tensor's bytes (XXH3-128) and the whole model; write or check a manifest.",
+      discussion: """
+        Each tensor's hash is XXH3-128 (seed 0) of its data bytes exactly as stored. The \
+        whole-model hash is XXH3-128 of the concatenation of the data bytes of all hashed \
+        tensors, taken in ascending order of their names compared as UTF-8 bytes; names, \
+        shapes and metadata do not enter it. Digests print as 32 hex digits in canonical \
+        big-endian order, as `xxhsum -H2` prints them.
+
+        Without -o or --check, prints one line per tensor ("DIGEST  NAME") and a last line \
+        for the whole model. -o writes a JSON manifest (zstd-compressed when the name ends in \
+        .zst). --check compares with a manifest (plain or .zst) and lists changed, missing and \
+        extra tensors; the exit status is 2 when anything differs, 0 when all is identical.
+        """)
+
+    @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("Hash only tensors whose name matches this regular expression.", valueName: "regex"))
+    var tensors: String?
+
+    @OptionGroup(title: "Manifest output")
+    var outputOptions: OutputFileOptions
+
+    @Option(help: ArgumentHelp("Compare with this manifest; exit 2 if anything differs.", valueName: "manifest"))
+    var check: String?
+
+    @Option(help: "Worker threads (default: one per core).")
+    var threads: Int?
+
+    @OptionGroup(title: "Progress")
+    var progressOptions: ProgressOptions
+
+    func validate() throws {
+      if let tensors {
+        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+      }
+      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if outputOptions.output == "-" && check != nil {
+        throw ValidationError("-o - and --check both print to standard output; give -o a file name")
+      }
+    }
+
+    func run() throws {
+      let model = try WeightFiles.open(paths)
+      var selected = model.tensors
+      var filter: Regex<AnyRegexOutput>?
+      if let tensors {
+        let regex = try Regex(tensors)
+        filter = regex
+        selected = selected.filter { $0.name.contains(regex) }
+      }
+      // The manifest to compare with is read first: a bad manifest fails before hours of hashing.
+      var expected = try check.map { try HashManifest.read(path: $0) }
+      let expectedCount = expected?.tensors.count ?? 0
+      if let filter, var narrowed = expected {
+        narrowed.tensors = narrowed.tensors.filter { $0.name.contains(filter) }
+        expected = narrowed
+      }
+
+      // Open the output before hashing too: an existing manifest is refused at once, and an
+      // interrupted run leaves no file (its temporary file is removed on SIGINT/SIGTERM).
+      let out = try outputOptions.output.map { try OutputFile(path: $0, overwrite: outputOptions.force) }
+
+      let reporter = progressOptions.reporter(label: "hashing")
+      let manifest = try TensorHashing.hash(
+        selected, files: model.files.map(\.path), threads: threads, progress: reporter)
+
+      if let out {
+        try manifest.write(to: out)
+        try out.commit()
+      }
+      if let expected, let check {
+        // A --tensors selection narrows the manifest's list, but its model hash still covers
+        // everything it was written from, so it is only compared when nothing was left out.
+        let narrowed = expected.tensors.count != expectedCount
+        let comparison = TensorHashing.compare(
+          expected: expected, actual: manifest, compareModelHash: !narrowed)
+        report(comparison, manifest: manifest, against: check)
+        if !comparison.isIdentical { throw ExitCode(ExitStatus.findings) }
+      } else if outputOptions.output == nil {
+        for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name)") }
+        print("\(manifest.model.hex)  (model: \(manifest.tensors.count) tensors, \(manifest.totalBytes) bytes)")
+      }
+    }
+
+    private func report(_ c: HashComparison, manifest: HashManifest, against path: String) {
+      for change in c.changed {
+        print("changed  \(change.expected.name): \(change.reasons.joined(separator: ", "))")
+      }
+      for name in c.missing { print("missing  \(name)") }
+      for name in c.extra { print("extra    \(name)") }
+      if c.changed.isEmpty && c.missing.isEmpty && c.extra.isEmpty && c.modelHashMatches == false {
+        print("model hash differs from \(path) although every tensor matches")
+      }
+      if c.isIdentical {
+        print("OK: \(manifest.tensors.count) tensors identical to \(path) (model \(manifest.model.hex))")
+      } else {
+        print("DIFFERENT: \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
+      }
+    }
+  }
+}
