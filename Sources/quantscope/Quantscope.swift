@@ -20,6 +20,7 @@ struct Quantscope: ParsableCommand {
     subcommands: [
       Inspect.self,
       Diff.self,
+      Compare.self,
       Recipes.self,
       Plan.self,
       Decode.self,

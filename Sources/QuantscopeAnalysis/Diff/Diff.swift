@@ -16,8 +16,8 @@ public struct Diff: Sendable {
     public var importance: ImportanceMatrix? = nil
     /// Values per work chunk; fixed, so results do not depend on the thread count.
     public var chunkValues: Int = 1 << 16
-    /// Called with (reference values done, total) as work completes; from any thread.
-    public var progress: (@Sendable (Int, Int) -> Void)? = nil
+    /// Told the candidate bytes to compare and the bytes done as chunks complete.
+    public var progress: (any ProgressObserver)? = nil
 
     /// Default options.
     public init() {}
@@ -141,8 +141,8 @@ public struct Diff: Sendable {
     partials.initialize(repeating: ErrorAccumulator())
     defer { partials.deallocate() }
     let out = UnsafeSendable(partials)
-    let totalValues = jobs.reduce(0) { $0 + $1.1.elementCount }
-    let done = Counter()
+    options.progress?.start(total: jobs.reduce(0) { $0 + $1.0.decoder.tensor.byteCount })
+    defer { options.progress?.finish() }
     let importance = options.importance
     let jobsBox = UnsafeSendable(jobs)
     let chunksBox = UnsafeSendable(chunks)
@@ -174,7 +174,7 @@ public struct Diff: Sendable {
           firstIndex: row * rowLength, importance: w)
       }
       out.value[i] = acc
-      if let progress = options.progress { progress(done.add(n), totalValues) }
+      options.progress?.advance(by: chunk.rows.count * (tensor.byteCount / max(1, reference.rowCount)))
     }
 
     var results: [TensorResult] = []
@@ -281,17 +281,4 @@ extension ReferenceMapping {
 struct UnsafeSendable<T>: @unchecked Sendable {
   let value: T
   init(_ value: T) { self.value = value }
-}
-
-/// A thread-safe running total.
-final class Counter: @unchecked Sendable {
-  // Guarded by `lock`.
-  private let lock = NSLock()
-  private var total = 0
-  func add(_ n: Int) -> Int {
-    lock.lock()
-    defer { lock.unlock() }
-    total += n
-    return total
-  }
 }

@@ -249,3 +249,18 @@ public struct HTMLReport {
     });
     """
 }
+
+extension HTMLReport {
+  /// Bytes hashed from the start of each file to identify it: the header and its tensor table,
+  /// without reading hundreds of gigabytes of tensor data.
+  public static let identifyingPrefix = 1 << 20
+
+  /// Name, size and an identifying hash of each file: XXH3-128 of its first MiB (header and
+  /// tensor table), labelled as such.
+  public static func describe(files: [MappedFile]) -> [(name: String, size: Int, hash: String)] {
+    files.map { f in
+      let prefix = UnsafeRawBufferPointer(rebasing: f.allBytes.prefix(identifyingPrefix))
+      return (f.path, f.size, "xxh3-128 of first \(min(f.size, identifyingPrefix)) bytes: \(XXH3.hash128(prefix).hex)")
+    }
+  }
+}

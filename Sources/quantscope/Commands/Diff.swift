@@ -62,6 +62,15 @@ extension Quantscope {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Also write a self-contained HTML report (heatmaps, worst tensors) to this file.")
+    var report: String?
+
+    @Flag(help: "Replace the report file if it exists.")
+    var force = false
+
+    @OptionGroup(title: "Progress")
+    var progressOptions: ProgressOptions
+
     enum SortKey: String, ExpressibleByArgument, CaseIterable { case nmse, mse, cosine, maxabs, name, file }
 
     func validate() throws {
@@ -78,12 +87,8 @@ extension Quantscope {
       options.tensorFilter = tensors
       if let threads { options.threads = threads }
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
-      let progress = ProgressLine(label: "diff")
-      if let progress {
-        options.progress = { @Sendable done, total in progress.update(done: done, total: total) }
-      }
+      options.progress = progressOptions.reporter(label: "diff")
       let diff = try QuantscopeAnalysis.Diff(candidate: model, reference: ref, options: options)
-      progress?.finish()
 
       var rows = diff.tensors
       switch sort {
@@ -95,6 +100,15 @@ extension Quantscope {
       case .file: break
       }
       if let top { rows = Array(rows.prefix(top)) }
+
+      if let report {
+        let html = HTMLReport(
+          diff: diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
+          inputs: HTMLReport.describe(files: model.files + ref.files))
+        let out = try OutputFile(path: report, overwrite: force)
+        try out.write(html.render())
+        try out.commit()
+      }
 
       if json {
         print(try DiffReport.json(diff, rows: rows, candidate: candidate, reference: reference, precision: precision))

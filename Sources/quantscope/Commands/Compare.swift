@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import QuantscopeAnalysis
+import QuantscopeFormats
+
+extension Quantscope {
+  /// `quantscope compare`: layout-level comparison of two GGUF releases.
+  struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Compare the layout of two GGUF releases without decoding them.",
+      discussion: """
+        Lists tensors added and removed, tensors whose type or shape changed, and, for tensors \
+        whose type and shape agree, whether their bytes are identical (XXH3-128). Only those \
+        tensors are hashed, so two 300 GB sets compare in the time it takes to read the tensors \
+        that could be equal. The recipe difference is printed as rules, one per tensor kind and \
+        type change, in llama-quantize's --tensor-type syntax.
+
+        Examples:
+          quantscope compare DeepSeek-Q3_K_M-00001-of-00007.gguf DeepSeek-DQ3_K_M-00001-of-00006.gguf
+          quantscope compare a.gguf b.gguf --json
+        """)
+
+    @Argument(help: "The first GGUF (any shard of a split set).")
+    var a: String
+
+    @Argument(help: "The second GGUF.")
+    var b: String
+
+    @Flag(help: "Print JSON.") var json = false
+
+    @Option(help: "Worker threads for hashing (default: all cores).")
+    var threads: Int?
+
+    func run() throws {
+      let modelA = try GGUFModel(path: a), modelB = try GGUFModel(path: b)
+      let c = try LayoutComparison(a: modelA, b: modelB, threads: threads ?? ParallelWork.availableCores) { t in
+        XXH3.hash128(try t.bytes()).hex
+      }
+      if json {
+        func change(_ x: LayoutComparison.Change) -> [String: Any] {
+          ["name": x.name, "type_a": x.typeA, "type_b": x.typeB, "shape_a": x.shapeA, "shape_b": x.shapeB,
+           "bytes_a": x.bytesA, "bytes_b": x.bytesB]
+        }
+        let object: [String: Any] = [
+          "a": a, "b": b, "added": c.added, "removed": c.removed,
+          "type_changed": c.typeChanged.map(change), "shape_changed": c.shapeChanged.map(change),
+          "identical": c.identical, "different_bytes": c.differentBytes,
+          "bytes_by_type": c.bytesByType.map { ["type": $0.type, "a": $0.a, "b": $0.b] },
+          "rules": c.rules.map { ["pattern": $0.pattern, "from": $0.from, "to": $0.to, "tensors": $0.tensors] },
+        ]
+        print(try Format.jsonString(object))
+        return
+      }
+      var out: [String] = []
+      out.append("A: \(a) (\(modelA.tensors.count) tensors)")
+      out.append("B: \(b) (\(modelB.tensors.count) tensors)")
+      out.append("")
+      out.append("added \(c.added.count), removed \(c.removed.count), type changed \(c.typeChanged.count), "
+        + "shape changed \(c.shapeChanged.count), identical bytes \(c.identical.count), different bytes \(c.differentBytes.count)")
+      if !c.rules.isEmpty {
+        out.append("\nrecipe difference (A → B):")
+        for r in c.rules { out.append("  \(r)") }
+      }
+      for (title, names) in [("added", c.added), ("removed", c.removed), ("different bytes (same type and shape)", c.differentBytes)]
+      where !names.isEmpty {
+        out.append("\n\(title):")
+        for n in names { out.append("  \(n)") }
+      }
+      if !c.shapeChanged.isEmpty {
+        out.append("\nshape changed:")
+        for x in c.shapeChanged { out.append("  \(x.name): \(x.shapeA) → \(x.shapeB)") }
+      }
+      var t = TextTable(["type", "A GiB", "B GiB", "change GiB"], rightAligned: [1, 2, 3])
+      for row in c.bytesByType {
+        t.add([row.type, Format.gib(row.a), Format.gib(row.b), (row.b >= row.a ? "+" : "-") + Format.gib(abs(row.b - row.a))])
+      }
+      let totalA = c.bytesByType.reduce(0) { $0 + $1.a }, totalB = c.bytesByType.reduce(0) { $0 + $1.b }
+      t.add(["total", Format.gib(totalA), Format.gib(totalB), (totalB >= totalA ? "+" : "-") + Format.gib(abs(totalB - totalA))])
+      out.append("\n" + t.render())
+      print(out.joined(separator: "\n"))
+    }
+  }
+}
