@@ -16,3 +16,16 @@ struct IQuantTests {
     try IQGoldenFiles.expectDecodeMatches(c)
   }
 }
+
+@Suite("IQ quantizers")
+struct IQuantizerTests {
+  @Test(arguments: IQGoldenCase.cases([.iq4_nl, .iq4_xs]))
+  func `quantize like ggml without an imatrix`(_ c: IQGoldenCase) throws {
+    try IQGoldenFiles.expectQuantizeMatches(c, importance: false)
+  }
+
+  @Test(arguments: IQGoldenCase.cases([.iq4_nl, .iq4_xs]))
+  func `quantize like ggml with an imatrix`(_ c: IQGoldenCase) throws {
+    try IQGoldenFiles.expectQuantizeMatches(c, importance: true)
+  }
+}
