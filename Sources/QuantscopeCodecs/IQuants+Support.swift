@@ -115,3 +115,27 @@ func iqFloatToUE4M3(_ value: Float) -> UInt8 {
   }
   return UInt8(ue << 3 | mantissa)
 }
+
+/// C's `(int)roundf(f)` as x86-64 executes it: half away from zero, and values outside the
+/// `int` range (or NaN) give `Int32.min` (the `cvttss2si` "integer indefinite" value).
+@inline(__always)
+func iqRoundToInt32(_ f: Float) -> Int32 {
+  let r = f.rounded(.toNearestOrAwayFromZero)
+  guard r.isFinite, r >= -2_147_483_648.0, r < 2_147_483_648.0 else { return Int32.min }
+  return Int32(r)
+}
+
+/// Calls `body` once per block of a `rows × rowLength` matrix, with the block's first value and
+/// its destination. A row tail shorter than one block (ggml asserts there is none) is skipped.
+@inline(__always)
+func iqForEachBlock(
+  _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ destination: UnsafeMutableRawPointer,
+  blockElements: Int, blockBytes: Int, _ body: (UnsafePointer<Float>, UnsafeMutableRawPointer) -> Void
+) {
+  let perRow = rowLength / blockElements
+  for row in 0..<rows {
+    for b in 0..<perRow {
+      body(source + row * rowLength + b * blockElements, destination + (row * perRow + b) * blockBytes)
+    }
+  }
+}

@@ -14,3 +14,17 @@ struct TernaryMicroBinaryTests {
     try IQGoldenFiles.expectDecodeMatches(c)
   }
 }
+
+@Suite("Ternary, microscaling and binary quantizers")
+struct TernaryMicroBinaryQuantizerTests {
+  @Test(arguments: IQGoldenCase.cases(TernaryMicroBinaryTests.types))
+  func `quantize like ggml`(_ c: IQGoldenCase) throws {
+    try IQGoldenFiles.expectQuantizeMatches(c, importance: false)
+  }
+
+  /// ggml ignores the imatrix for these types: the `.im` tensors must come out the same.
+  @Test(arguments: IQGoldenCase.cases(TernaryMicroBinaryTests.types).filter(\.hasImportance))
+  func `quantize like ggml with an imatrix`(_ c: IQGoldenCase) throws {
+    try IQGoldenFiles.expectQuantizeMatches(c, importance: true)
+  }
+}
