@@ -164,3 +164,90 @@ enum IQGoldenFiles {
     }
   }
 }
+
+/// The known-answer inputs of reference §5.16: data sets A, B, C (8 rows × 1024) and an
+/// imatrix, made from an xorshift32 stream with exact f32 arithmetic.
+enum IQKnownAnswer {
+  static let rows = 8
+  static let rowLength = 1024
+
+  /// `sf(u) = f32(Int32(bitPattern: u))·2⁻³¹`.
+  private static func sf(_ u: UInt32) -> Float { Float(Int32(bitPattern: u)) * 0x1p-31 }
+
+  /// The two random streams u1, u2 (N = 8192 each).
+  private static let streams: (u1: [UInt32], u2: [UInt32]) = {
+    var s: UInt32 = 0x1234_5678
+    var out: [UInt32] = []
+    out.reserveCapacity(2 * 8192)
+    for _ in 0..<(2 * 8192) {
+      s ^= s << 13
+      s ^= s >> 17
+      s ^= s << 5
+      out.append(s)
+    }
+    return (Array(out[0..<8192]), Array(out[8192...]))
+  }()
+
+  /// Data set A: uniform in (−2.5, 2.5).
+  static let a: [Float] = streams.u1.map { sf($0) * 2.5 }
+  /// Data set B: A cubed, with the first 256 values of row 3 zeroed.
+  static let b: [Float] = {
+    var b = a.map { ($0 * $0) * $0 }
+    for j in 0..<256 { b[3 * 1024 + j] = 0 }
+    return b
+  }()
+  /// Data set C: A divided by a second uniform stream (heavy tails).
+  static let c: [Float] = zip(a, streams.u2).map { x, u in x / (0.0625 + abs(sf(u) * 2.5)) }
+  /// The imatrix: `f32(1 + j%7)·0.25`.
+  static let importance: [Float] = (0..<1024).map { Float(1 + $0 % 7) * 0.25 }
+
+  /// The data set named "A", "B" or "C".
+  static func set(_ name: String) -> [Float] {
+    switch name {
+    case "A": a
+    case "B": b
+    default: c
+    }
+  }
+
+  /// One row of the reference's KAT table: the first 32 hex digits of the SHA-256 of the
+  /// quantized bytes and of their dequantization, without and with the imatrix.
+  struct Row: Sendable, CustomTestStringConvertible {
+    let set: String
+    let type: GGMLType
+    let bytes: String
+    let floats: String
+    let bytesWithImportance: String
+    let floatsWithImportance: String
+    var testDescription: String { "\(set).\(type.name)" }
+  }
+
+  /// Quantizes data set `row.set` as `row.type` (with the imatrix when asked), then decodes the
+  /// bytes, and requires both hashes of the KAT table.
+  static func expectMatches(_ row: Row, importance useImportance: Bool) throws {
+    let codec = try #require(Codecs.codec(for: row.type))
+    let quantize = try #require(codec.quantize)
+    let x = set(row.set)
+    let blocks = rows * rowLength / row.type.blockElements
+    var bytes = [UInt8](repeating: 0, count: blocks * row.type.blockBytes)
+    x.withUnsafeBufferPointer { src in
+      importance.withUnsafeBufferPointer { w in
+        bytes.withUnsafeMutableBytes { dst in
+          guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+          quantize(s, rows, rowLength, useImportance ? w.baseAddress : nil, d)
+        }
+      }
+    }
+    var decoded = [Float](repeating: .nan, count: rows * rowLength)
+    bytes.withUnsafeBytes { src in
+      decoded.withUnsafeMutableBufferPointer { dst in
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        codec.decode(s, blocks, d)
+      }
+    }
+    let expectedBytes = useImportance ? row.bytesWithImportance : row.bytes
+    let expectedFloats = useImportance ? row.floatsWithImportance : row.floats
+    #expect(IQSHA256.hex(bytes).prefix(32) == expectedBytes, "quantized bytes")
+    #expect(IQSHA256.hex(floats: decoded).prefix(32) == expectedFloats, "dequantized values")
+  }
+}
