@@ -19,12 +19,14 @@ struct IQuantTests {
 
 @Suite("IQ quantizers")
 struct IQuantizerTests {
-  @Test(arguments: IQGoldenCase.cases([.iq4_nl, .iq4_xs]))
+  static let types: [GGMLType] = [.iq4_nl, .iq4_xs, .iq2_xxs, .iq2_xs, .iq2_s, .iq3_xxs, .iq3_s]
+
+  @Test(arguments: IQGoldenCase.cases(types).filter(\.hasPlain))
   func `quantize like ggml without an imatrix`(_ c: IQGoldenCase) throws {
     try IQGoldenFiles.expectQuantizeMatches(c, importance: false)
   }
 
-  @Test(arguments: IQGoldenCase.cases([.iq4_nl, .iq4_xs]))
+  @Test(arguments: IQGoldenCase.cases(types))
   func `quantize like ggml with an imatrix`(_ c: IQGoldenCase) throws {
     try IQGoldenFiles.expectQuantizeMatches(c, importance: true)
   }
