@@ -198,23 +198,23 @@ private func iqQuantizeIQ4SuperBlock(
 extension IQSearchConfig {
   /// IQ2_XXS: 32-value sub-blocks, scan from `make_qp_quants`, is = −6…6 step 0.1.
   static let iq2xxs = IQSearchConfig(
-    tables: .iq2xxs, blockSize: 32, kMaxQ: 3, paritySigns: true, doubledSigma: false, sigmaInPlainWeight: false,
+    store: .iq2xxs, blockSize: 32, kMaxQ: 3, paritySigns: true, doubledSigma: false, sigmaInPlainWeight: false,
     eps: 1e-15, startFromQP: true, steps: -6...6, step: 0.1, onGridInitially: true, refit: .always)
   /// IQ2_XS: 16-value sub-blocks, is = −9…9 step 0.1.
   static let iq2xs = IQSearchConfig(
-    tables: .iq2xs, blockSize: 16, kMaxQ: 3, paritySigns: true, doubledSigma: false, sigmaInPlainWeight: false,
+    store: .iq2xs, blockSize: 16, kMaxQ: 3, paritySigns: true, doubledSigma: false, sigmaInPlainWeight: false,
     eps: 1e-15, startFromQP: false, steps: -9...9, step: 0.1, onGridInitially: true, refit: .offGridGroups)
   /// IQ2_S: 16-value sub-blocks with full sign bytes, is = −9…9 step 0.1.
   static let iq2s = IQSearchConfig(
-    tables: .iq2s, blockSize: 16, kMaxQ: 3, paritySigns: false, doubledSigma: true, sigmaInPlainWeight: true,
+    store: .iq2s, blockSize: 16, kMaxQ: 3, paritySigns: false, doubledSigma: true, sigmaInPlainWeight: true,
     eps: 1e-8, startFromQP: false, steps: -9...9, step: 0.1, onGridInitially: true, refit: .offGridGroups)
   /// IQ3_XXS: 32-value sub-blocks of 4-value groups, is = −15…15 step 0.2.
   static let iq3xxs = IQSearchConfig(
-    tables: .iq3xxs, blockSize: 32, kMaxQ: 8, paritySigns: true, doubledSigma: true, sigmaInPlainWeight: false,
+    store: .iq3xxs, blockSize: 32, kMaxQ: 8, paritySigns: true, doubledSigma: true, sigmaInPlainWeight: false,
     eps: 1e-8, startFromQP: false, steps: -15...15, step: 0.2, onGridInitially: true, refit: .offGridGroups)
   /// IQ3_S: 32-value sub-blocks with full sign bytes, is = −9…9 step 0.2.
   static let iq3s = IQSearchConfig(
-    tables: .iq3s, blockSize: 32, kMaxQ: 8, paritySigns: false, doubledSigma: true, sigmaInPlainWeight: false,
+    store: .iq3s, blockSize: 32, kMaxQ: 8, paritySigns: false, doubledSigma: true, sigmaInPlainWeight: false,
     eps: nil, startFromQP: false, steps: -9...9, step: 0.2, onGridInitially: false, refit: .allGroupsIfAnyOffGrid)
 }
 
@@ -248,7 +248,7 @@ extension IQuants {
     _ destination: UnsafeMutableRawPointer
   ) {
     let config = IQSearchConfig.iq2xxs
-    let scratch = IQSearchScratch(config.tables)
+    let scratch = IQSearchScratch(config.store)
     iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 66, requireImportance: true) {
       x, qw, out in
       let sigma2 = iqSigma2(x, doubled: config.doubledSigma)
@@ -282,7 +282,7 @@ extension IQuants {
     _ destination: UnsafeMutableRawPointer
   ) {
     let config = IQSearchConfig.iq2xs
-    let scratch = IQSearchScratch(config.tables)
+    let scratch = IQSearchScratch(config.store)
     iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 74, requireImportance: true) {
       x, qw, out in
       let sigma2 = iqSigma2(x, doubled: config.doubledSigma)
@@ -319,7 +319,7 @@ extension IQuants {
     _ destination: UnsafeMutableRawPointer
   ) {
     let config = IQSearchConfig.iq2s
-    let scratch = IQSearchScratch(config.tables)
+    let scratch = IQSearchScratch(config.store)
     iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 82, requireImportance: false) {
       x, qw, out in
       let sigma2 = iqSigma2(x, doubled: config.doubledSigma)
@@ -358,7 +358,7 @@ extension IQuants {
     _ destination: UnsafeMutableRawPointer
   ) {
     let config = IQSearchConfig.iq3xxs
-    let scratch = IQSearchScratch(config.tables)
+    let scratch = IQSearchScratch(config.store)
     iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 98, requireImportance: false) {
       x, qw, out in
       let sigma2 = iqSigma2(x, doubled: config.doubledSigma)
@@ -402,7 +402,7 @@ extension IQuants {
     _ destination: UnsafeMutableRawPointer
   ) {
     let config = IQSearchConfig.iq3s
-    let scratch = IQSearchScratch(config.tables)
+    let scratch = IQSearchScratch(config.store)
     iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 110, requireImportance: false) {
       x, qw, out in
       let sigma2 = iqSigma2(x, doubled: config.doubledSigma)

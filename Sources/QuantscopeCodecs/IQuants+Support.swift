@@ -1,3 +1,5 @@
+import Foundation
+
 // Small primitives shared by the IQ, ternary, microscaling and binary codecs. Names carry an
 // `iq` prefix so they cannot clash with the helpers of other families in this module.
 
@@ -160,6 +162,8 @@ struct IQLatticeTables: Sendable {
   let points: [UInt64]
   /// Packed level coordinates → grid index, or −1.
   let map: [Int32]
+  /// The coordinates of every point, `dims` per point, flat.
+  let coordinates: [Int8]
 
   /// Builds the tables from a decode grid whose byte values are listed in level order.
   init(decodeGrid: [UInt64], dims: Int, bits: Int, shells: Int, levelBytes: [UInt8]) {
@@ -183,12 +187,13 @@ struct IQLatticeTables: Sendable {
     }
     self.points = points
     self.map = map
+    coordinates = points.flatMap { p in (0..<dims).map { Int8(truncatingIfNeeded: p >> UInt64(8 * $0)) } }
   }
 
   /// Coordinate k (an odd integer) of grid point `index`.
   @inline(__always)
   func coordinate(_ index: Int, _ k: Int) -> Int {
-    Int(UInt8(truncatingIfNeeded: points[index] >> UInt64(8 * k)))
+    Int(coordinates[dims * index + k])
   }
 
   /// IQ2_XXS: 256 points, neighbours in 2 shells.
@@ -213,43 +218,55 @@ struct IQLatticeTables: Sendable {
     levelBytes: [1, 3, 5, 7, 9, 11, 13, 15])
 }
 
-/// Neighbour lists of off-grid points, computed on first use and kept for one quantization call
-/// (ggml precomputes all of them at init; only the ones a tensor reaches are needed).
+/// Neighbour lists of off-grid points, shared by every quantization of one lattice and
+/// computed on first use (ggml precomputes all of them at init; a tensor reaches only some).
 ///
 /// The list of a point holds every grid index within its `shells` nearest distinct squared
 /// distances, ordered by (distance, index): what ggml's `qsort` on (d², index) pairs yields.
-struct IQNeighbourCache {
+final class IQNeighbourStore: @unchecked Sendable {
+  /// The lattice.
   let tables: IQLatticeTables
-  private var start: [Int32]
-  private var storage: [UInt16] = []
-  private var distances: [Int32]
+  // Guards `lists`; lists are computed outside the lock (pure) and published under it.
+  private let lock = NSLock()
+  private var lists: [[UInt16]?]
 
   init(_ tables: IQLatticeTables) {
     self.tables = tables
-    start = [Int32](repeating: -1, count: tables.map.count)
-    distances = [Int32](repeating: 0, count: tables.points.count)
+    lists = [[UInt16]?](repeating: nil, count: tables.map.count)
   }
 
   /// The neighbour list of the off-grid point with packed levels `key`.
-  mutating func neighbours(_ key: Int) -> ArraySlice<UInt16> {
-    if start[key] < 0 { compute(key) }
-    let s = Int(start[key])
-    let count = Int(storage[s])
-    return storage[(s + 1)..<(s + 1 + count)]
+  func neighbours(_ key: Int) -> [UInt16] {
+    lock.lock()
+    let known = lists[key]
+    lock.unlock()
+    if let known { return known }
+    let list = Self.compute(tables, key)
+    lock.lock()
+    lists[key] = list
+    lock.unlock()
+    return list
   }
 
-  private mutating func compute(_ key: Int) {
+  private static func compute(_ tables: IQLatticeTables, _ key: Int) -> [UInt16] {
     let dims = tables.dims
     let mask = (1 << tables.bits) - 1
-    var position = [Int](repeating: 0, count: dims)
-    for k in 0..<dims { position[k] = 2 * ((key >> (tables.bits * k)) & mask) + 1 }
-    for j in 0..<tables.points.count {
-      var d2 = 0
-      for k in 0..<dims {
-        let diff = tables.coordinate(j, k) - position[k]
-        d2 += diff * diff
+    let count = tables.points.count
+    var distances = [Int32](repeating: 0, count: count)
+    tables.coordinates.withUnsafeBufferPointer { coordinates in
+      var position = (0, 0, 0, 0, 0, 0, 0, 0)
+      withUnsafeMutableBytes(of: &position) { raw in
+        let p = raw.bindMemory(to: Int.self)
+        for k in 0..<dims { p[k] = 2 * ((key >> (tables.bits * k)) & mask) + 1 }
+        for j in 0..<count {
+          var d2 = 0
+          for k in 0..<dims {
+            let diff = Int(coordinates[dims * j + k]) - p[k]
+            d2 += diff * diff
+          }
+          distances[j] = Int32(d2)
+        }
       }
-      distances[j] = Int32(d2)
     }
     // The `shells` smallest distinct distances, ascending.
     var levels: [Int32] = []
@@ -261,13 +278,46 @@ struct IQNeighbourCache {
       levels.append(next)
       floor = next
     }
-    let offset = storage.count
-    storage.append(0)
+    var list: [UInt16] = []
     for level in levels {
-      for j in 0..<distances.count where distances[j] == level { storage.append(UInt16(j)) }
+      for j in 0..<count where distances[j] == level { list.append(UInt16(j)) }
     }
-    storage[offset] = UInt16(storage.count - offset - 1)
-    start[key] = Int32(offset)
+    return list
+  }
+
+  /// IQ2_XXS neighbours.
+  static let iq2xxs = IQNeighbourStore(.iq2xxs)
+  /// IQ2_XS neighbours.
+  static let iq2xs = IQNeighbourStore(.iq2xs)
+  /// IQ2_S neighbours.
+  static let iq2s = IQNeighbourStore(.iq2s)
+  /// IQ1_S / IQ1_M neighbours.
+  static let iq1s = IQNeighbourStore(.iq1s)
+  /// IQ3_XXS neighbours.
+  static let iq3xxs = IQNeighbourStore(.iq3xxs)
+  /// IQ3_S neighbours.
+  static let iq3s = IQNeighbourStore(.iq3s)
+}
+
+/// A per-call memo in front of an `IQNeighbourStore`, so repeated lookups take no lock.
+struct IQNeighbourCache {
+  /// The lattice.
+  let tables: IQLatticeTables
+  private let store: IQNeighbourStore
+  private var lists: [[UInt16]?]
+
+  init(_ store: IQNeighbourStore) {
+    self.store = store
+    tables = store.tables
+    lists = [[UInt16]?](repeating: nil, count: store.tables.map.count)
+  }
+
+  /// The neighbour list of the off-grid point with packed levels `key`.
+  mutating func neighbours(_ key: Int) -> [UInt16] {
+    if let known = lists[key] { return known }
+    let list = store.neighbours(key)
+    lists[key] = list
+    return list
   }
 }
 
@@ -358,8 +408,10 @@ struct IQSearchConfig: Sendable {
     case offGridGroups
   }
 
+  /// The lattice and its neighbour lists.
+  let store: IQNeighbourStore
   /// The lattice.
-  let tables: IQLatticeTables
+  var tables: IQLatticeTables { store.tables }
   /// Values per sub-block (one scale each): 32 or 16.
   let blockSize: Int
   /// Levels per coordinate (values `2l + 1`, l < kMaxQ).
@@ -400,8 +452,8 @@ final class IQSearchScratch {
   var gridIndex = [Int](repeating: 0, count: 8)
   var cache: IQNeighbourCache
 
-  init(_ tables: IQLatticeTables) {
-    cache = IQNeighbourCache(tables)
+  init(_ store: IQNeighbourStore) {
+    cache = IQNeighbourCache(store)
   }
 
   deinit {
