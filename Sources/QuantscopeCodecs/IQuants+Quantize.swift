@@ -15,6 +15,8 @@ extension IQuants {
     BlockQuantizer(type: .iq2_s, quantize: quantizeIQ2S),
     BlockQuantizer(type: .iq3_xxs, quantize: quantizeIQ3XXS),
     BlockQuantizer(type: .iq3_s, quantize: quantizeIQ3S),
+    BlockQuantizer(type: .iq1_s, quantize: quantizeIQ1S, requiresImportance: true),
+    BlockQuantizer(type: .iq1_m, quantize: quantizeIQ1M),
   ]
 
   /// ggml's `GROUP_MAX_EPS`: a 32-value group whose largest magnitude is below this gets scale 0.
@@ -435,6 +437,342 @@ extension IQuants {
         let byte = iqScaleCode(id, scales[ib]) | iqScaleCode(id, scales[ib + 1]) << 4
         out.storeBytes(of: byte, toByteOffset: 106 + ib / 2, as: UInt8.self)
       }
+    }
+  }
+}
+
+// MARK: - 1-bit types
+
+/// The three IQ1 values {−1, 0, 1} shifted by +delta (`x_p`) or −delta (`x_m`), delta = 1/8.
+private let iq1ShiftedUp: (Float, Float, Float) = (-1 + 0.125, 0.125, 1 + 0.125)
+private let iq1ShiftedDown: (Float, Float, Float) = (-1 - 0.125, -0.125, 1 - 0.125)
+
+@inline(__always)
+private func iq1Value(_ xx: (Float, Float, Float), _ level: Int) -> Float {
+  level == 0 ? xx.0 : level == 1 ? xx.1 : xx.2
+}
+
+/// Working storage of the IQ1 quantizers.
+private final class IQ1Scratch {
+  var weight = [Float](repeating: 0, count: 32)
+  var sortedValues = [Float](repeating: 0, count: 32)
+  var order = [Int](repeating: 0, count: 32)
+  var levels = [Int8](repeating: 0, count: 32)
+  var sumx = [Float](repeating: 0, count: 33)
+  var sumw = [Float](repeating: 0, count: 33)
+  var cache = IQNeighbourCache(.iq1s)
+
+  /// Orders the indices 0..<n by their value, as ggml's `qsort` with `iq1_sort_helper` does
+  /// in glibc (a stable merge sort, so equal values keep index order).
+  func sort(_ xb: UnsafePointer<Float>, _ n: Int) {
+    for j in 0..<n {
+      let v = xb[j]
+      var k = j
+      while k > 0 && sortedValues[k - 1] > v {
+        sortedValues[k] = sortedValues[k - 1]
+        order[k] = order[k - 1]
+        k -= 1
+      }
+      sortedValues[k] = v
+      order[k] = j
+    }
+  }
+
+  /// ggml's `iq1_find_best_neighbour2`: the neighbour of off-grid point `key` whose values
+  /// `xx[level]·scale` are nearest to `xb` under `weight` (strictly smaller wins). Writes its
+  /// levels and returns its index.
+  func bestNeighbour(
+    _ key: Int, _ xb: UnsafePointer<Float>, _ weightOffset: Int, _ scale: Float, _ xx: (Float, Float, Float),
+    _ levelOffset: Int
+  ) -> Int {
+    let tables = cache.tables
+    let list = cache.neighbours(key)
+    var best = Float.greatestFiniteMagnitude
+    // ggml asserts a neighbour beats FLT_MAX (its fallback scan reads out of bounds); with
+    // non-finite input none does, and the first neighbour is used instead of aborting.
+    var index = Int(list.first ?? 0)
+    for candidate in list {
+      let g = Int(candidate)
+      var d2: Float = 0
+      for i in 0..<8 {
+        let q = iq1Value(xx, (tables.coordinate(g, i) - 1) / 2)
+        let w = weight[weightOffset + i]
+        let diff = scale * q - xb[i]
+        d2 = d2 + (w * diff) * diff
+      }
+      if d2 < best {
+        best = d2
+        index = g
+      }
+    }
+    for i in 0..<8 { levels[levelOffset + i] = Int8((tables.coordinate(index, i) - 1) / 2) }
+    return index
+  }
+
+  /// Snaps the 8 levels at `levelOffset` to the grid (through a neighbour search when off it);
+  /// returns the grid index and whether the levels were on the grid.
+  func snap(_ xb: UnsafePointer<Float>, _ offset: Int, _ scale: Float, _ xx: (Float, Float, Float)) -> (Int, Bool) {
+    var key = 0
+    for j in 0..<8 { key |= (Int(levels[offset + j]) & 3) << (2 * j) }
+    let index = cache.tables.map[key]
+    if index >= 0 { return (Int(index), true) }
+    return (bestNeighbour(key, xb + offset, offset, scale, xx, offset), false)
+  }
+}
+
+extension IQuants {
+  /// `quantize_iq1_s` (50 bytes / 256): per 32 values an exhaustive 3-way split of the sorted
+  /// values, snapped to the 2048-point grid, with a 3-bit scale and a delta sign in qh.
+  static func quantizeIQ1S(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    let s = IQ1Scratch()
+    iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 50, requireImportance: true) {
+      x, qw, out in
+      let sigma2 = iqSigma2(x, doubled: true)
+      var scales = [Float](repeating: 0, count: 8)
+      var shifts = [Int](repeating: 1, count: 8)
+      var maxScale: Float = 0
+      for ib in 0..<8 {
+        let xb = x + 32 * ib
+        for i in 0..<32 {
+          let w = qw.map { $0[32 * ib + i] } ?? 1
+          s.weight[i] = w * (sigma2 + xb[i] * xb[i]).squareRoot()
+        }
+        var max = abs(xb[0])
+        for i in 1..<32 { max = max > abs(xb[i]) ? max : abs(xb[i]) }
+        if max < 1e-12 { continue }
+        s.sort(xb, 32)
+        s.sumx[0] = 0
+        s.sumw[0] = 0
+        for j in 0..<32 {
+          let i = s.order[j]
+          s.sumx[j + 1] = s.sumx[j] + s.weight[i] * xb[i]
+          s.sumw[j + 1] = s.sumw[j] + s.weight[i]
+        }
+        var bestScore = -Float.greatestFiniteMagnitude
+        var scale = max
+        var best1 = -1, best2 = -1, bestShift = 0
+        for i1 in 0...32 {
+          for i2 in i1...32 {
+            let x0 = s.sumx[i1] - s.sumx[0], x1 = s.sumx[i2] - s.sumx[i1], x2 = s.sumx[32] - s.sumx[i2]
+            let w0 = s.sumw[i1] - s.sumw[0], w1 = s.sumw[i2] - s.sumw[i1], w2 = s.sumw[32] - s.sumw[i2]
+            for (shift, xx) in [(1, iq1ShiftedUp), (-1, iq1ShiftedDown)] {
+              let sumqx = (x0 * xx.0 + x1 * xx.1) + x2 * xx.2
+              let sumq2 = ((w0 * xx.0) * xx.0 + (w1 * xx.1) * xx.1) + (w2 * xx.2) * xx.2
+              if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
+                scale = sumqx / sumq2
+                bestScore = scale * sumqx
+                best1 = i1
+                best2 = i2
+                bestShift = shift
+              }
+            }
+          }
+        }
+        if best1 < 0 || best2 < 0 || bestShift == 0 { continue }
+        for j in 0..<32 { s.levels[s.order[j]] = j < best1 ? 0 : j < best2 ? 1 : 2 }
+        if scale < 0 {
+          for j in 0..<32 { s.levels[j] = 2 - s.levels[j] }
+          scale = -scale
+          bestShift = -bestShift
+        }
+        let xx = bestShift == 1 ? iq1ShiftedUp : iq1ShiftedDown
+        var allOnGrid = true
+        var index = [0, 0, 0, 0]
+        for k in 0..<4 {
+          let (g, on) = s.snap(xb, 8 * k, scale, xx)
+          index[k] = g
+          if !on { allOnGrid = false }
+        }
+        if !allOnGrid {
+          var sumqx: Float = 0
+          var sumq2: Float = 0
+          for k in 0..<4 {
+            for j in 0..<8 {
+              let w = s.weight[8 * k + j]
+              let q = iq1Value(xx, (IQLatticeTables.iq1s.coordinate(index[k], j) - 1) / 2)
+              sumqx = sumqx + (w * q) * xb[8 * k + j]
+              sumq2 = sumq2 + (w * q) * q
+            }
+          }
+          if sumqx > 0 && sumq2 > 0 { scale = sumqx / sumq2 }
+        }
+        var h: UInt16 = 0
+        for k in 0..<4 {
+          out.storeBytes(of: UInt8(index[k] & 255), toByteOffset: 2 + 4 * ib + k, as: UInt8.self)
+          h |= UInt16(index[k] >> 8) << UInt16(3 * k)
+        }
+        iqStoreU16(out, 34 + 2 * ib, h)
+        scales[ib] = scale
+        shifts[ib] = bestShift
+        maxScale = maxScale > scale ? maxScale : scale
+      }
+      guard maxScale != 0 else { return }
+      let d = maxScale / 15
+      iqStoreU16(out, 0, Half.fromFloat(d * 1.125))
+      let id = 1 / d
+      for ib in 0..<8 {
+        var l = UInt16(iqScaleCode(id, scales[ib], max: 7))
+        if shifts[ib] == -1 { l |= 8 }
+        iqStoreU16(out, 34 + 2 * ib, iqLoadU16(out, 34 + 2 * ib) | l << 12)
+      }
+    }
+  }
+
+  /// `quantize_iq1_m` (56 bytes / 256): per 16 values an exhaustive split with an independent
+  /// delta sign per group of 8, 3-bit scales, and the f16 super-scale refitted over the whole
+  /// block and spread over the scale words' top nibbles.
+  static func quantizeIQ1M(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    let s = IQ1Scratch()
+    let masks: [UInt8] = [0x00, 0x80, 0x08, 0x88]
+    iqForEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 56, requireImportance: false) {
+      x, qw, out in
+      let sigma2 = iqSigma2(x, doubled: true)
+      var scales = [Float](repeating: 0, count: 16)
+      var shifts = [Int](repeating: 0, count: 16)
+      var maxScale: Float = 0
+      func setWeights(_ ib: Int) {
+        let xb = x + 16 * ib
+        if let qw {
+          for i in 0..<16 { s.weight[i] = qw[16 * ib + i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
+        } else {
+          for i in 0..<16 { s.weight[i] = xb[i] * xb[i] }
+        }
+      }
+      // Shift choice k: bit 1 picks the first group's sign, bit 0 the second's (0 = +delta).
+      func values(_ k: Int, group: Int) -> (Float, Float, Float) {
+        if group == 0 { return k < 2 ? iq1ShiftedUp : iq1ShiftedDown }
+        return k % 2 == 0 ? iq1ShiftedUp : iq1ShiftedDown
+      }
+      for ib in 0..<16 {
+        let xb = x + 16 * ib
+        setWeights(ib)
+        var max = abs(xb[0])
+        for i in 1..<16 { max = max > abs(xb[i]) ? max : abs(xb[i]) }
+        if max < 1e-7 { continue }
+        s.sort(xb, 16)
+        var bestScore = -Float.greatestFiniteMagnitude
+        var scale = max
+        var best1 = -1, best2 = -1, bestK = -1
+        var sumqx: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        var sumq2: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        for i1 in 0...16 {
+          for i2 in i1...16 {
+            sumqx = (0, 0, 0, 0)
+            sumq2 = (0, 0, 0, 0)
+            for j in 0..<16 {
+              let level = j < i1 ? 0 : j < i2 ? 1 : 2
+              let i = s.order[j]
+              let w = s.weight[i]
+              let p = iq1Value(iq1ShiftedUp, level)
+              let m = iq1Value(iq1ShiftedDown, level)
+              // Group 0 (values 0–7) follows bit 1 of k, group 1 bit 0; sums run in sorted
+              // order, as ggml's three range loops do.
+              let wp = w * p, wm = w * m
+              if i < 8 {
+                sumqx.0 = sumqx.0 + wp * xb[i]
+                sumqx.1 = sumqx.1 + wp * xb[i]
+                sumqx.2 = sumqx.2 + wm * xb[i]
+                sumqx.3 = sumqx.3 + wm * xb[i]
+                sumq2.0 = sumq2.0 + wp * p
+                sumq2.1 = sumq2.1 + wp * p
+                sumq2.2 = sumq2.2 + wm * m
+                sumq2.3 = sumq2.3 + wm * m
+              } else {
+                sumqx.0 = sumqx.0 + wp * xb[i]
+                sumqx.2 = sumqx.2 + wp * xb[i]
+                sumqx.1 = sumqx.1 + wm * xb[i]
+                sumqx.3 = sumqx.3 + wm * xb[i]
+                sumq2.0 = sumq2.0 + wp * p
+                sumq2.2 = sumq2.2 + wp * p
+                sumq2.1 = sumq2.1 + wm * m
+                sumq2.3 = sumq2.3 + wm * m
+              }
+            }
+            for (k, (qx, q2)) in [(sumqx.0, sumq2.0), (sumqx.1, sumq2.1), (sumqx.2, sumq2.2), (sumqx.3, sumq2.3)]
+              .enumerated()
+            where q2 > 0 && qx * qx > bestScore * q2 {
+              scale = qx / q2
+              bestScore = scale * qx
+              best1 = i1
+              best2 = i2
+              bestK = k
+            }
+          }
+        }
+        if best1 < 0 || best2 < 0 || bestK < 0 { continue }
+        for j in 0..<16 { s.levels[s.order[j]] = j < best1 ? 0 : j < best2 ? 1 : 2 }
+        if scale < 0 {
+          for j in 0..<16 { s.levels[j] = 2 - s.levels[j] }
+          scale = -scale
+          bestK = 3 - bestK
+        }
+        var allOnGrid = true
+        var index = [0, 0]
+        for k in 0..<2 {
+          let (g, on) = s.snap(xb, 8 * k, scale, values(bestK, group: k))
+          index[k] = g
+          if !on { allOnGrid = false }
+        }
+        if !allOnGrid {
+          var qx: Float = 0
+          var q2: Float = 0
+          for k in 0..<2 {
+            let xx = values(bestK, group: k)
+            for j in 0..<8 {
+              let w = s.weight[8 * k + j]
+              let q = iq1Value(xx, (IQLatticeTables.iq1s.coordinate(index[k], j) - 1) / 2)
+              qx = qx + (w * q) * xb[8 * k + j]
+              q2 = q2 + (w * q) * q
+            }
+          }
+          if qx > 0 && q2 > 0 { scale = qx / q2 }
+        }
+        out.storeBytes(of: UInt8(index[0] & 255), toByteOffset: 2 * ib, as: UInt8.self)
+        out.storeBytes(of: UInt8(index[1] & 255), toByteOffset: 2 * ib + 1, as: UInt8.self)
+        out.storeBytes(of: UInt8(index[0] >> 8) | UInt8(index[1] >> 8) << 4, toByteOffset: 32 + ib, as: UInt8.self)
+        scales[ib] = scale
+        shifts[ib] = bestK
+        maxScale = maxScale > scale ? maxScale : scale
+      }
+      guard maxScale != 0 else { return }
+      var sc: [UInt16] = [0, 0, 0, 0]
+      var d = maxScale / 15
+      let id = 1 / d
+      var sumqx: Float = 0
+      var sumq2: Float = 0
+      for ib in 0..<16 {
+        let l = iqScaleCode(id, scales[ib], max: 7)
+        sc[ib / 4] |= UInt16(l) << UInt16(3 * (ib % 4))
+        let qh = out.load(fromByteOffset: 32 + ib, as: UInt8.self) | masks[shifts[ib]]
+        out.storeBytes(of: qh, toByteOffset: 32 + ib, as: UInt8.self)
+        setWeights(ib)
+        let xb = x + 16 * ib
+        let multiplier = Float(2 * Int(l) + 1)
+        for k in 0..<2 {
+          let xx = values(shifts[ib], group: k)
+          let low = Int(out.load(fromByteOffset: 2 * ib + k, as: UInt8.self))
+          let g = low + ((Int(qh) << (8 - 4 * k)) & 0x700)
+          for j in 0..<8 {
+            let w = s.weight[8 * k + j]
+            let q = iq1Value(xx, (IQLatticeTables.iq1s.coordinate(g, j) - 1) / 2) * multiplier
+            sumqx = sumqx + (w * q) * xb[8 * k + j]
+            sumq2 = sumq2 + (w * q) * q
+          }
+        }
+      }
+      if sumq2 > 0 { d = sumqx / sumq2 }
+      let bits = Half.fromFloat(d * 1.1125)
+      sc[0] |= (bits & 0x000F) << 12
+      sc[1] |= (bits & 0x00F0) << 8
+      sc[2] |= (bits & 0x0F00) << 4
+      sc[3] |= bits & 0xF000
+      for i in 0..<4 { iqStoreU16(out, 48 + 2 * i, sc[i]) }
     }
   }
 }

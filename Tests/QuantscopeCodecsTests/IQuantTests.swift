@@ -19,7 +19,7 @@ struct IQuantTests {
 
 @Suite("IQ quantizers")
 struct IQuantizerTests {
-  static let types: [GGMLType] = [.iq4_nl, .iq4_xs, .iq2_xxs, .iq2_xs, .iq2_s, .iq3_xxs, .iq3_s]
+  static let types: [GGMLType] = [.iq4_nl, .iq4_xs, .iq2_xxs, .iq2_xs, .iq2_s, .iq3_xxs, .iq3_s, .iq1_s, .iq1_m]
 
   @Test(arguments: IQGoldenCase.cases(types).filter(\.hasPlain))
   func `quantize like ggml without an imatrix`(_ c: IQGoldenCase) throws {
