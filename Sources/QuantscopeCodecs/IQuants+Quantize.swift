@@ -558,7 +558,8 @@ extension IQuants {
           for i2 in i1...32 {
             let x0 = s.sumx[i1] - s.sumx[0], x1 = s.sumx[i2] - s.sumx[i1], x2 = s.sumx[32] - s.sumx[i2]
             let w0 = s.sumw[i1] - s.sumw[0], w1 = s.sumw[i2] - s.sumw[i1], w2 = s.sumw[32] - s.sumw[i2]
-            for (shift, xx) in [(1, iq1ShiftedUp), (-1, iq1ShiftedDown)] {
+            for shift in stride(from: 1, through: -1, by: -2) {
+              let xx = shift == 1 ? iq1ShiftedUp : iq1ShiftedDown
               let sumqx = (x0 * xx.0 + x1 * xx.1) + x2 * xx.2
               let sumq2 = ((w0 * xx.0) * xx.0 + (w1 * xx.1) * xx.1) + (w2 * xx.2) * xx.2
               if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
@@ -694,14 +695,16 @@ extension IQuants {
                 sumq2.3 = sumq2.3 + wm * m
               }
             }
-            for (k, (qx, q2)) in [(sumqx.0, sumq2.0), (sumqx.1, sumq2.1), (sumqx.2, sumq2.2), (sumqx.3, sumq2.3)]
-              .enumerated()
-            where q2 > 0 && qx * qx > bestScore * q2 {
-              scale = qx / q2
-              bestScore = scale * qx
-              best1 = i1
-              best2 = i2
-              bestK = k
+            for k in 0..<4 {
+              let qx = k == 0 ? sumqx.0 : k == 1 ? sumqx.1 : k == 2 ? sumqx.2 : sumqx.3
+              let q2 = k == 0 ? sumq2.0 : k == 1 ? sumq2.1 : k == 2 ? sumq2.2 : sumq2.3
+              if q2 > 0 && qx * qx > bestScore * q2 {
+                scale = qx / q2
+                bestScore = scale * qx
+                best1 = i1
+                best2 = i2
+                bestK = k
+              }
             }
           }
         }

@@ -134,3 +134,53 @@ struct IQKnownAnswerTests {
     try IQKnownAnswer.expectMatches(row, importance: true)
   }
 }
+
+@Suite("Quantizers on hostile input")
+struct IQHostileInputTests {
+  static let types: [GGMLType] = [
+    .iq4_nl, .iq4_xs, .iq2_xxs, .iq2_xs, .iq2_s, .iq3_xxs, .iq3_s, .iq1_s, .iq1_m,
+    .tq1_0, .tq2_0, .mxfp4, .nvfp4, .q1_0, .q2_0,
+  ]
+
+  /// NaN, ±Inf, the largest floats, subnormals and all-equal runs go through every quantizer
+  /// (with and without an imatrix, including a zero and a NaN weight) without trapping, and
+  /// the bytes decode.
+  @Test(arguments: types)
+  func `quantize non-finite and extreme values without trapping`(_ type: GGMLType) throws {
+    let codec = try #require(Codecs.codec(for: type))
+    let quantize = try #require(codec.quantize)
+    let rowLength = 512
+    let specials: [Float] = [
+      .nan, .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+      .leastNonzeroMagnitude, -.leastNormalMagnitude, 0, -0.0, 1e-30, 3e4,
+    ]
+    var x = [Float](repeating: 0, count: 4 * rowLength)
+    for i in 0..<rowLength { x[i] = specials[i % specials.count] }  // row 0: mixed specials
+    for i in 0..<rowLength { x[rowLength + i] = i % 64 == 5 ? .nan : Float(i % 7) - 3 }  // row 1: a few NaN
+    for i in 0..<rowLength { x[2 * rowLength + i] = .greatestFiniteMagnitude }  // row 2: overflow
+    for i in 0..<rowLength { x[3 * rowLength + i] = Float.leastNonzeroMagnitude * Float(i % 3) }  // row 3: subnormal
+    var weights = (0..<rowLength).map { Float($0 % 5) }
+    weights[7] = .nan
+    let blocks = 4 * rowLength / type.blockElements
+    for useWeights in [false, true] {
+      var out = [UInt8](repeating: 0, count: blocks * type.blockBytes)
+      x.withUnsafeBufferPointer { src in
+        weights.withUnsafeBufferPointer { w in
+          out.withUnsafeMutableBytes { dst in
+            guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+            quantize(s, 4, rowLength, useWeights ? w.baseAddress : nil, d)
+          }
+        }
+      }
+      var decoded = [Float](repeating: 0, count: 4 * rowLength)
+      out.withUnsafeBytes { src in
+        decoded.withUnsafeMutableBufferPointer { dst in
+          guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+          codec.decode(s, blocks, d)
+        }
+      }
+      // Row 3's subnormals all quantize to (signed) zero or tiny values: nothing blows up.
+      #expect(decoded[(3 * rowLength)..<(4 * rowLength)].allSatisfy { $0.isFinite })
+    }
+  }
+}
