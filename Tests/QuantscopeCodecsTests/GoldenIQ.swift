@@ -55,20 +55,8 @@ struct IQGoldenCase: Sendable, CustomTestStringConvertible {
 
 /// Access to the golden GGUF files through quantscope's own reader.
 enum IQGoldenFiles {
-  /// `TestPaths.golden`, or, when the repository is a git worktree nested one level deeper than
-  /// the main checkout (so `../shared/golden` does not exist), the nearest ancestor's
-  /// `shared/golden`.
-  static let directory: URL = {
-    let fm = FileManager.default
-    if fm.fileExists(atPath: TestPaths.golden.path) { return TestPaths.golden }
-    var dir = TestPaths.repository.deletingLastPathComponent()
-    while dir.path != "/" {
-      let candidate = dir.appendingPathComponent("shared/golden")
-      if fm.fileExists(atPath: candidate.appendingPathComponent("ggml-quants.gguf").path) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return TestPaths.golden
-  }()
+  /// The golden directory.
+  static let directory: URL = TestPaths.golden
 
   /// `ggml-quants.gguf`, opened once.
   static let main: Result<GGUFFile, any Error> = Result {

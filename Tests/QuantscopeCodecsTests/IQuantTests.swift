@@ -184,3 +184,23 @@ struct IQHostileInputTests {
     }
   }
 }
+
+@Suite("IQ quantizers in parallel")
+struct IQConcurrencyTests {
+  /// The neighbour lists are shared by all calls behind a lock: quantizing from several tasks
+  /// at once must still give ggml's bytes in every task.
+  @Test func `concurrent quantizations agree with ggml`() async throws {
+    let cases = ["gauss", "student3", "superweight", "large"]
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for name in cases {
+        for type in [GGMLType.iq2_s, .iq3_s, .iq1_m] {
+          group.addTask {
+            try IQGoldenFiles.expectQuantizeMatches(
+              IQGoldenCase(name: name, type: type, extra: false, hasPlain: true, hasImportance: true), importance: true)
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+  }
+}
