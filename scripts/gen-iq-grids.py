@@ -68,7 +68,7 @@ def main():
         values = extract(text, name, ctype)
         if len(values) != count:
             sys.exit(f"{name}: {len(values)} values, expected {count}")
-        digest = hashlib.sha256(struct.pack("<" + fmt * count, *[v if fmt in "bB" else v for v in values])).hexdigest()
+        digest = hashlib.sha256(struct.pack("<" + fmt * count, *values)).hexdigest()
         if digest != sha:
             sys.exit(f"{name}: checksum {digest} does not match {sha}")
         if stype == "UInt64":
