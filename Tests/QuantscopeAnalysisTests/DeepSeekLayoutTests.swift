@@ -104,8 +104,8 @@ struct DeepSeekLayoutTests {
   }
 
   /// Totals from the reference (§2.3), which match a published header dump of DeepSeek-R1.
-  @Test func `tensor inventory matches the published checkpoint`() {
-    let layout = DeepSeekV3Layout(config: .v3)
+  @Test func `tensor inventory matches the published checkpoint`() throws {
+    let layout = try DeepSeekV3Layout(config: .v3)
     #expect(layout.tensors.count == 91_991)
     #expect(layout.tensors.filter { $0.dtype == .F8_E4M3 }.count == 45_808)
     #expect(layout.tensors.filter { $0.dtype == .F32 }.count == 45_867)
@@ -135,8 +135,8 @@ struct DeepSeekLayoutTests {
     #expect(byName["lm_head.weight"]?.shape == [129280, 7168])
   }
 
-  @Test func `shards are 163 non-empty files in order`() {
-    let layout = DeepSeekV3Layout(config: .v3)
+  @Test func `shards are 163 non-empty files in order`() throws {
+    let layout = try DeepSeekV3Layout(config: .v3)
     #expect(layout.shardCount == 163)
     #expect(layout.fileName(shard: 0) == "model-00001-of-000163.safetensors")
     #expect(layout.fileName(shard: 162) == "model-00163-of-000163.safetensors")
@@ -163,7 +163,7 @@ struct DeepSeekLayoutTests {
     c.numHiddenLayers = 2
     c.firstKDenseReplace = 1
     c.nextNPredictLayers = 0
-    let layout = DeepSeekV3Layout(config: c, shardCount: 4)
+    let layout = try DeepSeekV3Layout(config: c, shardCount: 4)
     let names = Set(layout.tensors.map(\.name))
     #expect(names.contains("model.layers.0.self_attn.q_proj.weight"))
     #expect(!names.contains { $0.contains("q_a_proj") || $0.hasSuffix("_scale_inv") })
@@ -173,11 +173,36 @@ struct DeepSeekLayoutTests {
     #expect(layout.tensors.count == 3 + (5 + 3 + 2) + (5 + 2 + 768 + 3 + 2))
   }
 
+  @Test func `hostile configs are errors, not traps`() throws {
+    var c = DeepSeekV3Config.v3
+    c.routedExperts = 1 << 24
+    #expect(throws: FormatError.self) { try DeepSeekV3Layout(config: c) }
+    c = .v3
+    c.attentionHeads = Int.max / 2
+    #expect(throws: FormatError.self) { try DeepSeekV3Layout(config: c) }
+    c = .v3
+    c.moeLayerFrequency = 0
+    #expect(throws: FormatError.self) { try DeepSeekV3Layout(config: c) }
+    c = .v3
+    c.numHiddenLayers = -1
+    #expect(throws: FormatError.self) { try DeepSeekV3Layout(config: c) }
+    // From JSON every size is bounded, and a huge but bounded config is still rejected cleanly.
+    var json = try parseDeepSeekConfig()
+    guard case .object(var members) = json else { return }
+    for key in ["hidden_size", "vocab_size", "num_attention_heads", "q_lora_rank", "qk_nope_head_dim"] {
+      members.removeAll { $0.key == key }
+      members.append(JSONMember(key: key, value: .integer(1 << 24)))
+    }
+    json = .object(members)
+    let big = try DeepSeekV3Config(json: json)
+    #expect(throws: FormatError.self) { try DeepSeekV3Layout(config: big) }
+  }
+
   /// The whole 671B checkpoint as sparse files: real headers, data as holes. Opening it must be
   /// fast and take memory independent of the 688 GB of data.
   @Test func `sparse 671B checkpoint opens quickly in bounded memory`() throws {
     let configJSON = try parseDeepSeekConfig()
-    let layout = DeepSeekV3Layout(config: try DeepSeekV3Config(json: configJSON))
+    let layout = try DeepSeekV3Layout(config: try DeepSeekV3Config(json: configJSON))
     let dir = try TestPaths.temporaryDirectory("deepseek-sparse")
     defer { try? FileManager.default.removeItem(at: dir) }
 

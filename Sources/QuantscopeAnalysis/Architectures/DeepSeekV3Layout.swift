@@ -152,11 +152,23 @@ public struct DeepSeekV3Layout: Sendable {
     public var shape: [Int]
     /// The shard it is in, from 0.
     public var shard: Int
-
     /// Number of elements.
-    public var elementCount: Int { shape.reduce(1, *) }
+    public let elementCount: Int
     /// Bytes of data.
-    public var byteCount: Int { elementCount * dtype.bits / 8 }
+    public let byteCount: Int
+
+    /// Creates a tensor, checking that its size does not overflow.
+    init(name: String, dtype: SafetensorsDType, shape: [Int]) throws {
+      guard let bytes = SafetensorsTensorSpec(name: name, dtype: dtype, shape: shape).byteCount,
+        let elements = SafetensorsTensorSpec(name: name, dtype: dtype, shape: shape).elementCount
+      else { throw FormatError(path: "config.json", "config gives tensor a size that overflows", tensor: name) }
+      self.name = name
+      self.dtype = dtype
+      self.shape = shape
+      self.shard = 0
+      self.elementCount = elements
+      self.byteCount = bytes
+    }
     /// As a writer spec.
     public var spec: SafetensorsTensorSpec { SafetensorsTensorSpec(name: name, dtype: dtype, shape: shape) }
   }
@@ -171,11 +183,36 @@ public struct DeepSeekV3Layout: Sendable {
   /// The published checkpoint's shard count.
   public static let deepSeekV3ShardCount = 163
 
+  /// The most tensors a config may describe (the 671B checkpoint has 91,991), so a hostile
+  /// config cannot make the generator allocate without bound.
+  public static let maxTensorCount = 10_000_000
+
   /// Derives the tensor list and spreads it over `shardCount` files.
-  public init(config: DeepSeekV3Config, shardCount: Int = DeepSeekV3Layout.deepSeekV3ShardCount) {
+  ///
+  /// - Throws: ``FormatError`` when the config describes more than ``maxTensorCount`` tensors
+  ///   or sizes that overflow.
+  public init(config: DeepSeekV3Config, shardCount: Int = DeepSeekV3Layout.deepSeekV3ShardCount) throws {
     self.config = config
-    let moduleOrder = Self.tensorsInModuleOrder(config)
-    let total = moduleOrder.reduce(0) { $0 + $1.byteCount }
+    // Every count is at most 2^24 (checked when reading config.json); check anyway.
+    let layers = config.numHiddenLayers.addingReportingOverflow(config.nextNPredictLayers)
+    let perLayer = config.routedExperts.multipliedReportingOverflow(by: 6)
+    let estimate = layers.partialValue.multipliedReportingOverflow(by: perLayer.partialValue &+ 40)
+    guard !layers.overflow, !perLayer.overflow, !estimate.overflow, config.numHiddenLayers >= 0,
+      config.moeLayerFrequency >= 1,
+      config.nextNPredictLayers >= 0, config.routedExperts >= 0,
+      estimate.partialValue <= Self.maxTensorCount
+    else {
+      throw FormatError(
+        path: "config.json",
+        "config describes more than \(Self.maxTensorCount) tensors or has a negative count or zero moe_layer_freq")
+    }
+    let moduleOrder = try Self.tensorsInModuleOrder(config)
+    var total = 0
+    for t in moduleOrder {
+      let (sum, o) = total.addingReportingOverflow(t.byteCount)
+      guard !o else { throw FormatError(path: "config.json", "config gives a checkpoint size that overflows") }
+      total = sum
+    }
     let count = max(1, min(shardCount, moduleOrder.count))
     self.shardCount = count
     // A tensor goes to the shard whose equal byte share holds its first byte. Every tensor is
@@ -232,74 +269,86 @@ public struct DeepSeekV3Layout: Sendable {
 
   /// Every tensor in `nn.Module` registration order (the order the model's `state_dict`
   /// lists them), shard not yet assigned.
-  static func tensorsInModuleOrder(_ c: DeepSeekV3Config) -> [Tensor] {
+  static func tensorsInModuleOrder(_ c: DeepSeekV3Config) throws -> [Tensor] {
     var out: [Tensor] = []
     let fp8 = c.fp8BlockSize
-    func plain(_ name: String, _ dtype: SafetensorsDType, _ shape: [Int]) {
-      out.append(Tensor(name: name, dtype: dtype, shape: shape, shard: 0))
+    func plain(_ name: String, _ dtype: SafetensorsDType, _ shape: [Int]) throws {
+      out.append(try Tensor(name: name, dtype: dtype, shape: shape))
     }
     /// A linear weight `[out, in]`: FP8 plus its scale when the checkpoint is FP8.
-    func linear(_ name: String, _ rows: Int, _ cols: Int) {
-      if let fp8 {
-        plain(name + ".weight", .F8_E4M3, [rows, cols])
-        plain(name + ".weight_scale_inv", .F32, [(rows + fp8[0] - 1) / fp8[0], (cols + fp8[1] - 1) / fp8[1]])
+    func linear(_ name: String, _ rows: Int, _ cols: Int) throws {
+      if let fp8, fp8.count == 2, fp8[0] > 0, fp8[1] > 0 {
+        try plain(name + ".weight", .F8_E4M3, [rows, cols])
+        try plain(name + ".weight_scale_inv", .F32, [rows <= 0 ? 0 : (rows - 1) / fp8[0] + 1, cols <= 0 ? 0 : (cols - 1) / fp8[1] + 1])
       } else {
-        plain(name + ".weight", .BF16, [rows, cols])
+        try plain(name + ".weight", .BF16, [rows, cols])
       }
     }
+    /// `a + b` for dimensions built from config values.
+    func add(_ a: Int, _ b: Int) throws -> Int {
+      let (p, o) = a.addingReportingOverflow(b)
+      guard !o else { throw FormatError(path: "config.json", "config gives a dimension that overflows") }
+      return p
+    }
+    /// `a × b` for dimensions built from config values.
+    func dim(_ a: Int, _ b: Int) throws -> Int {
+      let (p, o) = a.multipliedReportingOverflow(by: b)
+      guard !o else { throw FormatError(path: "config.json", "config gives a dimension that overflows") }
+      return p
+    }
     let h = c.hiddenSize
-    let qHead = c.qkNopeHeadDim + c.qkRopeHeadDim
-    plain("model.embed_tokens.weight", .BF16, [c.vocabSize, h])
-    func layer(_ l: Int) {
+    let qHead = try add(c.qkNopeHeadDim, c.qkRopeHeadDim)
+    try plain("model.embed_tokens.weight", .BF16, [c.vocabSize, h])
+    func layer(_ l: Int) throws {
       let p = "model.layers.\(l)."
       if l >= c.numHiddenLayers {
         // MTP extras come first in DeepSeek's MTP module (embed, norms, projection).
-        plain(p + "embed_tokens.weight", .BF16, [c.vocabSize, h])
-        plain(p + "enorm.weight", .BF16, [h])
-        plain(p + "hnorm.weight", .BF16, [h])
-        plain(p + "eh_proj.weight", .BF16, [h, 2 * h])
+        try plain(p + "embed_tokens.weight", .BF16, [c.vocabSize, h])
+        try plain(p + "enorm.weight", .BF16, [h])
+        try plain(p + "hnorm.weight", .BF16, [h])
+        try plain(p + "eh_proj.weight", .BF16, [h, try dim(h, 2)])
       }
       if let q = c.qLoraRank {
-        linear(p + "self_attn.q_a_proj", q, h)
-        plain(p + "self_attn.q_a_layernorm.weight", .BF16, [q])
-        linear(p + "self_attn.q_b_proj", c.attentionHeads * qHead, q)
+        try linear(p + "self_attn.q_a_proj", q, h)
+        try plain(p + "self_attn.q_a_layernorm.weight", .BF16, [q])
+        try linear(p + "self_attn.q_b_proj", try dim(c.attentionHeads, qHead), q)
       } else {
-        linear(p + "self_attn.q_proj", c.attentionHeads * qHead, h)
+        try linear(p + "self_attn.q_proj", try dim(c.attentionHeads, qHead), h)
       }
-      linear(p + "self_attn.kv_a_proj_with_mqa", c.kvLoraRank + c.qkRopeHeadDim, h)
-      plain(p + "self_attn.kv_a_layernorm.weight", .BF16, [c.kvLoraRank])
-      linear(p + "self_attn.kv_b_proj", c.attentionHeads * (c.qkNopeHeadDim + c.vHeadDim), c.kvLoraRank)
-      linear(p + "self_attn.o_proj", h, c.attentionHeads * c.vHeadDim)
+      try linear(p + "self_attn.kv_a_proj_with_mqa", try add(c.kvLoraRank, c.qkRopeHeadDim), h)
+      try plain(p + "self_attn.kv_a_layernorm.weight", .BF16, [c.kvLoraRank])
+      try linear(p + "self_attn.kv_b_proj", try dim(c.attentionHeads, try add(c.qkNopeHeadDim, c.vHeadDim)), c.kvLoraRank)
+      try linear(p + "self_attn.o_proj", h, try dim(c.attentionHeads, c.vHeadDim))
       if c.isMoE(layer: l) {
-        plain(p + "mlp.gate.weight", .BF16, [c.routedExperts, h])
-        if c.hasScoreCorrectionBias { plain(p + "mlp.gate.e_score_correction_bias", .F32, [c.routedExperts]) }
+        try plain(p + "mlp.gate.weight", .BF16, [c.routedExperts, h])
+        if c.hasScoreCorrectionBias { try plain(p + "mlp.gate.e_score_correction_bias", .F32, [c.routedExperts]) }
         for e in 0..<c.routedExperts {
-          linear(p + "mlp.experts.\(e).gate_proj", c.moeIntermediateSize, h)
-          linear(p + "mlp.experts.\(e).up_proj", c.moeIntermediateSize, h)
-          linear(p + "mlp.experts.\(e).down_proj", h, c.moeIntermediateSize)
+          try linear(p + "mlp.experts.\(e).gate_proj", c.moeIntermediateSize, h)
+          try linear(p + "mlp.experts.\(e).up_proj", c.moeIntermediateSize, h)
+          try linear(p + "mlp.experts.\(e).down_proj", h, c.moeIntermediateSize)
         }
         if c.sharedExperts > 0 {
-          let inter = c.moeIntermediateSize * c.sharedExperts
-          linear(p + "mlp.shared_experts.gate_proj", inter, h)
-          linear(p + "mlp.shared_experts.up_proj", inter, h)
-          linear(p + "mlp.shared_experts.down_proj", h, inter)
+          let inter = try dim(c.moeIntermediateSize, c.sharedExperts)
+          try linear(p + "mlp.shared_experts.gate_proj", inter, h)
+          try linear(p + "mlp.shared_experts.up_proj", inter, h)
+          try linear(p + "mlp.shared_experts.down_proj", h, inter)
         }
       } else {
-        linear(p + "mlp.gate_proj", c.intermediateSize, h)
-        linear(p + "mlp.up_proj", c.intermediateSize, h)
-        linear(p + "mlp.down_proj", h, c.intermediateSize)
+        try linear(p + "mlp.gate_proj", c.intermediateSize, h)
+        try linear(p + "mlp.up_proj", c.intermediateSize, h)
+        try linear(p + "mlp.down_proj", h, c.intermediateSize)
       }
-      plain(p + "input_layernorm.weight", .BF16, [h])
-      plain(p + "post_attention_layernorm.weight", .BF16, [h])
+      try plain(p + "input_layernorm.weight", .BF16, [h])
+      try plain(p + "post_attention_layernorm.weight", .BF16, [h])
       if l >= c.numHiddenLayers {
-        plain(p + "shared_head.norm.weight", .BF16, [h])
-        plain(p + "shared_head.head.weight", .BF16, [c.vocabSize, h])
+        try plain(p + "shared_head.norm.weight", .BF16, [h])
+        try plain(p + "shared_head.head.weight", .BF16, [c.vocabSize, h])
       }
     }
-    for l in 0..<c.numHiddenLayers { layer(l) }
-    plain("model.norm.weight", .BF16, [h])
-    if !c.tieWordEmbeddings { plain("lm_head.weight", .BF16, [c.vocabSize, h]) }
-    for l in c.numHiddenLayers..<(c.numHiddenLayers + c.nextNPredictLayers) { layer(l) }
+    for l in 0..<c.numHiddenLayers { try layer(l) }
+    try plain("model.norm.weight", .BF16, [h])
+    if !c.tieWordEmbeddings { try plain("lm_head.weight", .BF16, [c.vocabSize, h]) }
+    for l in c.numHiddenLayers..<(c.numHiddenLayers + c.nextNPredictLayers) { try layer(l) }
     return out
   }
 }

@@ -115,20 +115,25 @@ public struct SafetensorsFile: Sendable {
           "data_offsets span \(entry.end - entry.begin) bytes but \(entry.dtype.rawValue) \(entry.shape) needs \(bits / 8)",
           tensor: entry.name, offset: entry.headerOffset)
       }
+      // The crate checks the end of the data against the file size after the loop; checking
+      // each tensor here gives the same error earlier and keeps every offset below the file size.
+      guard entry.end <= bytes.count - dataStart else {
+        throw FormatError(
+          path: path,
+          "data ends at \(Self.absolute(dataStart, entry.end)) but the file has only \(bytes.count) bytes",
+          tensor: entry.name, offset: bytes.count)
+      }
       infos.append(
         TensorInfo(
           name: entry.name, encoding: .safetensors(entry.dtype), shape: entry.shape, elementCount: elements,
           byteCount: bits / 8, file: file, dataOffset: dataStart + entry.begin))
       offsets.append(entry.headerOffset)
     }
-    let (end, overflow) = dataStart.addingReportingOverflow(expectedBegin)
-    guard !overflow, end == bytes.count else {
-      let what =
-        overflow || end > bytes.count
-        ? "data ends at \(overflow ? "overflow" : String(end)) but the file has only \(bytes.count) bytes"
-        : "\(bytes.count - end) trailing bytes after the last tensor's data"
+    let end = dataStart + expectedBegin  // <= bytes.count, checked per tensor above
+    guard end == bytes.count else {
       throw FormatError(
-        path: path, what, tensor: sorted.last?.name, offset: overflow ? bytes.count : min(end, bytes.count))
+        path: path, "\(bytes.count - end) trailing bytes after the last tensor's data", tensor: sorted.last?.name,
+        offset: end)
     }
     tensors = infos
     headerOffsets = offsets
