@@ -217,10 +217,10 @@ struct DeepSeekLayoutTests {
     print("sparse DeepSeek-V3: wrote \(shards.count) shards, \(summary.tensorCount) tensors, "
       + "\(summary.fileBytes) file bytes (\(headerBytes) header bytes) in \(writeTime)")
     #expect(summary.dataBytes == 688_574_839_360)
-    // The published files have 11,888,393 bytes of headers (8-byte lengths included). Ours are
-    // written the way the reference writer writes them and come out about 3 % smaller (the
-    // published shard boundaries and so the offsets' digit counts are not known exactly).
-    #expect(abs(headerBytes - 11_888_393) < 11_888_393 / 20)
+    // The published files have 11,888,393 bytes of headers (8-byte lengths included). The shard
+    // boundaries are not known exactly, so offsets may differ by a digit here and there: allow
+    // 0.1 %. (Dtype-first order inside files would be 3 % smaller and fail this.)
+    #expect(abs(headerBytes - 11_888_393) < 11_888_393 / 1000)
 
     let rssBefore = procStatus("VmRSS") ?? 0
     let openStart = ContinuousClock.now
