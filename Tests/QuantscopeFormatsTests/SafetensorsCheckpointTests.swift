@@ -78,7 +78,7 @@ struct SafetensorsCheckpointTests {
        "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
        "z": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]},
        "c": {"dtype": "F16", "shape": [9], "data_offsets": [0, 18]},
-       "c": {"dtype": "F16", "shape": [2], "data_offsets": [8, 12]},
+       "c": ["F16", [2], [8, 12]],
        "__metadata__": null}
       """#
     let path = try writeFile(dir, "o.safetensors", safetensorsBytes(header, data: f32Bytes([1, 2, 3])))
@@ -108,9 +108,9 @@ struct SafetensorsCheckpointTests {
         try Array(bad.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") }
       }
     }
-    let deep = String(repeating: "[", count: 129) + String(repeating: "]", count: 129)
+    let deep = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
     #expect(throws: FormatError.self) { try Array(deep.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") } }
-    let ok = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
+    let ok = String(repeating: "[", count: 127) + String(repeating: "]", count: 127)
     #expect(throws: Never.self) { try Array(ok.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") } }
   }
 

@@ -121,10 +121,14 @@ struct SafetensorsMalformedTests {
       (#"{"w": {"shape": [1], "data_offsets": [0, 4]}}"#, "missing field `dtype`"),
       (#"{"w": {"dtype": "F32", "data_offsets": [0, 4]}}"#, "missing field `shape`"),
       (#"{"w": {"dtype": "F32", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, "duplicate field"),
-      (#"{"w": ["F32", [1], [0, 4]]}"#, "not a JSON object"),
+      (#"{"w": ["F32", [1]]}"#, "dtype, shape and data_offsets"),
+      (#"{"w": ["F32", [1], [0, 4], 1]}"#, "dtype, shape and data_offsets"),
+      (#"{"w": {"dtype": "F32", "shape": [-0], "data_offsets": [0, 0]}}"#, "non-negative integer"),
+      (#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": 1.5e999}}"#, "out of range"),
       (#"{"w": 3}"#, "not a JSON object"),
       (#"{"__metadata__": {"k": 1}}"#, "not a string"),
       (#"{"__metadata__": ["k"]}"#, "map of strings"),
+      (#"{"__metadata__": {}, "__metadata__": {}}"#, "duplicate field `__metadata__`"),
     ]
     for (header, expected) in cases {
       let e = try openError(safetensorsBytes(header, data: [0, 0, 0, 0]), "\(header)")

@@ -3,13 +3,17 @@
 /// Objects keep their members in file order (and keep duplicates; lookups take the last one,
 /// as serde_json does when it fills a map). Integer literals that fit in `Int64` stay exact.
 public indirect enum JSONValue: Sendable, Equatable {
+  /// `null`.
   case null
+  /// `true` or `false`.
   case bool(Bool)
   /// An integer literal (no fraction, no exponent) that fits in `Int64`.
   case integer(Int64)
   /// Any other number.
   case number(Double)
+  /// A string, escapes resolved.
   case string(String)
+  /// An array's elements in order.
   case array([JSONValue])
   /// An object's members in file order.
   case object([JSONMember])
@@ -113,8 +117,11 @@ struct JSONParser {
   let baseOffset: Int
   /// Index of the next byte.
   var pos = 0
-  /// serde_json's default recursion limit; deeper input is an error, not a stack overflow.
-  static let maxDepth = 128
+  /// The most containers that may enclose one another: serde_json's recursion limit of 128
+  /// fails at the 128th level (checked against the crate: 127 levels load, 128 do not). Deeper
+  /// input is an error, not a stack overflow. A value's `depth` is the number of containers
+  /// around it, so a container is allowed when `depth < maxDepth`.
+  static let maxDepth = 127
 
   /// Creates a parser; the whole input is checked to be UTF-8 first, as the Rust crate does
   /// with `std::str::from_utf8` before parsing.
@@ -477,7 +484,8 @@ struct JSONParser {
       throw error("\(what) must be a non-negative integer", at: start, tensor: tensor)
     }
     let token = try scanNumber()
-    guard token.isInteger, !token.negative || token.magnitude == 0 else {
+    // serde_json reads `-0` as the float -0.0, so any minus sign is rejected.
+    guard token.isInteger, !token.negative else {
       throw error("\(what) must be a non-negative integer", at: start, tensor: tensor)
     }
     guard let m = token.magnitude, let v = Int(exactly: m) else {
@@ -497,8 +505,7 @@ struct JSONParser {
       guard depth < Self.maxDepth else { throw error("JSON nested too deeply") }
       try parseArray { parser in try parser.skipValue(depth: depth + 1) }
     case UInt8(ascii: "\""): _ = try parseString()
-    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
-    default: _ = try parseValue(depth: depth)
+    default: _ = try parseValue(depth: depth)  // numbers too: out-of-range ones are errors
     }
   }
 }
@@ -555,5 +562,25 @@ enum JSONWriter {
       }
     }
     out.append(UInt8(ascii: "\""))
+  }
+}
+
+extension String {
+  /// Whether `self` sorts before `other` by UTF-8 bytes, as Rust compares strings (Swift's
+  /// `<` compares canonical equivalents as equal, which the reference writer does not).
+  func utf8Precedes(_ other: String) -> Bool {
+    var a = self
+    var b = other
+    return a.withUTF8 { pa in
+      b.withUTF8 { pb in
+        let n = Swift.min(pa.count, pb.count)
+        var i = 0
+        while i < n {
+          if pa[i] != pb[i] { return pa[i] < pb[i] }
+          i += 1
+        }
+        return pa.count < pb.count
+      }
+    }
   }
 }

@@ -26,8 +26,16 @@ public struct SafetensorsCheckpoint: TensorCollection {
   /// entries from `config.json`, nested keys joined with dots.
   public let metadataEntries: [(key: String, value: GGUFValue)]
 
+  /// Position in ``tensors`` of each name, for lookups in checkpoints of ~100,000 tensors.
+  let indexByName: [String: Int]
+
   /// The mapped shard files, in shard order.
   public var files: [MappedFile] { shards.map(\.file) }
+
+  /// The tensor with this name, if any, found by hashing rather than a linear search.
+  public func tensor(named name: String) -> TensorInfo? {
+    indexByName[name].map { tensors[$0] }
+  }
 
   /// Opens a checkpoint from one file, a directory, an index `.json`, or a list of shard files.
   public init(paths: [String]) throws {
@@ -57,11 +65,12 @@ public struct SafetensorsCheckpoint: TensorCollection {
       shardPaths = paths
     }
 
+    let shardNames = index?.shardFiles ?? []
     if let index {
       shardPaths = []
       var firstUse: [String: SafetensorsIndex.Entry] = [:]
       for entry in index.weightMap where firstUse[entry.file] == nil { firstUse[entry.file] = entry }
-      for name in index.shardFiles {
+      for name in shardNames {
         let p = Self.join(directory, name)
         guard Self.isRegularFile(p) else {
           let entry = firstUse[name]
@@ -91,7 +100,7 @@ public struct SafetensorsCheckpoint: TensorCollection {
 
     if let index {
       let shardOf = Dictionary(
-        index.shardFiles.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        shardNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
       var listed = Set<String>()
       listed.reserveCapacity(index.weightMap.count)
       for entry in index.weightMap {
@@ -135,7 +144,9 @@ public struct SafetensorsCheckpoint: TensorCollection {
     self.index = index
     self.config = config
     self.configPath = configPath
-    self.tensors = shards.flatMap(\.tensors)
+    let all = shards.flatMap(\.tensors)
+    self.tensors = all
+    self.indexByName = Dictionary(all.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
     self.metadataEntries = entries
   }
 
@@ -211,6 +222,6 @@ public struct SafetensorsCheckpoint: TensorCollection {
       }
       if name.hasSuffix(".safetensors"), isRegularFile(join(directory, name)) { names.append(name) }
     }
-    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { join(directory, $0) }
+    return names.sorted { $0.utf8Precedes($1) }.map { join(directory, $0) }
   }
 }

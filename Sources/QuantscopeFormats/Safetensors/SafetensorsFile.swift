@@ -70,7 +70,7 @@ public struct SafetensorsFile: Sendable {
     let sorted = entries.tensors.sorted {
       if $0.begin != $1.begin { return $0.begin < $1.begin }
       if $0.end != $1.end { return $0.end < $1.end }
-      return $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
+      return $0.name.utf8Precedes($1.name)
     }
     let dataStart = 8 + n
     var infos: [TensorInfo] = []
@@ -168,8 +168,12 @@ public struct SafetensorsFile: Sendable {
     var entries: [Entry] = []
     var indexByName: [String: Int] = [:]
     var metadata: [(key: String, value: String)] = []
+    var sawMetadata = false
     try parser.parseObject { parser, key, keyOffset in
       if key == "__metadata__" {
+        // A struct field for serde, so a second one is an error (unlike repeated tensor names).
+        guard !sawMetadata else { throw parser.error("duplicate field `__metadata__`", at: keyOffset) }
+        sawMetadata = true
         metadata = try parseMetadata(&parser)
         return
       }
@@ -207,15 +211,14 @@ public struct SafetensorsFile: Sendable {
     return result
   }
 
-  /// One tensor entry: `{"dtype": …, "shape": […], "data_offsets": [BEGIN, END]}`.
+  /// One tensor entry: `{"dtype": …, "shape": […], "data_offsets": [BEGIN, END]}`, or the
+  /// same three values as an array `[DTYPE, SHAPE, OFFSETS]`, which serde also accepts for a
+  /// struct (checked against the crate).
   static func parseEntry(_ parser: inout JSONParser, name: String, headerOffset: Int) throws -> Entry {
-    guard parser.peek == UInt8(ascii: "{") else {
-      throw parser.error("tensor entry is not a JSON object", at: parser.pos, tensor: name)
-    }
     var dtype: SafetensorsDType?
     var shape: [Int]?
     var offsets: [Int]?
-    try parser.parseObject { parser, field, fieldOffset in
+    func field(_ parser: inout JSONParser, _ field: String, _ fieldOffset: Int) throws {
       switch field {
       case "dtype":
         guard dtype == nil else { throw parser.error("duplicate field `dtype`", at: fieldOffset, tensor: name) }
@@ -256,8 +259,33 @@ public struct SafetensorsFile: Sendable {
         }
         offsets = pair
       default:
-        try parser.skipValue(depth: 2)  // the Rust reader ignores unknown fields
+        do {
+          try parser.skipValue(depth: 2)  // the Rust reader ignores unknown fields, if they are valid JSON
+        } catch var error as FormatError {
+          error.tensor = error.tensor ?? name
+          throw error
+        }
       }
+    }
+    switch parser.peek {
+    case UInt8(ascii: "{"):
+      try parser.parseObject { parser, key, keyOffset in try field(&parser, key, keyOffset) }
+    case UInt8(ascii: "["):
+      let start = parser.pos
+      var index = 0
+      let names = ["dtype", "shape", "data_offsets"]
+      try parser.parseArray { parser in
+        guard index < names.count else {
+          throw parser.error("tensor entry array must hold dtype, shape and data_offsets only", at: start, tensor: name)
+        }
+        try field(&parser, names[index], parser.pos)
+        index += 1
+      }
+      guard index == names.count else {
+        throw parser.error("tensor entry array must hold dtype, shape and data_offsets", at: start, tensor: name)
+      }
+    default:
+      throw parser.error("tensor entry is not a JSON object", at: parser.pos, tensor: name)
     }
     guard let dtype else { throw FormatError(path: parser.path, "missing field `dtype`", tensor: name, offset: headerOffset) }
     guard let shape else { throw FormatError(path: parser.path, "missing field `shape`", tensor: name, offset: headerOffset) }

@@ -25,7 +25,7 @@ public struct SafetensorsIndex: Sendable {
   /// The shard files named by the index, each once, in name order (which is shard order for
   /// the `model-00001-of-00005.safetensors` naming, with either digit count).
   public var shardFiles: [String] {
-    Array(Set(weightMap.map(\.file))).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    Array(Set(weightMap.map(\.file))).sorted { $0.utf8Precedes($1) }
   }
 
   /// Reads the index at `path`.

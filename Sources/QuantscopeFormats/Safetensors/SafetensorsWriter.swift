@@ -91,7 +91,7 @@ public struct SafetensorsLayout: Sendable {
     case .reference:
       ordered = tensors.sorted {
         if $0.dtype != $1.dtype { return $0.dtype.crateOrder > $1.dtype.crateOrder }
-        return $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
+        return $0.name.utf8Precedes($1.name)
       }
     }
     var json: [UInt8] = [UInt8(ascii: "{")]
@@ -267,7 +267,7 @@ public enum SafetensorsWriter {
   public static func writeIndex(
     to path: String, weightMap: [(tensor: String, file: String)], totalSize: Int
   ) throws {
-    let sorted = weightMap.sorted { $0.tensor.utf8.lexicographicallyPrecedes($1.tensor.utf8) }
+    let sorted = weightMap.sorted { $0.tensor.utf8Precedes($1.tensor) }
     let value = JSONValue.object([
       JSONMember(key: "metadata", value: .object([JSONMember(key: "total_size", value: .integer(Int64(totalSize)))])),
       JSONMember(key: "weight_map", value: .object(sorted.map { JSONMember(key: $0.tensor, value: .string($0.file)) })),
