@@ -215,29 +215,9 @@ struct SafetensorsMalformedTests {
   @Test func `random corruptions never crash`() throws {
     let dir = try TestPaths.temporaryDirectory("st-fuzz")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let header = #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F4","shape":[4],"data_offsets":[24,26]},"c":{"dtype":"BF16","shape":[],"data_offsets":[26,28]}}"#
-    let valid = safetensorsBytes(header, data: (0..<28).map { UInt8($0) })
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    func next() -> UInt64 {  // SplitMix64, so the corpus is the same on every run
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
     var opened = 0
     var rejected = 0
-    for round in 0..<400 {
-      var bytes = valid
-      for _ in 0..<(1 + Int(next() % 3)) {
-        let i = Int(next() % UInt64(bytes.count))
-        switch next() % 4 {
-        case 0: bytes[i] = UInt8(truncatingIfNeeded: next())
-        case 1: bytes[i] = Array("{}[],:\"0123456789-.e".utf8)[Int(next() % 20)]
-        case 2: bytes.remove(at: i)
-        default: bytes.insert(UInt8(truncatingIfNeeded: next()), at: i)
-        }
-      }
+    for (round, bytes) in randomCorruptions(count: 400).enumerated() {
       let path = try writeFile(dir, "f\(round).safetensors", bytes)
       do {
         _ = try SafetensorsFile(path: path)
@@ -249,5 +229,34 @@ struct SafetensorsMalformedTests {
     print("random corruptions: \(opened) opened, \(rejected) rejected")
     #expect(opened + rejected == 400)
     #expect(rejected > 0 && opened > 0)
+  }
+}
+
+/// `count` random corruptions (1–3 byte edits: replace, insert, delete, or a JSON punctuation
+/// byte) of a small valid file, the same on every run (SplitMix64 with a fixed seed).
+func randomCorruptions(count: Int) -> [[UInt8]] {
+  let header = #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F4","shape":[4],"data_offsets":[24,26]},"c":{"dtype":"BF16","shape":[],"data_offsets":[26,28]}}"#
+  let valid = safetensorsBytes(header, data: (0..<28).map { UInt8($0) })
+  var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+  func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  let punctuation = Array("{}[],:\"0123456789-.e".utf8)
+  return (0..<count).map { _ in
+    var bytes = valid
+    for _ in 0..<(1 + Int(next() % 3)) {
+      let i = Int(next() % UInt64(bytes.count))
+      switch next() % 4 {
+      case 0: bytes[i] = UInt8(truncatingIfNeeded: next())
+      case 1: bytes[i] = punctuation[Int(next() % UInt64(punctuation.count))]
+      case 2: bytes.remove(at: i)
+      default: bytes.insert(UInt8(truncatingIfNeeded: next()), at: i)
+      }
+    }
+    return bytes
   }
 }
