@@ -139,4 +139,67 @@ struct SafetensorsCrateTests {
     print("crate agreement: \(agreedOK) loaded by both, \(agreedError) rejected by both, of \(corpus.count)")
     #expect(agreedOK > 10 && agreedError > 30)
   }
+
+  /// The crate's own writer (`safetensors.serialize`) must produce byte for byte what our
+  /// writer produces: same order (dtype, then name), same JSON, same padding.
+  @Test func `our writer matches the crate's writer byte for byte`() throws {
+    let python = try #require(crateOraclePython)
+    let dir = try TestPaths.temporaryDirectory("st-crate-writer")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var tensors: [(spec: SafetensorsTensorSpec, data: [UInt8])] = []
+    for (i, dtype) in SafetensorsDType.allCases.enumerated() {
+      // The binding cannot write F6 (its TensorSpec does not know the type).
+      guard dtype != .F6_E2M3, dtype != .F6_E3M2 else { continue }
+      for (j, shape) in [[3, 8], [], [0, 2]].enumerated() where dtype.bits >= 8 || shape == [3, 8] {
+        let spec = SafetensorsTensorSpec(name: "m.\(j).\(dtype.rawValue.lowercased())", dtype: dtype, shape: shape)
+        let n = try #require(spec.byteCount)
+        tensors.append((spec, (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }))
+      }
+    }
+    tensors.append((SafetensorsTensorSpec(name: "B.upper", dtype: .F32, shape: [1]), [1, 2, 3, 4]))
+    tensors.append((SafetensorsTensorSpec(name: "été", dtype: .F32, shape: [1]), [5, 6, 7, 8]))
+    let metadata: [(key: String, value: String)] = [("format", "pt")]
+    let ours = dir.appendingPathComponent("ours.safetensors").path
+    try SafetensorsWriter.write(to: ours, tensors: tensors, metadata: metadata)
+
+    let manifest: [[String: Any]] = tensors.map {
+      ["name": $0.spec.name, "dtype": $0.spec.dtype.rawValue, "shape": $0.spec.shape,
+       "hex": $0.data.map { String(format: "%02x", $0) }.joined()]
+    }
+    let manifestPath = dir.appendingPathComponent("manifest.json")
+    try JSONSerialization.data(withJSONObject: manifest).write(to: manifestPath)
+    // The binding takes torch-style dtype names, and for F4 the storage shape (two per byte).
+    let script = """
+      import json, sys
+      import numpy as np
+      from safetensors import serialize, TensorSpec
+      NAMES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16",
+               "U32": "uint32", "I32": "int32", "U64": "uint64", "I64": "int64", "F16": "float16",
+               "F32": "float32", "F64": "float64", "BF16": "bfloat16", "C64": "complex64",
+               "F8_E4M3": "float8_e4m3fn", "F8_E4M3FNUZ": "float8_e4m3fnuz", "F8_E5M2": "float8_e5m2",
+               "F8_E5M2FNUZ": "float8_e5m2fnuz", "F8_E8M0": "float8_e8m0fnu", "F4": "float4_e2m1fn_x2"}
+      items = json.load(open(sys.argv[1]))
+      buffers, specs = [], {}
+      for t in items:
+          buf = np.frombuffer(bytes.fromhex(t["hex"]) or b"\\0", dtype=np.uint8).copy()
+          buffers.append(buf)
+          shape = list(t["shape"])
+          if t["dtype"] == "F4":
+              shape[-1] //= 2
+          specs[t["name"]] = TensorSpec(dtype=NAMES[t["dtype"]], shape=shape, data_ptr=buf.ctypes.data,
+                                        data_len=len(t["hex"]) // 2)
+      open(sys.argv[2], "wb").write(serialize(specs, metadata={"format": "pt"}))
+      """
+    let theirs = dir.appendingPathComponent("theirs.safetensors").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [python, "-c", script, manifestPath.path, theirs]
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0)
+    let a = try Data(contentsOf: URL(fileURLWithPath: ours))
+    let b = try Data(contentsOf: URL(fileURLWithPath: theirs))
+    #expect(a.count == b.count)
+    #expect(a == b, "\(String(decoding: a.prefix(600), as: UTF8.self)) vs \(String(decoding: b.prefix(600), as: UTF8.self))")
+  }
 }
