@@ -207,10 +207,8 @@ struct DeepSeekLayoutTests {
     defer { try? FileManager.default.removeItem(at: dir) }
 
     let writeStart = ContinuousClock.now
-    var shards: [(fileName: String, tensors: [SafetensorsTensorSpec])] = (0..<layout.shardCount).map {
-      (layout.fileName(shard: $0), [])
-    }
-    for t in layout.tensors { shards[t.shard].tensors.append(t.spec) }
+    let shards = layout.shards
+    #expect(shards[5].tensors == layout.specs(shard: 5))
     let summary = try SparseCheckpoint.write(shards: shards, config: configJSON, to: dir.path)
     let writeTime = ContinuousClock.now - writeStart
     let headerBytes = summary.fileBytes - summary.dataBytes

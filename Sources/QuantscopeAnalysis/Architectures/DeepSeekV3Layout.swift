@@ -242,6 +242,13 @@ public struct DeepSeekV3Layout: Sendable {
     tensors.filter { $0.shard == shard }.map(\.spec)
   }
 
+  /// Every shard's file name and tensors in file order, ready for a writer.
+  public var shards: [(fileName: String, tensors: [SafetensorsTensorSpec])] {
+    var result = (0..<shardCount).map { (fileName: fileName(shard: $0), tensors: [SafetensorsTensorSpec]()) }
+    for t in tensors where t.shard >= 0 && t.shard < shardCount { result[t.shard].tensors.append(t.spec) }
+    return result
+  }
+
   /// Total number of elements, FP8 scales included.
   public var elementCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
   /// Total bytes of tensor data.

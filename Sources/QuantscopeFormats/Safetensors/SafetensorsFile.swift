@@ -14,7 +14,14 @@
 ///   must fill whole bytes;
 /// * the data ends exactly at the end of the file.
 ///
-/// No alignment is required, so data may start at any byte.
+/// No alignment is required, so data may start at any byte. An entry may also be written as
+/// the array `[DTYPE, SHAPE, OFFSETS]`, which serde accepts for a struct.
+///
+/// One deliberate difference: a dimension above `Int.max` is rejected. The crate accepts one
+/// only in a tensor that also has a zero dimension (any other such shape overflows).
+///
+/// Agreement with the crate is tested on hand-made edge cases and 400 random corruptions
+/// (`SafetensorsCrateTests`, when the `safetensors` Python package is installed).
 public struct SafetensorsFile: Sendable {
   /// The mapped file.
   public let file: MappedFile
