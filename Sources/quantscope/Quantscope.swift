@@ -19,6 +19,7 @@ struct Quantscope: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Inspect.self,
+      Verify.self,
     ]
   )
 
