@@ -154,18 +154,14 @@ public struct GGUFSplitSet: Sendable {
         path: path, "\(Keys.count) is \(count) but the file name does not follow NAME-0000N-of-0000M.gguf, so the other shards cannot be found",
         offset: given.metadataOffset(of: Keys.count))
     }
-    if name.count != count {
-      try problem(
-        FormatError(
-          path: path, "file name says \(name.count) shards but \(Keys.count) is \(count)",
-          offset: given.metadataOffset(of: Keys.count)))
-    }
-    let names = ShardName(directory: name.directory, prefix: name.prefix, number: 0, count: count)
+    // The files on disk follow their names, so the name's count decides which files to open;
+    // every shard's split.count (the given one's included) is then checked against it.
+    let names = ShardName(directory: name.directory, prefix: name.prefix, number: 0, count: name.count)
 
     var shards: [GGUFFile] = []
     var numbers: [Int] = []
     var missing = 0
-    for index in 0..<count {
+    for index in 0..<names.count {
       let shardPath = names.path(number: index + 1)
       let shard: GGUFFile
       if shardPath == path {
@@ -175,7 +171,7 @@ public struct GGUFSplitSet: Sendable {
         guard stat(shardPath, &st) == 0 else {
           missing += 1
           try problem(
-            FormatError(path: shardPath, "missing shard \(index + 1) of \(count) of the split set of \(path)"))
+            FormatError(path: shardPath, "missing shard \(index + 1) of \(names.count) of the split set of \(path)"))
           continue
         }
         shard = try GGUFFile(path: shardPath, allowDataOutOfBounds: allowDataOutOfBounds)
@@ -197,10 +193,10 @@ public struct GGUFSplitSet: Sendable {
             offset: shard.metadataOffset(of: Keys.number)))
       }
       let c = try Self.splitInteger(shard, Keys.count, .uint16, strict: strict, problems: &problems)
-      if c != count {
+      if c != names.count {
         try problem(
           FormatError(
-            path: p, "\(Keys.count) is \(c) but the set of \(path) has \(count)",
+            path: p, "\(Keys.count) is \(c) but the file names say \(names.count) shards",
             offset: shard.metadataOffset(of: Keys.count)))
       }
       let declared = try Self.splitInteger(shard, Keys.tensorCount, .int32, strict: strict, problems: &problems)
@@ -229,13 +225,13 @@ public struct GGUFSplitSet: Sendable {
     if missing == 0, let declared = totalDeclared, declared != total {
       try problem(
         FormatError(
-          path: path, "\(Keys.tensorCount) is \(declared) but the \(count) shards hold \(total) tensors",
+          path: path, "\(Keys.tensorCount) is \(declared) but the \(names.count) shards hold \(total) tensors",
           offset: given.metadataOffset(of: Keys.tensorCount)))
     }
     guard !shards.isEmpty else { throw FormatError(path: path, "no shard of the split set could be opened") }
     self.shards = shards
     self.problems = problems
-    self.expectedCount = count
+    self.expectedCount = names.count
   }
 
   /// Reads a split key, which must exist and have `type`. In lenient mode a problem is
