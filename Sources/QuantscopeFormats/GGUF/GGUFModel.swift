@@ -25,8 +25,11 @@ public struct GGUFModel: TensorCollection {
     self.shards = shards
   }
 
+  /// Every shard's mapped file, shard 1 first.
   public var files: [MappedFile] { shards.map(\.file) }
+  /// Every tensor of every shard, in shard order, then file order.
   public var tensors: [TensorInfo] { shards.flatMap(\.tensors) }
+  /// Metadata of the first shard, in file order.
   public var metadataEntries: [(key: String, value: GGUFValue)] { shards[0].metadata }
   /// Metadata of the first shard (gguf-split writes the full metadata there).
   public var metadata: [(key: String, value: GGUFValue)] { shards[0].metadata }

@@ -197,71 +197,62 @@ public struct GGUFVerifier: Sendable {
     return findings
   }
 
-  /// Scans one tensor block by block, chunk by chunk.
-  func scan(_ t: TensorInfo, type: GGMLType, bigEndian: Bool) throws -> [GGUFFinding] {
-    let path = t.file.path
+  /// Collects value findings of one tensor, listing at most `limit` and counting the rest.
+  struct Collector {
     var findings: [GGUFFinding] = []
     var extra = 0
-    let blockBytes = type.blockBytes
-    let fields = type.scaleFields
-    let scalarCheck: ((UnsafeRawBufferPointer, Int) -> String?)? =
-      switch type.id {
-      case GGMLType.f32.id:
-        { b, i in
-          let bits = Self.load(UInt32.self, b, i * 4, bigEndian)
-          guard bits & 0x7F80_0000 == 0x7F80_0000 else { return nil }
-          return bits & 0x007F_FFFF != 0 ? "NaN" : (bits >> 31 != 0 ? "-Inf" : "+Inf")
-        }
-      case GGMLType.f16.id:
-        { b, i in GGMLScaleField.describeHalf(Self.load(UInt16.self, b, i * 2, bigEndian)) }
-      case GGMLType.bf16.id:
-        { b, i in
-          let bits = Self.load(UInt16.self, b, i * 2, bigEndian)
-          guard bits & 0x7F80 == 0x7F80 else { return nil }
-          return bits & 0x007F != 0 ? "NaN" : (bits >> 15 != 0 ? "-Inf" : "+Inf")
-        }
-      case GGMLType.f64.id:
-        { b, i in
-          let bits = Self.load(UInt64.self, b, i * 8, bigEndian)
-          guard bits & 0x7FF0_0000_0000_0000 == 0x7FF0_0000_0000_0000 else { return nil }
-          return bits & 0x000F_FFFF_FFFF_FFFF != 0 ? "NaN" : (bits >> 63 != 0 ? "-Inf" : "+Inf")
-        }
-      default: nil
-      }
-    guard scalarCheck != nil || !fields.isEmpty else { return [] }
+    let limit: Int
+    mutating func add(_ f: @autoclosure () -> GGUFFinding) {
+      if findings.count < limit { findings.append(f()) } else { extra += 1 }
+    }
+  }
 
+  /// Scans one tensor, chunk by chunk, releasing each chunk's pages after use.
+  func scan(_ t: TensorInfo, type: GGMLType, bigEndian: Bool) throws -> [GGUFFinding] {
+    let fields = type.scaleFields
+    let isScalar = [GGMLType.f32, .f16, .bf16, .f64].contains(type)
+    guard isScalar || !fields.isEmpty else { return [] }
+    let all = try t.bytes()
+    let blockBytes = type.blockBytes
     let blocks = t.byteCount / blockBytes
     let blocksPerChunk = max(1, chunkBytes / blockBytes)
-    let all = try t.bytes()
+    var collector = Collector(limit: maxValueFindingsPerTensor)
     t.file.advise(.sequential, offset: t.dataOffset, count: t.byteCount)
     var first = 0
     while first < blocks {
       let last = min(blocks, first + blocksPerChunk)
       let chunk = UnsafeRawBufferPointer(rebasing: all[(first * blockBytes)..<(last * blockBytes)])
-      for b in first..<last {
-        let local = b - first
-        if let check = scalarCheck {
-          guard let what = check(chunk, local) else { continue }
-          if findings.count < maxValueFindingsPerTensor {
-            findings.append(
-              GGUFFinding(
-                .nonFiniteValue, path: path, tensor: t.name, block: b, offset: t.dataOffset + b * blockBytes,
-                "value \(b) is \(what)"))
-          } else {
-            extra += 1
+      switch type {
+      case .f32:
+        scanScalar(chunk, firstIndex: first, t, UInt32.self, exponent: 0x7F80_0000, bigEndian, &collector)
+      case .f16:
+        scanScalar(chunk, firstIndex: first, t, UInt16.self, exponent: 0x7C00, bigEndian, &collector)
+      case .bf16:
+        scanScalar(chunk, firstIndex: first, t, UInt16.self, exponent: 0x7F80, bigEndian, &collector)
+      case .f64:
+        scanScalar(chunk, firstIndex: first, t, UInt64.self, exponent: 0x7FF0_0000_0000_0000, bigEndian, &collector)
+      default:
+        // Fast path: every scale an f16 (all but Q8_K, IQ1_M and MXFP4). Test the exponent bits
+        // in storage order and decode only blocks with a hit.
+        let halfMask: UInt16 = bigEndian ? UInt16(0x7C00).byteSwapped : UInt16(0x7C00).littleEndian
+        let halfOffsets = fields.allSatisfy { $0.encoding == .f16 } ? fields.map(\.offset) : nil
+        for b in first..<last {
+          let local = b - first
+          if let halfOffsets {
+            var hit = false
+            for o in halfOffsets {
+              let raw = chunk.loadUnaligned(fromByteOffset: local * blockBytes + o, as: UInt16.self)
+              hit = hit || (raw & halfMask) == halfMask
+            }
+            if !hit { continue }
           }
-        } else {
           let block = UnsafeRawBufferPointer(rebasing: chunk[(local * blockBytes)..<((local + 1) * blockBytes)])
           for f in fields {
             guard let what = f.nonFinite(in: block, bigEndian: bigEndian) else { continue }
-            if findings.count < maxValueFindingsPerTensor {
-              findings.append(
-                GGUFFinding(
-                  .nonFiniteScale, path: path, tensor: t.name, block: b,
-                  offset: t.dataOffset + b * blockBytes + f.offset, "\(type.name) block scale \(f.name) is \(what)"))
-            } else {
-              extra += 1
-            }
+            collector.add(
+              GGUFFinding(
+                .nonFiniteScale, path: t.file.path, tensor: t.name, block: b,
+                offset: t.dataOffset + b * blockBytes + f.offset, "\(type.name) block scale \(f.name) is \(what)"))
           }
         }
       }
@@ -269,16 +260,50 @@ public struct GGUFVerifier: Sendable {
       t.file.advise(.dontNeed, offset: t.dataOffset + first * blockBytes, count: (last - first) * blockBytes)
       first = last
     }
-    if extra > 0 {
-      findings.append(
-        GGUFFinding(.more, path: path, tensor: t.name, "\(extra) more non-finite values or scales not listed"))
+    if collector.extra > 0 {
+      collector.findings.append(
+        GGUFFinding(
+          .more, path: t.file.path, tensor: t.name, "\(collector.extra) more non-finite values or scales not listed"))
     }
-    return findings
+    return collector.findings
   }
 
-  @inline(__always)
-  static func load<T: FixedWidthInteger>(_: T.Type, _ b: UnsafeRawBufferPointer, _ at: Int, _ bigEndian: Bool) -> T {
-    let raw = b.loadUnaligned(fromByteOffset: at, as: T.self)
-    return bigEndian ? T(bigEndian: raw) : T(littleEndian: raw)
+  /// Finds NaN and ±Inf among IEEE values of width `T` whose exponent field is `exponent`
+  /// (all ones means non-finite). A branch-free count runs first over runs of 4096 values so
+  /// the common clean case vectorizes; only runs with a hit are looked at value by value.
+  func scanScalar<T: FixedWidthInteger & UnsignedInteger>(
+    _ chunk: UnsafeRawBufferPointer, firstIndex: Int, _ t: TensorInfo, _: T.Type, exponent: T, _ bigEndian: Bool,
+    _ collector: inout Collector
+  ) {
+    let size = MemoryLayout<T>.size
+    let count = chunk.count / size
+    // Compare in storage order: (swap(v) & swap(m)) == swap(m) exactly when (v & m) == m.
+    let mask = bigEndian ? exponent.byteSwapped : exponent.littleEndian
+    let run = 4096
+    var start = 0
+    while start < count {
+      let end = min(count, start + run)
+      var hits = 0
+      for i in start..<end {
+        let raw = chunk.loadUnaligned(fromByteOffset: i * size, as: T.self)
+        hits &+= (raw & mask) == mask ? 1 : 0
+      }
+      if hits > 0 {
+        for i in start..<end {
+          let raw = chunk.loadUnaligned(fromByteOffset: i * size, as: T.self)
+          guard (raw & mask) == mask else { continue }
+          let bits = bigEndian ? T(bigEndian: raw) : T(littleEndian: raw)
+          let sign = bits >> (T.bitWidth - 1) != 0
+          let mantissa = bits & ~exponent & ~(T(1) << (T.bitWidth - 1))
+          let what = mantissa != 0 ? "NaN" : (sign ? "-Inf" : "+Inf")
+          let index = firstIndex + i
+          collector.add(
+            GGUFFinding(
+              .nonFiniteValue, path: t.file.path, tensor: t.name, block: index, offset: t.dataOffset + index * size,
+              "value \(index) is \(what)"))
+        }
+      }
+      start = end
+    }
   }
 }

@@ -5,7 +5,7 @@ import Glibc
 /// Where a writer's bytes go: a file, a temporary file that is renamed at the end, a hash.
 ///
 /// A sink receives the bytes in order, in chunks of any size; it must not keep the buffer.
-public protocol ByteSink: AnyObject {
+public protocol ByteSink {
   /// Appends `bytes`.
   func write(_ bytes: UnsafeRawBufferPointer) throws
 }
@@ -29,6 +29,7 @@ public final class FileByteSink: ByteSink {
 
   deinit { if fd >= 0 { SystemCalls.close(fd) } }
 
+  /// Appends `bytes` to the file, retrying short writes and interrupted calls.
   public func write(_ bytes: UnsafeRawBufferPointer) throws {
     guard fd >= 0 else { throw FormatError(path: path, "write after close") }
     guard var p = bytes.baseAddress else { return }
@@ -60,6 +61,7 @@ public final class MemoryByteSink: ByteSink {
   public private(set) var bytes: [UInt8] = []
   /// Creates an empty sink.
   public init() {}
+  /// Appends `bytes` to ``bytes``.
   public func write(_ bytes: UnsafeRawBufferPointer) throws { self.bytes.append(contentsOf: bytes) }
 }
 
