@@ -93,6 +93,21 @@ struct GGUFMalformedTests {
     #expect(try parseError(a.bytes)?.offset == countAt)
   }
 
+  @Test func `metadata arrays beyond the element budget are rejected before allocating`() throws {
+    var r = RawGGUF()
+    r.header(tensors: 0, kvs: 1)
+    r.str("bytes")
+    r.u32(GGUFValueType.array.rawValue)
+    r.u32(GGUFValueType.uint8.rawValue)
+    let countAt = r.count
+    let n = GGUFFile.maxMetadataElements + 1
+    r.u64(UInt64(n))
+    r.zeros(n)
+    let e = try #require(try parseError(r.bytes))
+    #expect(e.offset == countAt)
+    #expect(e.message.contains("limit"))
+  }
+
   @Test func `unknown value type, duplicate and empty keys, deep nesting`() throws {
     var u = RawGGUF()
     u.header(tensors: 0, kvs: 1)

@@ -57,7 +57,7 @@ struct RawGGUF {
     return count
   }
 
-  mutating func zeros(_ n: Int) { bytes.append(contentsOf: repeatElement(0, count: n)) }
+  mutating func zeros(_ n: Int) { bytes += [UInt8](repeating: 0, count: n) }
 }
 
 /// Writes bytes to a fresh temporary file and returns its path.

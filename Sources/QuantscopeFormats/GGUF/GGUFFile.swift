@@ -51,6 +51,10 @@ public struct GGUFFile: Sendable {
   public static let maxDimensions = 4
   /// Deepest nesting of arrays read (an array directly inside a KV is depth 1).
   public static let maxArrayDepth = 8
+  /// Most array elements read in one file, all arrays together. Not a ggml rule: each element
+  /// becomes a ``GGUFValue`` of tens of bytes, so a file of 1 GB of UINT8 array would otherwise
+  /// take tens of GB. Real files hold well under a million (vocabularies, merges).
+  public static let maxMetadataElements = 1 << 25
 
   /// The value of a metadata key.
   public subscript(key: String) -> GGUFValue? {
@@ -110,6 +114,7 @@ public struct GGUFFile: Sendable {
     metadata.reserveCapacity(Int(kvCount))
     metadataOffsets.reserveCapacity(Int(kvCount))
     var keys = Set<String>()
+    var elementBudget = Self.maxMetadataElements
     for index in 0..<Int(kvCount) {
       let keyOffset = c.fileOffset
       let key = try Self.readString(&c, "key of metadata entry \(index)")
@@ -122,7 +127,7 @@ public struct GGUFFile: Sendable {
       guard let type = GGUFValueType(rawValue: rawType) else {
         throw FormatError(path: path, "metadata key '\(key)' has unknown value type \(rawType)", offset: typeOffset)
       }
-      let value = try Self.readValue(&c, type: type, key: key, depth: 0)
+      let value = try Self.readValue(&c, type: type, key: key, depth: 0, budget: &elementBudget)
       metadata.append((key, value))
       metadataOffsets.append(keyOffset)
     }
@@ -270,7 +275,9 @@ public struct GGUFFile: Sendable {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  static func readValue(_ c: inout ByteCursor, type: GGUFValueType, key: String, depth: Int) throws -> GGUFValue {
+  static func readValue(
+    _ c: inout ByteCursor, type: GGUFValueType, key: String, depth: Int, budget: inout Int
+  ) throws -> GGUFValue {
     switch type {
     case .uint8: return .uint8(try c.read(UInt8.self, "value of '\(key)'"))
     case .int8: return .int8(try c.read(Int8.self, "value of '\(key)'"))
@@ -309,10 +316,17 @@ public struct GGUFFile: Sendable {
           path: c.path, "array '\(key)' of \(count) \(elementType.name) elements runs past end of file",
           offset: countAt)
       }
+      guard Int(count) <= budget else {
+        throw FormatError(
+          path: c.path,
+          "array '\(key)' of \(count) elements exceeds quantscope's limit of \(maxMetadataElements) array elements per file",
+          offset: countAt)
+      }
+      budget -= Int(count)
       var elements: [GGUFValue] = []
       elements.reserveCapacity(Int(count))
       for _ in 0..<Int(count) {
-        elements.append(try readValue(&c, type: elementType, key: key, depth: depth + 1))
+        elements.append(try readValue(&c, type: elementType, key: key, depth: depth + 1, budget: &budget))
       }
       return .array(elementType: elementType, elements)
     }
