@@ -99,6 +99,13 @@ let pyWriter = """
   w.add_tensor("blk.1.ffn_up.weight", np.arange(24, dtype=np.float32).reshape(2, 3, 4))
   w.add_tensor("output.weight", np.ones((4, 8), dtype=np.float32))
   w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+  if mode == "unknown-type":
+      r = gguf.GGUFReader(out)
+      f = r.tensors[1].field
+      at = f.offset + sum(int(p.nbytes) for p in f.parts) - 12
+      del r
+      with open(out, "r+b") as fh:
+          fh.seek(at); fh.write(struct.pack("<I", 99))
   if mode == "overlap":
       r = gguf.GGUFReader(out)
       f = r.tensors[1].field
@@ -213,6 +220,24 @@ struct CLITests {
     #expect(json["tensors"] == nil)
     let bad = try quantscope("inspect", file, "--tensors", "(")
     #expect(bad.status == 64)
+  }
+
+  @Test func `an unknown tensor type is listed and the others still read`() throws {
+    let dir = try TestPaths.temporaryDirectory("cli-unknown")
+    let path = dir.appendingPathComponent("u.gguf").path
+    _ = try python(pyWriter, [path, "unknown-type"])
+    let json = try inspectJSON(path)
+    let tensors = try #require(json["tensors"] as? [[String: Any]])
+    #expect(tensors.count == 5)
+    #expect(tensors[1]["type_id"] as? Int == 99)
+    #expect(tensors[1]["usable"] as? Bool == false)
+    #expect(tensors[1]["bytes"] as? Int == 0)
+    #expect(tensors[2]["type"] as? String == "Q8_0")
+    let text = try quantscope("inspect", path)
+    #expect(text.stdout.contains("type99 (unusable)"))
+    let v = try quantscope("verify", path)
+    #expect(v.status == 2)
+    #expect(v.stdout.contains("[unusable-type]"))
   }
 
   @Test func `verify exit codes and findings`() throws {

@@ -22,7 +22,9 @@ extension Quantscope {
     @Flag(help: "Print Markdown tables.")
     var markdown = false
 
-    @Option(name: .customLong("tensors"), help: "Only tensors whose name matches this regular expression.")
+    @Option(
+      name: .customLong("tensors"),
+      help: ArgumentHelp("Only tensors whose name matches this regular expression.", valueName: "regex"))
     var tensorPattern: String?
 
     @Flag(help: "Leave out the tensor table.")
