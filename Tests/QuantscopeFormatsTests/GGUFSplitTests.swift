@@ -135,6 +135,21 @@ struct GGUFSplitTests {
     #expect(findings.first?.tensor == "a")
   }
 
+  @Test func `stray split keys in a single file open like llama.cpp opens them, verify reports them`() throws {
+    let bytes = try writeGGUF(metadata: [("split.no", .uint16(3))], tensors: try smallTensors())
+    let path = try writeTemp(bytes, name: "single.gguf")
+    let model = try GGUFModel(path: path)
+    #expect(model.shards.count == 1)
+    let findings = try GGUFVerifier().verify(path: path)
+    #expect(findings.map(\.kind) == [.split])
+    #expect(findings.first?.message.contains("no split.count") == true)
+    let one = try writeGGUF(
+      metadata: [("split.no", .uint16(2)), ("split.count", .uint16(1))], tensors: try smallTensors())
+    let onePath = try writeTemp(one, name: "one.gguf")
+    #expect(try GGUFModel(path: onePath).shards.count == 1)
+    #expect(try GGUFVerifier().verify(path: onePath).map(\.message) == ["split.no is 2 in a file that is not split"])
+  }
+
   @Test func `split.count in a file not named as a shard is an error`() throws {
     let dir = try TestPaths.temporaryDirectory("split-name")
     let paths = try writeSet(in: dir)

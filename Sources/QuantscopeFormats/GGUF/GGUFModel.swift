@@ -124,11 +124,16 @@ public struct GGUFSplitSet: Sendable {
       if strict { throw e }
       problems.append(e)
     }
+    // Oddities llama.cpp's loader tolerates (it only looks at split.count when it is ≥ 2):
+    // reported by the verifier, never thrown.
+    func oddity(_ e: FormatError) {
+      if !strict { problems.append(e) }
+    }
     let given = try GGUFFile(path: path, allowDataOutOfBounds: allowDataOutOfBounds)
 
     guard let countValue = given[Keys.count] else {
       if given[Keys.number] != nil || given[Keys.tensorCount] != nil {
-        try problem(
+        oddity(
           FormatError(
             path: path, "has split keys but no \(Keys.count)",
             offset: given.metadataOffset(of: Keys.number) ?? given.metadataOffset(of: Keys.tensorCount)))
@@ -139,13 +144,15 @@ public struct GGUFSplitSet: Sendable {
       return
     }
     let count = try Self.splitInteger(given, Keys.count, .uint16, strict: strict, problems: &problems)
-    guard count >= 1 else {
-      throw FormatError(path: path, "\(Keys.count) is \(countValue.integer ?? 0)", offset: given.metadataOffset(of: Keys.count))
-    }
-    if count == 1 {
-      let number = try Self.splitInteger(given, Keys.number, .uint16, strict: strict, problems: &problems)
-      if number != 0 {
-        try problem(FormatError(path: path, "\(Keys.number) is \(number) in a set of 1", offset: given.metadataOffset(of: Keys.number)))
+    if count <= 1 {
+      if count == 0 || countValue.integer == 0 {
+        oddity(FormatError(path: path, "\(Keys.count) is 0", offset: given.metadataOffset(of: Keys.count)))
+      }
+      if let number = given[Keys.number]?.integer, number != 0 {
+        oddity(
+          FormatError(
+            path: path, "\(Keys.number) is \(number) in a file that is not split",
+            offset: given.metadataOffset(of: Keys.number)))
       }
       self.shards = [given]
       self.problems = problems
@@ -189,14 +196,15 @@ public struct GGUFSplitSet: Sendable {
     for (shard, index) in zip(shards, numbers) {
       let p = shard.file.path
       let number = try Self.splitInteger(shard, Keys.number, .uint16, strict: strict, problems: &problems)
-      if number != index {
+      // -1: missing or unusable, already recorded.
+      if number != -1 && number != index {
         try problem(
           FormatError(
             path: p, "\(Keys.number) is \(number), expected \(index) (0-based) for shard \(index + 1)",
             offset: shard.metadataOffset(of: Keys.number)))
       }
       let c = try Self.splitInteger(shard, Keys.count, .uint16, strict: strict, problems: &problems)
-      if c != names.count {
+      if c != -1 && c != names.count {
         try problem(
           FormatError(
             path: p, "\(Keys.count) is \(c) but the file names say \(names.count) shards",
