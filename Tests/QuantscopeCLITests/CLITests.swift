@@ -80,7 +80,7 @@ let pyTensors = """
 let pyWriter = """
   import sys, struct, numpy as np, gguf
   out, mode = sys.argv[1], sys.argv[2]
-  end = gguf.GGUFEndian.BIG if mode == "big" else gguf.GGUFEndian.LITTLE
+  end = gguf.GGUFEndian.BIG if mode.startswith("big") else gguf.GGUFEndian.LITTLE
   w = gguf.GGUFWriter(out, "llama", endianess=end, split_max_tensors=2 if mode == "split" else 0)
   w.add_uint8("t.u8", 200); w.add_int8("t.i8", -100); w.add_uint16("t.u16", 60000); w.add_int16("t.i16", -30000)
   w.add_uint32("t.u32", 4000000000); w.add_int32("t.i32", -2000000000); w.add_float32("t.f32", 0.25)
@@ -88,13 +88,15 @@ let pyWriter = """
   w.add_int64("t.i64", -2**63); w.add_float64("t.f64", -1.5e300); w.add_array("t.arr.str", ["a", "bc"])
   w.add_array("t.arr.i32", list(range(20))); w.add_array("t.arr.nested", [[1, 2], [3]])
   emb = np.arange(64, dtype=np.float32).reshape(8, 8)
-  if mode == "nan-f32":
+  if mode.endswith("nan-f32"):
       emb[5, 3] = np.nan
   w.add_tensor("token_embd.weight", emb)
   w.add_tensor("blk.0.attn_norm.weight", np.ones(8, dtype=np.float16))
-  q = np.zeros((4, 34), dtype=np.uint8); q[:, 1] = 0x3c
-  if mode == "nan-q8":
-      q[2, 0:2] = [0x00, 0x7e]
+  # Raw Q8_0 bytes are not swapped by gguf-py, so store d (1.0, or NaN in block 2) in file order.
+  hi = 0 if mode.startswith("big") else 1
+  q = np.zeros((4, 34), dtype=np.uint8); q[:, hi] = 0x3c
+  if mode.endswith("nan-q8"):
+      q[2, hi] = 0x7e
   w.add_tensor("blk.0.ffn_down.weight", q, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
   w.add_tensor("blk.1.ffn_up.weight", np.arange(24, dtype=np.float32).reshape(2, 3, 4))
   w.add_tensor("output.weight", np.ones((4, 8), dtype=np.float32))
@@ -255,6 +257,13 @@ struct CLITests {
     #expect(nanF32.stdout.contains("[non-finite-value] value 43 is NaN (tensor token_embd.weight, block 43"))
     // Without --deep the value is not read.
     #expect(try quantscope("verify", dir.appendingPathComponent("nan-f32.gguf").path).status == 0)
+
+    // Big-endian files: values and scales are read in the file's byte order.
+    #expect(try quantscope("verify", "--deep", try make("big")).status == 0)
+    let bigNaN = try quantscope("verify", "--deep", try make("big-nan-f32"), try make("big-nan-q8"))
+    #expect(bigNaN.status == 2)
+    #expect(bigNaN.stdout.contains("value 43 is NaN (tensor token_embd.weight, block 43"))
+    #expect(bigNaN.stdout.contains("scale d is NaN (tensor blk.0.ffn_down.weight, block 2"))
 
     let nanQ8 = try quantscope("verify", "--deep", try make("nan-q8"))
     #expect(nanQ8.status == 2)
