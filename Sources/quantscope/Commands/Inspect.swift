@@ -24,7 +24,8 @@ extension Quantscope {
 
     @Option(
       name: .customLong("tensors"),
-      help: ArgumentHelp("Only tensors whose name matches this regular expression.", valueName: "regex"))
+      help: ArgumentHelp(
+        "Only tensors whose name matches this regular expression (totals then cover those).", valueName: "regex"))
     var tensorPattern: String?
 
     @Flag(help: "Leave out the tensor table.")
@@ -199,7 +200,6 @@ struct InspectReport {
         }, markdown: markdown, rightAligned: [1, 2, 3, 4])
     } else if tensorTable {
       out += "\n" + heading("Tensors (\(tensors.count))", markdown)
-      let manyFiles = files.count > 1
       out += table(
         ["name", "type", "shape", "elements", "bytes", "bpw", "file", "offset"],
         tensors.map { t in
@@ -208,7 +208,7 @@ struct InspectReport {
                   "[" + t.shape.map(String.init).joined(separator: ", ") + "]",
                   String(t.elementCount), String(t.byteCount),
                   usable ? Self.fixed(t.bitsPerWeight, 3) : "?",
-                  manyFiles ? Self.baseName(t.file.path) : Self.baseName(t.file.path), String(t.dataOffset)]
+                  Self.baseName(t.file.path), String(t.dataOffset)]
         }, markdown: markdown, rightAligned: [3, 4, 5, 7])
     }
 
