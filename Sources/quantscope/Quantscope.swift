@@ -24,6 +24,7 @@ struct Quantscope: ParsableCommand {
       Decode.self,
       Stats.self,
       Hash.self,
+      Verify.self,
     ]
   )
 

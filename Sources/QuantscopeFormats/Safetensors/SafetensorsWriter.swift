@@ -152,40 +152,30 @@ public struct SafetensorsLayout: Sendable {
 
 /// Writes a safetensors file tensor by tensor, so data never has to be held all at once.
 ///
-/// The file is written under a temporary name and renamed into place by ``finish()``, as the
-/// reference Python writer does, so a reader never sees a half-written file.
+/// The file goes through the shared output layer (``OutputFile``): written under a temporary
+/// name, fsynced and renamed into place by ``finish()``, so a reader never sees a half-written file.
 public final class SafetensorsFileWriter {
   /// The final path.
   public let path: String
   /// The layout being written.
   public let layout: SafetensorsLayout
-  private let temporaryPath: String
-  private var fd: Int32
+  private var output: OutputFile?
   /// The index of the next tensor to write.
   public private(set) var nextTensor = 0
   private var written = 0
 
-  /// Creates the file and writes its header.
-  public init(path: String, layout: SafetensorsLayout) throws {
+  /// Creates the file and writes its header; `overwrite` replaces an existing file.
+  public init(path: String, layout: SafetensorsLayout, overwrite: Bool = true) throws {
     self.path = path
     self.layout = layout
-    self.temporaryPath = path + ".tmp"
-    fd = try OutputFile.create(temporaryPath)
-    do {
-      try layout.header.withUnsafeBytes { try OutputFile.write(fd, $0, path: temporaryPath) }
-    } catch {
-      OutputFile.abandon(fd, temporaryPath)
-      throw error
-    }
-  }
-
-  deinit {
-    if fd >= 0 { OutputFile.abandon(fd, temporaryPath) }
+    let output = try OutputFile(path: path, overwrite: overwrite, compression: OutputFile.Compression.none)
+    try layout.header.withUnsafeBytes { try output.write($0) }
+    self.output = output
   }
 
   /// Appends the data of the next tensor in layout order; its size must match exactly.
   public func write(_ bytes: UnsafeRawBufferPointer) throws {
-    guard fd >= 0, nextTensor < layout.placements.count else {
+    guard let output, nextTensor < layout.placements.count else {
       throw FormatError(path: path, "more tensors written than laid out")
     }
     let p = layout.placements[nextTensor]
@@ -193,21 +183,21 @@ public final class SafetensorsFileWriter {
       throw FormatError(
         path: path, "tensor data is \(bytes.count) bytes, layout says \(p.end - p.begin)", tensor: p.spec.name)
     }
-    try OutputFile.write(fd, bytes, path: temporaryPath)
+    try output.write(bytes)
     nextTensor += 1
     written += bytes.count
   }
 
   /// Checks that every tensor was written, then closes and renames the file into place.
   public func finish() throws {
-    guard fd >= 0 else { throw FormatError(path: path, "file already finished") }
+    guard let output else { throw FormatError(path: path, "file already finished") }
     guard nextTensor == layout.placements.count else {
       throw FormatError(
         path: path, "only \(nextTensor) of \(layout.placements.count) tensors written",
         tensor: layout.placements[nextTensor].spec.name)
     }
-    try OutputFile.finish(fd, temporaryPath, to: path)
-    fd = -1
+    try output.commit()
+    self.output = nil
   }
 }
 
@@ -232,15 +222,15 @@ public enum SafetensorsWriter {
   /// Used to build full-size test checkpoints (DeepSeek-V3 is 688 GB) in seconds.
   public static func writeSparse(to path: String, layout: SafetensorsLayout) throws {
     let tmp = path + ".tmp"
-    let fd = try OutputFile.create(tmp)
+    let fd = try SparseFileCalls.create(tmp)
     do {
-      try layout.header.withUnsafeBytes { try OutputFile.write(fd, $0, path: tmp) }
+      try layout.header.withUnsafeBytes { try SparseFileCalls.write(fd, $0, path: tmp) }
       guard ftruncate(fd, off_t(layout.fileSize)) == 0 else {
         throw FormatError(path: tmp, "cannot extend file: \(String(cString: strerror(errno)))")
       }
-      try OutputFile.finish(fd, tmp, to: path)
+      try SparseFileCalls.finish(fd, tmp, to: path)
     } catch {
-      OutputFile.abandon(fd, tmp)
+      SparseFileCalls.abandon(fd, tmp)
       throw error
     }
   }
@@ -250,15 +240,9 @@ public enum SafetensorsWriter {
     var out: [UInt8] = []
     JSONWriter.write(value, to: &out)
     out.append(0x0A)
-    let tmp = path + ".tmp"
-    let fd = try OutputFile.create(tmp)
-    do {
-      try out.withUnsafeBytes { try OutputFile.write(fd, $0, path: tmp) }
-      try OutputFile.finish(fd, tmp, to: path)
-    } catch {
-      OutputFile.abandon(fd, tmp)
-      throw error
-    }
+    let output = try OutputFile(path: path, overwrite: true, compression: OutputFile.Compression.none)
+    try out.withUnsafeBytes { try output.write($0) }
+    try output.commit()
   }
 
   /// Writes a `model.safetensors.index.json` mapping each tensor to its shard file name, with
@@ -276,9 +260,9 @@ public enum SafetensorsWriter {
   }
 }
 
-/// The output-side system calls of the writer (open, write, rename), each turning `-1` into a
-/// ``FormatError`` with `strerror(errno)`.
-enum OutputFile {
+/// The system calls of ``SafetensorsWriter/writeSparse(to:layout:)``, which extends a file with
+/// `ftruncate` (holes) rather than writing data, so it does not go through ``OutputFile``.
+enum SparseFileCalls {
   static func create(_ path: String) throws -> Int32 {
     while true {
       let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
