@@ -26,6 +26,7 @@ struct Quantscope: ParsableCommand {
       Decode.self,
       Stats.self,
       Hash.self,
+      Verify.self,
     ]
   )
 

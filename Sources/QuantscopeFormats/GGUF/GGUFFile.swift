@@ -1,114 +1,168 @@
 /// One GGUF file, parsed: header, metadata and tensor infos, with its data mapped.
 ///
 /// Parsing follows the rules of ggml's own reader (`gguf.cpp`), every read bounds-checked:
-/// versions 2 and 3, either byte order, `general.alignment`, unique keys and tensor names,
-/// at most 4 dimensions, element counts that fit in 64 bits, data inside the file. A tensor
-/// whose type id is unknown or removed is kept (with its type) so that the other tensors still
-/// list; reading its data is what fails.
+/// versions 2 and 3, either byte order, `general.alignment` (a non-zero power-of-two UINT32),
+/// unique non-empty keys, unique tensor names of at most 63 bytes, at most 4 dimensions, no
+/// negative dimension, element and byte counts that fit in 64 bits, rows that are whole blocks,
+/// and data inside the file.
+///
+/// Two deliberate differences from gguf.cpp:
+/// - A tensor whose type id is unknown or removed is kept (with byte count 0) so that the other
+///   tensors still list; reading its data is what fails (``TensorInfo/bytes()``).
+/// - Arrays of arrays are read (up to ``maxArrayDepth`` levels), as gguf-py does, because an
+///   inspector should survive files that ggml itself would refuse.
+///
+/// Tensor offsets are not required to follow ggml's contiguity rule here (gguf-py does not
+/// require it either); ``GGUFVerifier`` reports offsets that break it.
 public struct GGUFFile: Sendable {
   /// The mapped file.
   public let file: MappedFile
   /// The format version (2 or 3).
   public let version: UInt32
-  /// Whether the file stores multi-byte values big-endian.
+  /// Whether the file stores multi-byte values big-endian (metadata and tensor infos were
+  /// byte-swapped while reading; tensor data is left as stored).
   public let isBigEndian: Bool
   /// Metadata in file order.
   public let metadata: [(key: String, value: GGUFValue)]
+  /// Absolute file offset of each metadata entry (its key's length field), parallel to `metadata`.
+  public let metadataOffsets: [Int]
   /// Tensor infos in file order; `dataOffset` is absolute.
   public let tensors: [TensorInfo]
+  /// Absolute file offset of each tensor info (its name's length field), parallel to `tensors`.
+  public let tensorInfoOffsets: [Int]
+  /// Each tensor's offset relative to the data blob, as stored, parallel to `tensors`.
+  public let relativeOffsets: [Int]
   /// The data alignment (`general.alignment` or 32).
   public let alignment: Int
+  /// Absolute offset of the end of the tensor-info section (before alignment padding).
+  public let headerEnd: Int
   /// Absolute offset of the tensor data blob.
   public let dataStart: Int
-  /// Each tensor's offset relative to the data blob, as stored.
-  public let relativeOffsets: [Int]
 
   /// The default data alignment when `general.alignment` is absent.
   public static let defaultAlignment = 32
-  /// Longest tensor name ggml accepts, in bytes.
+  /// Longest tensor name ggml accepts, in bytes (`GGML_MAX_NAME` − 1).
   public static let maxNameBytes = 63
-  /// Longest string ggml accepts.
+  /// Longest string ggml accepts (`GGUF_MAX_STRING_LENGTH`).
   public static let maxStringBytes = 1 << 30
-  /// Most array elements ggml accepts.
+  /// Most array elements ggml accepts (`GGUF_MAX_ARRAY_ELEMENTS`).
   public static let maxArrayElements = 1 << 30
-  /// Most dimensions of a tensor.
+  /// Most dimensions of a tensor (`GGML_MAX_DIMS`).
   public static let maxDimensions = 4
+  /// Deepest nesting of arrays read (an array directly inside a KV is depth 1).
+  public static let maxArrayDepth = 8
+  /// Most array elements read in one file, all arrays together. Not a ggml rule: each element
+  /// becomes a ``GGUFValue`` of tens of bytes, so a file of 1 GB of UINT8 array would otherwise
+  /// take tens of GB. Real files hold well under a million (vocabularies, merges).
+  public static let maxMetadataElements = 1 << 25
 
   /// The value of a metadata key.
   public subscript(key: String) -> GGUFValue? {
     metadata.first { $0.key == key }?.value
   }
 
-  /// Opens and parses the GGUF file at `path`.
-  public init(path: String) throws {
-    try self.init(file: MappedFile(path: path))
+  /// The absolute offset of the metadata entry `key`, if present.
+  public func metadataOffset(of key: String) -> Int? {
+    metadata.firstIndex { $0.key == key }.map { metadataOffsets[$0] }
   }
 
-  /// Parses an already mapped file.
-  public init(file: MappedFile) throws {
+  /// Opens and parses the GGUF file at `path`.
+  ///
+  /// - Parameter allowDataOutOfBounds: keep tensors whose data runs past the end of the file
+  ///   instead of throwing, so that ``GGUFVerifier`` can report every such tensor. Their
+  ///   ``TensorInfo/bytes()`` still throws.
+  public init(path: String, allowDataOutOfBounds: Bool = false) throws {
+    try self.init(file: MappedFile(path: path), allowDataOutOfBounds: allowDataOutOfBounds)
+  }
+
+  /// Parses an already mapped file. See ``init(path:allowDataOutOfBounds:)``.
+  public init(file: MappedFile, allowDataOutOfBounds: Bool = false) throws {
     let path = file.path
     var c = ByteCursor(file.allBytes, path: path)
-    try c.require(4, for: "magic")
     let magic = try c.readBytes(4, "magic")
     guard magic.elementsEqual("GGUF".utf8) else {
       throw FormatError(path: path, "not a GGUF file (bad magic)", offset: 0)
     }
     var version = try c.read(UInt32.self, "version")
     var bigEndian = false
+    // gguf-py's convention: a version whose low 16 bits are zero is a byte-swapped file.
     if version & 0xFFFF == 0 && version != 0 {
       bigEndian = true
       version = version.byteSwapped
     }
     c.bigEndian = bigEndian
     guard version == 2 || version == 3 else {
-      throw FormatError(path: path, "unsupported GGUF version \(version) (2 and 3 are read)", offset: 4)
+      let why = version == 1 ? " (version 1 is no longer supported by ggml)" : " (2 and 3 are read)"
+      throw FormatError(path: path, "unsupported GGUF version \(version)\(why)", offset: 4)
     }
     let tensorCount = try c.read(UInt64.self, "tensor count")
     let kvCount = try c.read(UInt64.self, "metadata count")
-    // Each KV needs at least 8 (key length) + 4 (type) + 1 bytes; each tensor info at least
-    // 8 + 4 + 4 + 8 bytes. Counts that cannot fit in the file are rejected before allocating.
-    guard kvCount <= UInt64(c.remaining / 13) else {
-      throw FormatError(path: path, "metadata count \(kvCount) cannot fit in the file", offset: 16)
+    // Each KV needs at least 8 (key length) + 1 (key) + 4 (type) + 1 (value) bytes; each tensor
+    // info at least 8 + 4 + 4 + 8 bytes (an empty name, no dimensions). Counts that cannot fit in the file are rejected
+    // before anything is allocated for them.
+    guard kvCount <= UInt64(c.remaining / 14) else {
+      throw FormatError(
+        path: path, "metadata count \(kvCount) cannot fit in the \(c.remaining) bytes left", offset: 16)
     }
     guard tensorCount <= UInt64(c.remaining / 24) else {
-      throw FormatError(path: path, "tensor count \(tensorCount) cannot fit in the file", offset: 8)
+      throw FormatError(
+        path: path, "tensor count \(tensorCount) cannot fit in the \(c.remaining) bytes left", offset: 8)
     }
 
     var metadata: [(key: String, value: GGUFValue)] = []
+    var metadataOffsets: [Int] = []
     metadata.reserveCapacity(Int(kvCount))
+    metadataOffsets.reserveCapacity(Int(kvCount))
     var keys = Set<String>()
-    for _ in 0..<Int(kvCount) {
+    var elementBudget = Self.maxMetadataElements
+    for index in 0..<Int(kvCount) {
       let keyOffset = c.fileOffset
-      let key = try Self.readString(&c, "metadata key")
+      let key = try Self.readString(&c, "key of metadata entry \(index)")
       guard !key.isEmpty else { throw FormatError(path: path, "empty metadata key", offset: keyOffset) }
       guard keys.insert(key).inserted else {
         throw FormatError(path: path, "duplicate metadata key '\(key)'", offset: keyOffset)
       }
       let typeOffset = c.fileOffset
-      let rawType = try c.read(UInt32.self, "type of '\(key)'")
+      let rawType = try c.read(UInt32.self, "value type of '\(key)'")
       guard let type = GGUFValueType(rawValue: rawType) else {
         throw FormatError(path: path, "metadata key '\(key)' has unknown value type \(rawType)", offset: typeOffset)
       }
-      let value = try Self.readValue(&c, type: type, key: key, depth: 0)
+      let value = try Self.readValue(&c, type: type, key: key, depth: 0, budget: &elementBudget)
       metadata.append((key, value))
+      metadataOffsets.append(keyOffset)
     }
 
     var alignment = Self.defaultAlignment
-    if let value = metadata.first(where: { $0.key == "general.alignment" })?.value {
-      guard case .uint32(let a) = value, a > 0, a & (a - 1) == 0 else {
-        throw FormatError(path: path, "general.alignment must be a non-zero power of two UINT32")
+    if let index = metadata.firstIndex(where: { $0.key == "general.alignment" }) {
+      let value = metadata[index].value
+      guard case .uint32(let a) = value else {
+        throw FormatError(
+          path: path, "general.alignment must be UINT32, not \(value.type.name)", offset: metadataOffsets[index])
+      }
+      guard a > 0, a & (a - 1) == 0 else {
+        throw FormatError(
+          path: path, "general.alignment \(a) is not a non-zero power of two", offset: metadataOffsets[index])
       }
       alignment = Int(a)
     }
 
-    var infos: [(name: String, ne: [Int], type: GGMLType, offset: UInt64, at: Int)] = []
+    struct RawInfo {
+      var name: String
+      var ne: [Int]
+      var type: GGMLType
+      var offset: UInt64
+      var at: Int
+    }
+    var infos: [RawInfo] = []
     infos.reserveCapacity(Int(tensorCount))
     var names = Set<String>()
-    for _ in 0..<Int(tensorCount) {
+    for index in 0..<Int(tensorCount) {
       let at = c.fileOffset
-      let name = try Self.readString(&c, "tensor name")
+      let name = try Self.readString(&c, "name of tensor \(index)")
       guard name.utf8.count <= Self.maxNameBytes else {
-        throw FormatError(path: path, "tensor name longer than \(Self.maxNameBytes) bytes", tensor: name, offset: at)
+        throw FormatError(
+          path: path, "tensor name of \(name.utf8.count) bytes is longer than \(Self.maxNameBytes)",
+          tensor: name, offset: at)
       }
       guard names.insert(name).inserted else {
         throw FormatError(path: path, "duplicate tensor name", tensor: name, offset: at)
@@ -116,38 +170,44 @@ public struct GGUFFile: Sendable {
       let dimsAt = c.fileOffset
       let nDims = try c.read(UInt32.self, "dimension count", tensor: name)
       guard nDims <= UInt32(Self.maxDimensions) else {
-        throw FormatError(path: path, "\(nDims) dimensions (at most \(Self.maxDimensions))", tensor: name, offset: dimsAt)
+        throw FormatError(
+          path: path, "\(nDims) dimensions (at most \(Self.maxDimensions))", tensor: name, offset: dimsAt)
       }
       var ne: [Int] = []
       for d in 0..<Int(nDims) {
         let neAt = c.fileOffset
         let v = try c.read(Int64.self, "ne[\(d)]", tensor: name)
-        guard v >= 0 else { throw FormatError(path: path, "negative dimension \(v)", tensor: name, offset: neAt) }
+        guard v >= 0 else {
+          throw FormatError(path: path, "negative dimension ne[\(d)] = \(v)", tensor: name, offset: neAt)
+        }
         ne.append(Int(v))
       }
       let type = GGMLType(id: try c.read(UInt32.self, "type", tensor: name))
       let offset = try c.read(UInt64.self, "data offset", tensor: name)
-      infos.append((name, ne, type, offset, at))
+      infos.append(RawInfo(name: name, ne: ne, type: type, offset: offset, at: at))
     }
 
     let headerEnd = c.fileOffset
     let (padded, overflow) = headerEnd.addingReportingOverflow(alignment - 1)
-    guard !overflow else { throw FormatError(path: path, "header size overflows") }
+    guard !overflow else { throw FormatError(path: path, "header size overflows", offset: headerEnd) }
     let dataStart = padded / alignment * alignment
-    // A file with tensors must hold its (empty or not) data section start.
-    if tensorCount > 0 && dataStart > file.size {
-      throw FormatError(path: path, "truncated: data section starts past end of file", offset: dataStart)
+    if tensorCount > 0 && dataStart > file.size && !allowDataOutOfBounds {
+      throw FormatError(
+        path: path, "truncated: data section starts at \(dataStart), past end of file (\(file.size) bytes)",
+        offset: headerEnd)
     }
 
     var tensors: [TensorInfo] = []
     var relative: [Int] = []
     tensors.reserveCapacity(infos.count)
+    relative.reserveCapacity(infos.count)
     for info in infos {
       var elements = 1
       for v in info.ne {
         let (p, o) = elements.multipliedReportingOverflow(by: v)
         guard !o else {
-          throw FormatError(path: path, "element count overflows 64 bits", tensor: info.name, offset: info.at)
+          throw FormatError(
+            path: path, "element count of shape ne=\(info.ne) overflows 64 bits", tensor: info.name, offset: info.at)
         }
         elements = p
       }
@@ -157,7 +217,8 @@ public struct GGUFFile: Sendable {
         let rowLength = info.ne.first ?? 1
         guard rowLength % type.blockElements == 0 else {
           throw FormatError(
-            path: path, "row length \(rowLength) is not a multiple of \(type.name)'s block of \(type.blockElements)",
+            path: path,
+            "row length \(rowLength) is not a multiple of \(type.name)'s block of \(type.blockElements)",
             tensor: info.name, offset: info.at)
         }
         guard let bytes = type.byteCount(elements: elements) else {
@@ -165,16 +226,19 @@ public struct GGUFFile: Sendable {
         }
         byteCount = bytes
       }
-      guard let rel = Int(exactly: info.offset), rel % alignment == 0 || !type.isUsable else {
+      guard let rel = Int(exactly: info.offset) else {
         throw FormatError(
-          path: path, "data offset \(info.offset) is not a multiple of the alignment \(alignment)",
-          tensor: info.name, offset: info.at)
+          path: path, "data offset \(info.offset) does not fit in 63 bits", tensor: info.name, offset: info.at)
       }
       let (absolute, o1) = dataStart.addingReportingOverflow(rel)
       let (end, o2) = absolute.addingReportingOverflow(byteCount)
-      guard !o1, !o2, end <= file.size else {
+      guard !o1, !o2 else {
+        throw FormatError(path: path, "data offset \(info.offset) overflows", tensor: info.name, offset: info.at)
+      }
+      if end > file.size && !allowDataOutOfBounds {
         throw FormatError(
-          path: path, "data (\(byteCount) bytes at \(absolute)) runs past end of file (\(file.size) bytes)",
+          path: path,
+          "data (\(byteCount) bytes at offset \(absolute)) runs past end of file (\(file.size) bytes)",
           tensor: info.name, offset: info.at)
       }
       relative.append(rel)
@@ -188,56 +252,81 @@ public struct GGUFFile: Sendable {
     self.version = version
     self.isBigEndian = bigEndian
     self.metadata = metadata
+    self.metadataOffsets = metadataOffsets
     self.tensors = tensors
-    self.alignment = alignment
-    self.dataStart = dataStart
+    self.tensorInfoOffsets = infos.map(\.at)
     self.relativeOffsets = relative
+    self.alignment = alignment
+    self.headerEnd = headerEnd
+    self.dataStart = dataStart
   }
 
   static func readString(_ c: inout ByteCursor, _ what: String) throws -> String {
     let at = c.fileOffset
     let length = try c.read(UInt64.self, "\(what) length")
-    guard length <= UInt64(maxStringBytes), length <= UInt64(c.remaining) else {
-      throw FormatError(path: c.path, "\(what) length \(length) runs past end of file", offset: at)
+    guard length <= UInt64(maxStringBytes) else {
+      throw FormatError(path: c.path, "\(what) length \(length) exceeds ggml's limit of 1 GiB", offset: at)
+    }
+    guard length <= UInt64(c.remaining) else {
+      throw FormatError(
+        path: c.path, "\(what) length \(length) runs past end of file (\(c.remaining) bytes left)", offset: at)
     }
     let bytes = try c.readBytes(Int(length), what)
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  static func readValue(_ c: inout ByteCursor, type: GGUFValueType, key: String, depth: Int) throws -> GGUFValue {
+  static func readValue(
+    _ c: inout ByteCursor, type: GGUFValueType, key: String, depth: Int, budget: inout Int
+  ) throws -> GGUFValue {
     switch type {
-    case .uint8: return .uint8(try c.read(UInt8.self, key))
-    case .int8: return .int8(try c.read(Int8.self, key))
-    case .uint16: return .uint16(try c.read(UInt16.self, key))
-    case .int16: return .int16(try c.read(Int16.self, key))
-    case .uint32: return .uint32(try c.read(UInt32.self, key))
-    case .int32: return .int32(try c.read(Int32.self, key))
-    case .float32: return .float32(try c.readFloat(key))
-    case .bool: return .bool(try c.read(UInt8.self, key) != 0)
+    case .uint8: return .uint8(try c.read(UInt8.self, "value of '\(key)'"))
+    case .int8: return .int8(try c.read(Int8.self, "value of '\(key)'"))
+    case .uint16: return .uint16(try c.read(UInt16.self, "value of '\(key)'"))
+    case .int16: return .int16(try c.read(Int16.self, "value of '\(key)'"))
+    case .uint32: return .uint32(try c.read(UInt32.self, "value of '\(key)'"))
+    case .int32: return .int32(try c.read(Int32.self, "value of '\(key)'"))
+    case .float32: return .float32(try c.readFloat("value of '\(key)'"))
+    // gguf.cpp treats any non-zero byte as true.
+    case .bool: return .bool(try c.read(UInt8.self, "value of '\(key)'") != 0)
     case .string: return .string(try readString(&c, "value of '\(key)'"))
-    case .uint64: return .uint64(try c.read(UInt64.self, key))
-    case .int64: return .int64(try c.read(Int64.self, key))
-    case .float64: return .float64(try c.readDouble(key))
+    case .uint64: return .uint64(try c.read(UInt64.self, "value of '\(key)'"))
+    case .int64: return .int64(try c.read(Int64.self, "value of '\(key)'"))
+    case .float64: return .float64(try c.readDouble("value of '\(key)'"))
     case .array:
       let at = c.fileOffset
-      let rawType = try c.read(UInt32.self, "array type of '\(key)'")
+      guard depth < maxArrayDepth else {
+        throw FormatError(
+          path: c.path, "arrays of '\(key)' nested deeper than \(maxArrayDepth) levels", offset: at)
+      }
+      let rawType = try c.read(UInt32.self, "array element type of '\(key)'")
       guard let elementType = GGUFValueType(rawValue: rawType) else {
         throw FormatError(path: c.path, "array '\(key)' has unknown element type \(rawType)", offset: at)
       }
-      guard depth < 8 else {
-        throw FormatError(path: c.path, "arrays of '\(key)' nested too deeply", offset: at)
-      }
       let countAt = c.fileOffset
       let count = try c.read(UInt64.self, "array length of '\(key)'")
-      // Every element needs at least one byte (8 for strings and arrays).
-      let minimum = UInt64(elementType.fixedSize ?? 8)
-      guard count <= UInt64(maxArrayElements), count * minimum <= UInt64(c.remaining) else {
-        throw FormatError(path: c.path, "array '\(key)' of \(count) elements runs past end of file", offset: countAt)
+      guard count <= UInt64(maxArrayElements) else {
+        throw FormatError(
+          path: c.path, "array '\(key)' of \(count) elements exceeds ggml's limit of 2^30", offset: countAt)
       }
+      // Every element needs at least its fixed size (8 for a string's length, 12 for a nested
+      // array's header); count ≤ 2^30 so the product cannot overflow.
+      let minimum = UInt64(elementType.fixedSize ?? (elementType == .string ? 8 : 12))
+      guard count * minimum <= UInt64(c.remaining) else {
+        throw FormatError(
+          path: c.path, "array '\(key)' of \(count) \(elementType.name) elements runs past end of file",
+          offset: countAt)
+      }
+      guard Int(count) <= budget else {
+        throw FormatError(
+          path: c.path,
+          "array '\(key)' of \(count) elements exceeds quantscope's limit of \(maxMetadataElements) array elements per file",
+          offset: countAt)
+      }
+      budget -= Int(count)
       var elements: [GGUFValue] = []
       elements.reserveCapacity(Int(count))
       for _ in 0..<Int(count) {
-        elements.append(try readValue(&c, type: elementType, key: key, depth: depth + 1))
+        elements.append(try readValue(&c, type: elementType, key: key, depth: depth + 1, budget: &budget))
       }
       return .array(elementType: elementType, elements)
     }

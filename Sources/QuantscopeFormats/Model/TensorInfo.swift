@@ -60,8 +60,17 @@ public struct TensorInfo: Sendable {
   public var bitsPerWeight: Double { elementCount == 0 ? 0 : Double(byteCount) * 8 / Double(elementCount) }
 
   /// The tensor's raw bytes, mapped, checked against the file's size.
+  ///
+  /// - Throws: ``FormatError`` for a ggml type id that is unknown or removed (its size is not
+  ///   known, so its data cannot be located), or for data past the end of the file.
   public func bytes() throws -> UnsafeRawBufferPointer {
-    try file.bytes(at: dataOffset, count: byteCount, tensor: name)
+    if case .ggml(let type) = encoding, !type.isUsable {
+      let what = type.isRemoved ? "was removed from ggml" : "is unknown to this build"
+      throw FormatError(
+        path: file.path, "tensor type \(type.name) (id \(type.id)) \(what); its data cannot be read",
+        tensor: name, offset: dataOffset)
+    }
+    return try file.bytes(at: dataOffset, count: byteCount, tensor: name)
   }
 }
 

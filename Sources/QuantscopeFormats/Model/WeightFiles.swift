@@ -16,11 +16,12 @@ public enum WeightFiles {
     let file = try MappedFile(path: path)
     if file.size >= 4, file.allBytes.prefix(4).elementsEqual("GGUF".utf8) { return .gguf }
     if path.hasSuffix(".safetensors") || path.hasSuffix(".json") { return .safetensors }
-    if file.size >= 8 {
-      // safetensors starts with a u64 header length followed by '{'.
-      let bytes = file.allBytes
-      if bytes.count > 8 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
-    }
+    // safetensors starts with a u64 header length followed by '{' (JSON whitespace may come
+    // first: the reference reader accepts it).
+    let bytes = file.allBytes
+    var i = 8
+    while i < bytes.count, i < 4096, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+    if i < bytes.count, bytes[i] == UInt8(ascii: "{") { return .safetensors }
     throw FormatError(path: path, "neither GGUF nor safetensors", offset: 0)
   }
 

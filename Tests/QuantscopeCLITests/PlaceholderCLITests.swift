@@ -1,5 +1,0 @@
-import Testing
-
-@Test func `CLI test target builds`() {
-  #expect(Bool(true))
-}
