@@ -81,6 +81,22 @@ struct SamplesTests {
     try Self.makeSamples(["--golden", golden, "--check-only"])
   }
 
+  @Test func `the oracle CLI writes float64 dequantized arrays in HF shape`() throws {
+    let directory = try TestPaths.temporaryDirectory("oracle")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let out = directory.appendingPathComponent("kv_a.npy").path
+    let script = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    _ = try Self.python(
+      script,
+      ["scripts/deepseek_mapping.py", "dequant", Self.path(Self.checkpoint),
+       "model.layers.0.self_attn.kv_a_proj_with_mqa.weight", out])
+    let data = try Data(contentsOf: URL(fileURLWithPath: out))
+    let header = String(decoding: data.prefix(128), as: UTF8.self)
+    #expect(header.contains("'descr': '<f8'"))
+    // kv_lora_rank + qk_rope_head_dim rows (a partial last FP8 tile), hidden_size columns.
+    #expect(header.contains("'shape': (288, 256)"))
+  }
+
   @Test func `every sample file exists and is not empty`() throws {
     let names = Self.ggufFiles + Self.checkpointFiles.map { "\(Self.checkpoint)/\($0)" } + ["README.md"]
     for name in names {
