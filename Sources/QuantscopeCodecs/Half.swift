@@ -8,7 +8,8 @@ public enum Half {
   /// binary16 bits to binary32 (exact).
   ///
   /// Normal numbers are a rebias of the exponent (shift left 13, add 112 << 23); infinities and
-  /// NaNs keep their payload under an all-ones exponent; zeros and subnormals are converted as
+  /// NaNs keep their payload under an all-ones exponent, and NaNs are quieted (as ggml's
+  /// conversion and the F16C instruction do); zeros and subnormals are converted as
   /// the integer mantissa times 2⁻²⁴, which is exact. The three candidates are selected without
   /// branches. Matches `Float(Float16(bitPattern:))` on all 65,536 inputs.
   @inlinable @inline(__always)
@@ -17,7 +18,8 @@ public enum Half {
     let magnitude = UInt32(h & 0x7fff)
     let shifted = magnitude &<< 13
     let normal = shifted &+ 0x3800_0000
-    let special = shifted | 0x7f80_0000
+    let quiet: UInt32 = magnitude > 0x7c00 ? 0x0040_0000 : 0
+    let special = shifted | 0x7f80_0000 | quiet
     let small = (Float(Int32(bitPattern: magnitude)) * 0x1p-24).bitPattern
     let wide = magnitude >= 0x7c00 ? special : normal
     let bits = magnitude < 0x0400 ? small : wide
