@@ -44,25 +44,28 @@ public enum KQuants {
     for _ in 0..<blocks {
       let d = Half.toFloat(x.loadUnaligned(fromByteOffset: 80, as: UInt16.self))
       let dmin = Half.toFloat(x.loadUnaligned(fromByteOffset: 82, as: UInt16.self))
-      for h in 0..<2 {
-        let q = x + (16 &+ 32 &* h)
-        for s in 0..<4 {
-          let shift = UInt8(truncatingIfNeeded: 2 &* s)
-          let is0 = 8 &* h &+ 2 &* s
-          let sc0 = x.load(fromByteOffset: is0, as: UInt8.self)
-          let sc1 = x.load(fromByteOffset: is0 &+ 1, as: UInt8.self)
-          let dl0 = d * Float(sc0 & 0x0f)
-          let ml0 = dmin * Float(sc0 &>> 4)
-          let dl1 = d * Float(sc1 & 0x0f)
-          let ml1 = dmin * Float(sc1 &>> 4)
-          let out = y + (128 &* h &+ 32 &* s)
-          for l in 0..<16 {
-            let v = (q.load(fromByteOffset: l, as: UInt8.self) &>> shift) & 3
-            out[l] = dl0 * Float(v) - ml0
-          }
-          for l in 0..<16 {
-            let v = (q.load(fromByteOffset: 16 &+ l, as: UInt8.self) &>> shift) & 3
-            out[16 &+ l] = dl1 * Float(v) - ml1
+      for half in 0..<2 {
+        let q = x + (16 &+ 32 &* half)
+        let out = y + 128 &* half
+        // Each qs byte feeds four outputs 32 apart (bit pairs 0, 2, 4, 6), so one pass over 16
+        // bytes writes four sub-blocks with constant shifts; that shape vectorizes.
+        for part in 0..<2 {
+          let base = 8 &* half &+ part
+          let s0 = x.load(fromByteOffset: base, as: UInt8.self)
+          let s1 = x.load(fromByteOffset: base &+ 2, as: UInt8.self)
+          let s2 = x.load(fromByteOffset: base &+ 4, as: UInt8.self)
+          let s3 = x.load(fromByteOffset: base &+ 6, as: UInt8.self)
+          let d0 = d * Float(s0 & 0x0f), m0 = dmin * Float(s0 &>> 4)
+          let d1 = d * Float(s1 & 0x0f), m1 = dmin * Float(s1 &>> 4)
+          let d2 = d * Float(s2 & 0x0f), m2 = dmin * Float(s2 &>> 4)
+          let d3 = d * Float(s3 & 0x0f), m3 = dmin * Float(s3 &>> 4)
+          for i in 0..<16 {
+            let l = 16 &* part &+ i
+            let b = Int32(q.load(fromByteOffset: l, as: UInt8.self))
+            out[l] = d0 * Float(b & 3) - m0
+            out[l &+ 32] = d1 * Float((b &>> 2) & 3) - m1
+            out[l &+ 64] = d2 * Float((b &>> 4) & 3) - m2
+            out[l &+ 96] = d3 * Float((b &>> 6) & 3) - m3
           }
         }
       }
@@ -87,30 +90,37 @@ public enum KQuants {
     var y = destination
     for _ in 0..<blocks {
       let d = Half.toFloat(x.loadUnaligned(fromByteOffset: 108, as: UInt16.self))
-      let scales = x + 96
-      for h in 0..<2 {
-        let q = x + (32 &+ 32 &* h)
-        for s in 0..<4 {
-          let shift = UInt8(truncatingIfNeeded: 2 &* s)
-          let hbit = UInt8(truncatingIfNeeded: 4 &* h &+ s)
-          let is0 = 8 &* h &+ 2 &* s
-          let dl0 = d * Float(q3Scale(scales, is0))
-          let dl1 = d * Float(q3Scale(scales, is0 &+ 1))
-          let out = y + (128 &* h &+ 32 &* s)
-          for l in 0..<16 {
-            let low = Int32((q.load(fromByteOffset: l, as: UInt8.self) &>> shift) & 3)
-            let high = Int32((x.load(fromByteOffset: l, as: UInt8.self) &>> hbit) & 1)
-            out[l] = dl0 * Float(low &- 4 &+ (high &<< 2))
-          }
-          for l in 0..<16 {
-            let low = Int32((q.load(fromByteOffset: 16 &+ l, as: UInt8.self) &>> shift) & 3)
-            let high = Int32((x.load(fromByteOffset: 16 &+ l, as: UInt8.self) &>> hbit) & 1)
-            out[16 &+ l] = dl1 * Float(low &- 4 &+ (high &<< 2))
-          }
-        }
-      }
+      // A literal half index keeps the hmask shifts constant after inlining.
+      q3Half(x, d, y, half: 0)
+      q3Half(x, d, y, half: 1)
       x += 110
       y += 256
+    }
+  }
+
+  /// The 128 Q3_K elements of `half` of block `x`: as in Q2_K, each byte feeds four outputs
+  /// 32 apart, so each pass writes four sub-blocks with constant shifts.
+  @inline(__always)
+  static func q3Half(_ x: UnsafeRawPointer, _ d: Float, _ y: UnsafeMutablePointer<Float>, half: Int) {
+    let q = x + (32 &+ 32 &* half)
+    let out = y + 128 &* half
+    let hshift = Int32(4 &* half)
+    for part in 0..<2 {
+      let base = 8 &* half &+ part
+      let d0 = d * Float(q3Scale(x + 96, base))
+      let d1 = d * Float(q3Scale(x + 96, base &+ 2))
+      let d2 = d * Float(q3Scale(x + 96, base &+ 4))
+      let d3 = d * Float(q3Scale(x + 96, base &+ 6))
+      for i in 0..<16 {
+        let l = 16 &* part &+ i
+        let b = Int32(q.load(fromByteOffset: l, as: UInt8.self))
+        let h = Int32(x.load(fromByteOffset: l, as: UInt8.self)) &>> hshift
+        // Value = low − 4 + 4·highbit.
+        out[l] = d0 * Float((b & 3) &- 4 &+ ((h & 1) &<< 2))
+        out[l &+ 32] = d1 * Float(((b &>> 2) & 3) &- 4 &+ (h & 2) &<< 1)
+        out[l &+ 64] = d2 * Float(((b &>> 4) & 3) &- 4 &+ (h & 4))
+        out[l &+ 96] = d3 * Float(((b &>> 6) & 3) &- 4 &+ ((h & 8) &>> 1))
+      }
     }
   }
 
@@ -161,30 +171,37 @@ public enum KQuants {
     for _ in 0..<blocks {
       let d = Half.toFloat(x.loadUnaligned(as: UInt16.self))
       let dmin = Half.toFloat(x.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-      let scales = x + 4
-      let qh = x + 16
-      for c in 0..<4 {
-        let (sc0, m0) = scaleMinK4(2 &* c, scales)
-        let (sc1, m1) = scaleMinK4(2 &* c &+ 1, scales)
-        let d1 = d * Float(sc0)
-        let mm1 = dmin * Float(m0)
-        let d2 = d * Float(sc1)
-        let mm2 = dmin * Float(m1)
-        let q = x + (48 &+ 32 &* c)
-        let out = y + 64 &* c
-        let shift0 = UInt8(truncatingIfNeeded: 2 &* c)
-        let shift1 = shift0 &+ 1
-        for l in 0..<32 {
-          let b = q.load(fromByteOffset: l, as: UInt8.self)
-          let h = qh.load(fromByteOffset: l, as: UInt8.self)
-          let v0 = (b & 0x0f) | (((h &>> shift0) & 1) &<< 4)
-          let v1 = (b &>> 4) | (((h &>> shift1) & 1) &<< 4)
-          out[l] = d1 * Float(v0) - mm1
-          out[32 &+ l] = d2 * Float(v1) - mm2
-        }
-      }
+      // Literal chunk indices make the qh shifts constants, which lets the loops vectorize.
+      q5Chunk(x, d, dmin, y, chunk: 0)
+      q5Chunk(x, d, dmin, y, chunk: 1)
+      q5Chunk(x, d, dmin, y, chunk: 2)
+      q5Chunk(x, d, dmin, y, chunk: 3)
       x += 176
       y += 256
+    }
+  }
+
+  /// The 64 Q5_K elements of chunk `c` (sub-blocks 2c and 2c+1) of block `x`.
+  @inline(__always)
+  static func q5Chunk(_ x: UnsafeRawPointer, _ d: Float, _ dmin: Float, _ y: UnsafeMutablePointer<Float>, chunk c: Int) {
+    let (sc0, m0) = scaleMinK4(2 &* c, x + 4)
+    let (sc1, m1) = scaleMinK4(2 &* c &+ 1, x + 4)
+    let d1 = d * Float(sc0)
+    let mm1 = dmin * Float(m0)
+    let d2 = d * Float(sc1)
+    let mm2 = dmin * Float(m1)
+    let q = x + (48 &+ 32 &* c)
+    let qh = x + 16
+    let out = y + 64 &* c
+    let shift0 = UInt8(truncatingIfNeeded: 2 &* c)
+    let shift1 = shift0 &+ 1
+    for l in 0..<32 {
+      let b = q.load(fromByteOffset: l, as: UInt8.self)
+      let h = qh.load(fromByteOffset: l, as: UInt8.self)
+      let v0 = (b & 0x0f) | (((h &>> shift0) & 1) &<< 4)
+      let v1 = (b &>> 4) | (((h &>> shift1) & 1) &<< 4)
+      out[l] = d1 * Float(v0) - mm1
+      out[32 &+ l] = d2 * Float(v1) - mm2
     }
   }
 

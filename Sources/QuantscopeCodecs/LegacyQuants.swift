@@ -76,8 +76,9 @@ public enum LegacyQuants {
       let qh = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
       for j in 0..<16 {
         let b = UInt32(x.load(fromByteOffset: 6 &+ j, as: UInt8.self))
-        let h0 = ((qh &>> UInt32(j)) &<< 4) & 0x10
-        let h1 = (qh &>> UInt32(j &+ 12)) & 0x10
+        // Mask tests instead of per-lane variable shifts (which baseline SSE2 lacks).
+        let h0: UInt32 = qh & (1 &<< UInt32(j)) != 0 ? 0x10 : 0
+        let h1: UInt32 = qh & (0x1_0000 &<< UInt32(j)) != 0 ? 0x10 : 0
         y[j] = Float(Int32(bitPattern: (b & 0x0f) | h0) &- 16) * d
         y[j &+ 16] = Float(Int32(bitPattern: (b &>> 4) | h1) &- 16) * d
       }
@@ -96,8 +97,9 @@ public enum LegacyQuants {
       let qh = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
       for j in 0..<16 {
         let b = UInt32(x.load(fromByteOffset: 8 &+ j, as: UInt8.self))
-        let h0 = ((qh &>> UInt32(j)) &<< 4) & 0x10
-        let h1 = (qh &>> UInt32(j &+ 12)) & 0x10
+        // Mask tests instead of per-lane variable shifts (which baseline SSE2 lacks).
+        let h0: UInt32 = qh & (1 &<< UInt32(j)) != 0 ? 0x10 : 0
+        let h1: UInt32 = qh & (0x1_0000 &<< UInt32(j)) != 0 ? 0x10 : 0
         y[j] = Float(Int32(bitPattern: (b & 0x0f) | h0)) * d + m
         y[j &+ 16] = Float(Int32(bitPattern: (b &>> 4) | h1)) * d + m
       }
