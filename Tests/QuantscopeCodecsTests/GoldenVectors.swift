@@ -105,21 +105,8 @@ enum GoldenError: Error, CustomStringConvertible {
 
 /// The golden files, opened once.
 enum GoldenVectors {
-  /// `TestPaths.golden`, or — when the repository is checked out somewhere else (a worktree one
-  /// level deeper) — the nearest ancestor's `shared/golden`.
-  static let directory: URL = {
-    let fm = FileManager.default
-    if fm.fileExists(atPath: TestPaths.golden.appendingPathComponent("ggml-quants.gguf").path) {
-      return TestPaths.golden
-    }
-    var dir = TestPaths.repository
-    while dir.path != "/" {
-      let candidate = dir.appendingPathComponent("shared/golden")
-      if fm.fileExists(atPath: candidate.appendingPathComponent("ggml-quants.gguf").path) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return TestPaths.golden
-  }()
+  /// Where the golden files live.
+  static var directory: URL { TestPaths.golden }
 
   /// `ggml-quants.gguf`, or the error opening it.
   static let main: Result<GoldenFile, any Error> = Result { try GoldenFile("ggml-quants.gguf") }
