@@ -23,9 +23,11 @@ struct DecodeBenchmark {
     output.initialize(repeating: 0, count: elements)
 
     print("decode: f32 output \(options.megabytes) MiB per pass, best of \(options.repeats), \(coreCount) cores")
+    print("  (tiled: the same kernel streaming the whole input into one 16 KiB output tile, as a fused")
+    print("   decode-and-reduce loop uses it; shows kernel speed without the DRAM write ceiling)")
     print(
       pad("type", 10) + padLeft("1 thread GB/s", 15) + padLeft("\(coreCount) threads GB/s", 17)
-        + padLeft("ggml 1-thread", 15) + padLeft("vs ggml", 9))
+        + padLeft("tiled 1-thr", 13) + padLeft("ggml 1-thread", 15) + padLeft("vs ggml", 9))
 
     // memcpy of the same output size, as the bandwidth ceiling of this machine right now.
     let copySource = UnsafeMutableRawPointer.allocate(byteCount: outputBytes, alignment: 64)
@@ -41,7 +43,7 @@ struct DecodeBenchmark {
         memcpy(copyTo.pointer + 64 * start, copyFrom.pointer + 64 * start, 64 * count)
       }
     }
-    report("memcpy", outputBytes, copyOne, copyAll, ggml: Self.ggmlMemcpy)
+    report("memcpy", outputBytes, copyOne, copyAll, tiled: nil, ggml: Self.ggmlMemcpy)
 
     for codec in selectedTypes(options.types, where: { $0.type.blockElements > 0 }) {
       let type = codec.type
@@ -59,14 +61,24 @@ struct DecodeBenchmark {
           decode(from.pointer + start * type.blockBytes, count, to.pointer + start * type.blockElements)
         }
       }
-      report(type.name, blocks * type.blockElements * 4, one, all, ggml: Self.ggmlSingleThread[type])
+      let tileBlocks = max(1, 4096 / type.blockElements)
+      let tiled = bestOf(options.repeats) {
+        var start = 0
+        while start < blocks {
+          let n = min(tileBlocks, blocks - start)
+          decode(source + start * type.blockBytes, n, output)
+          start += n
+        }
+      }
+      report(type.name, blocks * type.blockElements * 4, one, all, tiled: tiled, ggml: Self.ggmlSingleThread[type])
     }
   }
 
-  func report(_ name: String, _ bytes: Int, _ one: Double, _ all: Double, ggml: Double?) {
+  func report(_ name: String, _ bytes: Int, _ one: Double, _ all: Double, tiled: Double?, ggml: Double?) {
     let gbOne = Double(bytes) / one / 1e9
     let gbAll = Double(bytes) / all / 1e9
     var line = pad(name, 10) + padLeft(fixed(gbOne), 15) + padLeft(fixed(gbAll), 17)
+    line += padLeft(tiled.map { fixed(Double(bytes) / $0 / 1e9) } ?? "", 13)
     if let ggml {
       line += padLeft(fixed(ggml), 15) + padLeft(fixed(gbOne / ggml, 2) + "×", 9)
     }

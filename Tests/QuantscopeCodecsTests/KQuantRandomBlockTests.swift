@@ -151,7 +151,7 @@ struct KQuantRandomBlockTests {
     let rowLength = 512
     var r = XorShift(s: 0xdead_beef ^ type.id)
     var values = (0..<(4 * rowLength)).map { _ in (Float(r.next() >> 8) * 0x1p-24 - 0.5) * 2 }
-    let hostile: [Float] = [.nan, .infinity, -.infinity, 3e38, -3e38, 1e-40, -1e-45, 0, -0.0, 65504, 1e20]
+    let hostile: [Float] = [.nan, .infinity, -.infinity, 3e38, -3e38, Float(bitPattern: 0x0001_1170), -Float.leastNonzeroMagnitude, 0, -0.0, 65504, 1e20]
     for (i, v) in hostile.enumerated() { values[rowLength + 37 * i] = v }
     for i in 0..<rowLength { values[2 * rowLength + i] = i % 2 == 0 ? 1e30 : -1e-30 }
     var importance = (0..<rowLength).map { _ in Float(r.next() >> 8) * 0x1p-24 }
