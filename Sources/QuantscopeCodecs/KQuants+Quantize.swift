@@ -1,5 +1,7 @@
 import QuantscopeFormats
 
+/// Quantizers take `rows × rowLength` floats with `rowLength` a whole number of 256-element
+/// super-blocks (callers size buffers with `GGMLType.byteCount(elements:)`), as ggml asserts.
 extension KQuants {
   /// This family's quantizers: `ggml_quantize_chunk` for Q2_K…Q6_K (the `_ref` path without an
   /// importance vector, the per-row `_impl` path with one), and `quantize_row_q8_K_ref` for the

@@ -1,5 +1,7 @@
 import QuantscopeFormats
 
+/// Quantizers take `rows × rowLength` floats with `rowLength` a whole number of 32-element
+/// blocks (callers size buffers with `GGMLType.byteCount(elements:)`), as ggml asserts.
 extension LegacyQuants {
   /// This family's quantizers: `ggml_quantize_chunk` for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 (with
   /// and without an importance vector), and `quantize_row_q8_1_ref` for the activation type Q8_1.
@@ -343,13 +345,18 @@ extension LegacyQuants {
     for j in 0..<32 { weight[j] = qw[j] * (sigma2 + x[j] * x[j]).squareRoot() }
   }
 
-  /// Runs `body` with 32 floats of weights and 64 bytes of level scratch.
+  /// Runs `body` with 32 floats of weights and 64 bytes of level scratch (one allocation per
+  /// quantizer call, so concurrent calls never share state).
   @inline(__always)
   static func withScratch(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int8>) -> Void) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { weight in
-      withUnsafeTemporaryAllocation(of: Int8.self, capacity: 64) { L in
-        body(weight.baseAddress!, L.baseAddress!)
-      }
+    let weight = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+    let levels = UnsafeMutablePointer<Int8>.allocate(capacity: 64)
+    defer {
+      weight.deallocate()
+      levels.deallocate()
     }
+    weight.initialize(repeating: 0, count: 32)
+    levels.initialize(repeating: 0, count: 64)
+    body(weight, levels)
   }
 }
