@@ -196,10 +196,10 @@ public enum KQuants {
     let shift0 = UInt8(truncatingIfNeeded: 2 &* c)
     let shift1 = shift0 &+ 1
     for l in 0..<32 {
-      let b = q.load(fromByteOffset: l, as: UInt8.self)
-      let h = qh.load(fromByteOffset: l, as: UInt8.self)
-      let v0 = (b & 0x0f) | (((h &>> shift0) & 1) &<< 4)
-      let v1 = (b &>> 4) | (((h &>> shift1) & 1) &<< 4)
+      let b = Int32(q.load(fromByteOffset: l, as: UInt8.self))
+      let h = Int32(qh.load(fromByteOffset: l, as: UInt8.self))
+      let v0 = (b & 0x0f) | (((h &>> Int32(shift0)) & 1) &<< 4)
+      let v1 = (b &>> 4) | (((h &>> Int32(shift1)) & 1) &<< 4)
       out[l] = d1 * Float(v0) - mm1
       out[32 &+ l] = d2 * Float(v1) - mm2
     }
@@ -224,13 +224,13 @@ public enum KQuants {
           let ds3 = d * Float(sc.load(fromByteOffset: half &+ 6, as: Int8.self))
           for i in 0..<16 {
             let l = base &+ i
-            let a = ql.load(fromByteOffset: l, as: UInt8.self)
-            let b = ql.load(fromByteOffset: l &+ 32, as: UInt8.self)
-            let hb = qh.load(fromByteOffset: l, as: UInt8.self)
-            let q1 = Int32((a & 0x0f) | ((hb & 3) &<< 4)) &- 32
-            let q2 = Int32((b & 0x0f) | (((hb &>> 2) & 3) &<< 4)) &- 32
-            let q3 = Int32((a &>> 4) | (((hb &>> 4) & 3) &<< 4)) &- 32
-            let q4 = Int32((b &>> 4) | (((hb &>> 6) & 3) &<< 4)) &- 32
+            let a = Int32(ql.load(fromByteOffset: l, as: UInt8.self))
+            let b = Int32(ql.load(fromByteOffset: l &+ 32, as: UInt8.self))
+            let hb = Int32(qh.load(fromByteOffset: l, as: UInt8.self))
+            let q1 = ((a & 0x0f) | ((hb & 3) &<< 4)) &- 32
+            let q2 = ((b & 0x0f) | ((hb & 0x0c) &<< 2)) &- 32
+            let q3 = ((a &>> 4) | (hb & 0x30)) &- 32
+            let q4 = ((b &>> 4) | ((hb &>> 2) & 0x30)) &- 32
             out[l] = ds0 * Float(q1)
             out[l &+ 32] = ds1 * Float(q2)
             out[l &+ 64] = ds2 * Float(q3)
