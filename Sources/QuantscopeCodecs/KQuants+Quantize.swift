@@ -1,6 +1,503 @@
 import QuantscopeFormats
 
+/// Quantizers take `rows × rowLength` floats with `rowLength` a whole number of 256-element
+/// super-blocks (callers size buffers with `GGMLType.byteCount(elements:)`), as ggml asserts.
 extension KQuants {
-  /// This family's quantizers. (Filled in by the quantizer work.)
-  public static let quantizers: [BlockQuantizer] = []
+  /// This family's quantizers: `ggml_quantize_chunk` for Q2_K…Q6_K (the `_ref` path without an
+  /// importance vector, the per-row `_impl` path with one), and `quantize_row_q8_K_ref` for the
+  /// intermediate type Q8_K (which ignores importance).
+  public static let quantizers: [BlockQuantizer] = [
+    BlockQuantizer(type: .q2_K, quantize: { quantizeQ2_K($0, $1, $2, $3, $4) }),
+    BlockQuantizer(type: .q3_K, quantize: { quantizeQ3_K($0, $1, $2, $3, $4) }),
+    BlockQuantizer(type: .q4_K, quantize: { quantizeQ4_K($0, $1, $2, $3, $4) }),
+    BlockQuantizer(type: .q5_K, quantize: { quantizeQ5_K($0, $1, $2, $3, $4) }),
+    BlockQuantizer(type: .q6_K, quantize: { quantizeQ6_K($0, $1, $2, $3, $4) }),
+    BlockQuantizer(type: .q8_K, quantize: { quantizeQ8_K($0, $1, $2, $3, $4) }),
+  ]
+
+  /// Working arrays of one super-block, allocated once per quantizer call.
+  struct Scratch {
+    /// Levels of the 256 elements (viewed as `Int8` or `UInt8` as the type's C code declares them).
+    let L: UnsafeMutableRawPointer
+    /// Candidate levels of one sub-block.
+    let Laux: UnsafeMutablePointer<UInt8>
+    /// Weights of one sub-block.
+    let weights: UnsafeMutablePointer<Float>
+    /// Sub-block scales, mins and weight sums.
+    let scales: UnsafeMutablePointer<Float>
+    let mins: UnsafeMutablePointer<Float>
+    let sw: UnsafeMutablePointer<Float>
+    /// Quantized sub-block scales and mins.
+    let Ls: UnsafeMutableRawPointer
+    let Lm: UnsafeMutablePointer<UInt8>
+
+    var L8: UnsafeMutablePointer<Int8> { L.assumingMemoryBound(to: Int8.self) }
+    var Lu: UnsafeMutablePointer<UInt8> { L.assumingMemoryBound(to: UInt8.self) }
+
+    /// Runs `body` with fresh scratch memory.
+    static func with(_ body: (Scratch) -> Void) {
+      let bytes = UnsafeMutableRawPointer.allocate(byteCount: 256 + 32 + 16 + 16, alignment: 16)
+      let floats = UnsafeMutablePointer<Float>.allocate(capacity: 32 + 16 * 3)
+      defer {
+        bytes.deallocate()
+        floats.deallocate()
+      }
+      bytes.initializeMemory(as: UInt8.self, repeating: 0, count: 256 + 32 + 16 + 16)
+      floats.initialize(repeating: 0, count: 32 + 16 * 3)
+      body(
+        Scratch(
+          L: bytes, Laux: (bytes + 256).assumingMemoryBound(to: UInt8.self), weights: floats,
+          scales: floats + 32, mins: floats + 48, sw: floats + 64, Ls: bytes + 288,
+          Lm: (bytes + 304).assumingMemoryBound(to: UInt8.self)))
+    }
+  }
+
+  /// `Σ_{256} x²` in ggml's order.
+  @inline(__always)
+  static func sumSquares256(_ x: UnsafePointer<Float>) -> Float {
+    var s: Float = 0
+    for j in 0..<256 { s += x[j] * x[j] }
+    return s
+  }
+
+  /// Calls `body(x, importance, y)` for each super-block: over the whole chunk without
+  /// importance (ggml's `_ref` path treats it as one long row), row by row with it (the
+  /// importance vector restarts at every row).
+  @inline(__always)
+  static func forEachSuperBlock(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer, blockBytes: Int,
+    _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutableRawPointer) -> Void
+  ) {
+    let perRow = rowLength / 256
+    for r in 0..<rows {
+      for i in 0..<perRow {
+        let b = r * perRow + i
+        body(source + 256 * b, importance.map { $0 + 256 * i }, destination + blockBytes * b)
+      }
+    }
+  }
+
+  /// Packs 256 two-bit levels as Q2_K/Q3_K do: `qs[32h + l]` holds `L[128h + l + 32k]` at bits `2k`.
+  @inline(__always)
+  static func packTwoBit(_ L: UnsafeMutablePointer<UInt8>, _ qs: UnsafeMutableRawPointer) {
+    for h in 0..<2 {
+      for l in 0..<32 {
+        let j = 128 * h + l
+        let b = L[j] | (L[j + 32] &<< 2) | (L[j + 64] &<< 4) | (L[j + 96] &<< 6)
+        qs.storeBytes(of: b, toByteOffset: 32 * h + l, as: UInt8.self)
+      }
+    }
+  }
+
+  // MARK: - Q2_K
+
+  /// Quantizes to Q2_K.
+  public static func quantizeQ2_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    Scratch.with { s in
+      forEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 84) { x, qw, y in
+        let L = s.Lu
+        let scaleBytes = y
+        if let qw {
+          let sigma2 = sumSquares256(x) / 256
+          for j in 0..<16 {
+            let xs = x + 16 * j
+            for l in 0..<16 { s.weights[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            var sw: Float = 0
+            for l in 0..<16 { sw += s.weights[l] }
+            s.sw[j] = sw
+            s.scales[j] = QuantizationSearch.makeQkx3Quants(
+              16, 3, xs, s.weights, L + 16 * j, &s.mins[j], s.Laux, rmin: -0.9, rdelta: 0.05, nstep: 36,
+              useMad: false)
+          }
+          let Ls = s.Ls.assumingMemoryBound(to: UInt8.self)
+          let dm = QuantizationSearch.makeQpQuants(16, 15, s.scales, Ls, s.sw)
+          let mm = QuantizationSearch.makeQpQuants(16, 15, s.mins, s.Lm, s.sw)
+          y.storeBytes(of: Half.fromFloat(dm), toByteOffset: 80, as: UInt16.self)
+          y.storeBytes(of: Half.fromFloat(mm), toByteOffset: 82, as: UInt16.self)
+          for j in 0..<16 {
+            scaleBytes.storeBytes(of: Ls[j] | (s.Lm[j] &<< 4), toByteOffset: j, as: UInt8.self)
+          }
+        } else {
+          var maxScale: Float = 0
+          var maxMin: Float = 0
+          for j in 0..<16 {
+            let xs = x + 16 * j
+            for l in 0..<16 { s.weights[l] = abs(xs[l]) }
+            s.scales[j] = QuantizationSearch.makeQkx2Quants(
+              16, 3, xs, s.weights, L + 16 * j, &s.mins[j], s.Laux, rmin: -0.5, rdelta: 0.1, nstep: 15,
+              useMad: true)
+            if s.scales[j] > maxScale { maxScale = s.scales[j] }
+            if s.mins[j] > maxMin { maxMin = s.mins[j] }
+          }
+          if maxScale > 0 {
+            let iscale = 15 / maxScale
+            for j in 0..<16 {
+              let l = QuantizationSearch.nearestInt(iscale * s.scales[j])
+              scaleBytes.storeBytes(of: UInt8(truncatingIfNeeded: l), toByteOffset: j, as: UInt8.self)
+            }
+            y.storeBytes(of: Half.fromFloat(maxScale / 15), toByteOffset: 80, as: UInt16.self)
+          } else {
+            for j in 0..<16 { scaleBytes.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+            y.storeBytes(of: Half.fromFloat(0), toByteOffset: 80, as: UInt16.self)
+          }
+          if maxMin > 0 {
+            let iscale = 15 / maxMin
+            for j in 0..<16 {
+              let l = QuantizationSearch.nearestInt(iscale * s.mins[j])
+              let old = scaleBytes.load(fromByteOffset: j, as: UInt8.self)
+              scaleBytes.storeBytes(of: old | UInt8(truncatingIfNeeded: l &<< 4), toByteOffset: j, as: UInt8.self)
+            }
+            y.storeBytes(of: Half.fromFloat(maxMin / 15), toByteOffset: 82, as: UInt16.self)
+          } else {
+            y.storeBytes(of: Half.fromFloat(0), toByteOffset: 82, as: UInt16.self)
+          }
+        }
+        // Requantize against the stored (f16-rounded) scales.
+        let dAll = Half.toFloat(y.loadUnaligned(fromByteOffset: 80, as: UInt16.self))
+        let mAll = Half.toFloat(y.loadUnaligned(fromByteOffset: 82, as: UInt16.self))
+        for j in 0..<16 {
+          let sc = scaleBytes.load(fromByteOffset: j, as: UInt8.self)
+          let d = dAll * Float(sc & 0x0f)
+          if d == 0 { continue }
+          let dm = mAll * Float(sc &>> 4)
+          for ii in 0..<16 {
+            let l = QuantizationSearch.nearestInt((x[16 * j + ii] + dm) / d)
+            L[16 * j + ii] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(3, l)))
+          }
+        }
+        packTwoBit(L, y + 16)
+      }
+    }
+  }
+
+  // MARK: - Q3_K
+
+  /// Quantizes to Q3_K.
+  public static func quantizeQ3_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    Scratch.with { s in
+      forEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 110) { x, qw, y in
+        let L = s.L8
+        let scaleBytes = y + 96
+        for k in 0..<12 { scaleBytes.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
+        /// ORs the six-bit `l` of sub-block `j` into the packed scale bytes.
+        func packScale(_ j: Int, _ l: Int32) {
+          let low = UInt8(truncatingIfNeeded: l & 0x0f)
+          if j < 8 {
+            scaleBytes.storeBytes(of: low, toByteOffset: j, as: UInt8.self)
+          } else {
+            let old = scaleBytes.load(fromByteOffset: j - 8, as: UInt8.self)
+            scaleBytes.storeBytes(of: old | (low &<< 4), toByteOffset: j - 8, as: UInt8.self)
+          }
+          let high = UInt8(truncatingIfNeeded: (l &>> 4) &<< Int32(2 * (j / 4)))
+          let old = scaleBytes.load(fromByteOffset: 8 + j % 4, as: UInt8.self)
+          scaleBytes.storeBytes(of: old | high, toByteOffset: 8 + j % 4, as: UInt8.self)
+        }
+        if let qw {
+          let sigma2 = 2 * sumSquares256(x) / 256
+          for j in 0..<16 {
+            let xs = x + 16 * j
+            for l in 0..<16 { s.weights[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            var sw: Float = 0
+            for l in 0..<16 { sw += s.weights[l] }
+            s.sw[j] = sw
+            s.scales[j] = QuantizationSearch.makeQxQuants(16, 4, xs, L + 16 * j, rmseType: 1, weights: s.weights)
+          }
+          let Ls = s.Ls.assumingMemoryBound(to: Int8.self)
+          let dBlock = QuantizationSearch.makeQxQuants(16, 32, s.scales, Ls, rmseType: 1, weights: s.sw)
+          for j in 0..<16 { packScale(j, Int32(Ls[j])) }
+          y.storeBytes(of: Half.fromFloat(dBlock), toByteOffset: 108, as: UInt16.self)
+        } else {
+          var maxScale: Float = 0
+          var amax: Float = 0
+          for j in 0..<16 {
+            s.scales[j] = QuantizationSearch.makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, doRmse: true)
+            let scale = abs(s.scales[j])
+            if scale > amax {
+              amax = scale
+              maxScale = s.scales[j]
+            }
+          }
+          if maxScale != 0 {
+            let iscale = -32 / maxScale
+            for j in 0..<16 {
+              let l8 = Int8(truncatingIfNeeded: QuantizationSearch.nearestInt(iscale * s.scales[j]))
+              let l = Swift.max(-32, Swift.min(31, Int32(l8))) + 32
+              packScale(j, l)
+            }
+            y.storeBytes(of: Half.fromFloat(1 / iscale), toByteOffset: 108, as: UInt16.self)
+          } else {
+            y.storeBytes(of: Half.fromFloat(0), toByteOffset: 108, as: UInt16.self)
+          }
+        }
+        // Requantize with the stored scales; note the division (not a reciprocal multiply).
+        let dAll = Half.toFloat(y.loadUnaligned(fromByteOffset: 108, as: UInt16.self))
+        for j in 0..<16 {
+          let sc = Int8(truncatingIfNeeded: q3Scale(scaleBytes, j))
+          let d = dAll * Float(sc)
+          if d == 0 { continue }
+          for ii in 0..<16 {
+            let l = QuantizationSearch.nearestInt(x[16 * j + ii] / d)
+            L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-4, Swift.min(3, l)) + 4)
+          }
+        }
+        // High bits: bit n/32 of hmask[n % 32] is set for levels above 3.
+        for m in 0..<32 { y.storeBytes(of: 0, toByteOffset: m, as: UInt8.self) }
+        for j in 0..<256 {
+          if L[j] > 3 {
+            let m = j % 32
+            let old = y.load(fromByteOffset: m, as: UInt8.self)
+            y.storeBytes(of: old | UInt8(1 << (j / 32)), toByteOffset: m, as: UInt8.self)
+            L[j] -= 4
+          }
+        }
+        packTwoBit(s.Lu, y + 32)
+      }
+    }
+  }
+
+  // MARK: - Q4_K and Q5_K
+
+  /// Quantizes to Q4_K.
+  public static func quantizeQ4_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    quantizeQ45_K(source, rows, rowLength, importance, destination, fiveBit: false)
+  }
+
+  /// Quantizes to Q5_K.
+  public static func quantizeQ5_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    quantizeQ45_K(source, rows, rowLength, importance, destination, fiveBit: true)
+  }
+
+  /// The shared Q4_K/Q5_K quantizer; the two differ in `nmax`, the reference search grid, the
+  /// (no-op) clamp of imatrix scales and the packing of the fifth bit.
+  @inline(__always)
+  static func quantizeQ45_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer, fiveBit: Bool
+  ) {
+    let nmax: Int32 = fiveBit ? 31 : 15
+    let blockBytes = fiveBit ? 176 : 144
+    Scratch.with { s in
+      forEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: blockBytes) { x, qw, y in
+        let L = s.Lu
+        let Ls = s.Ls.assumingMemoryBound(to: UInt8.self)
+        let scaleBytes = y + 4
+        if let qw {
+          let sigma2 = 2 * sumSquares256(x) / 256
+          for j in 0..<8 {
+            let xs = x + 32 * j
+            for l in 0..<32 { s.weights[l] = qw[32 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            var sw: Float = 0
+            for l in 0..<32 { sw += s.weights[l] }
+            s.sw[j] = sw
+            s.scales[j] = QuantizationSearch.makeQkx3Quants(
+              32, nmax, xs, s.weights, L + 32 * j, &s.mins[j], s.Laux, rmin: -0.9, rdelta: 0.05, nstep: 36,
+              useMad: false)
+          }
+          let dBlock = QuantizationSearch.makeQpQuants(8, 63, s.scales, Ls, s.sw)
+          let mBlock = QuantizationSearch.makeQpQuants(8, 63, s.mins, s.Lm, s.sw)
+          if fiveBit {
+            for j in 0..<8 {
+              Ls[j] = Swift.min(63, Ls[j])
+              s.Lm[j] = Swift.min(63, s.Lm[j])
+            }
+          }
+          packScalesK4(Ls, s.Lm, scaleBytes)
+          y.storeBytes(of: Half.fromFloat(dBlock), as: UInt16.self)
+          y.storeBytes(of: Half.fromFloat(mBlock), toByteOffset: 2, as: UInt16.self)
+        } else {
+          var maxScale: Float = 0
+          var maxMin: Float = 0
+          for j in 0..<8 {
+            let xs = x + 32 * j
+            var sumX2: Float = 0
+            for l in 0..<32 { sumX2 += xs[l] * xs[l] }
+            let avX = (sumX2 / 32).squareRoot()
+            for l in 0..<32 { s.weights[l] = avX + abs(xs[l]) }
+            s.scales[j] = QuantizationSearch.makeQkx2Quants(
+              32, nmax, xs, s.weights, L + 32 * j, &s.mins[j], s.Laux, rmin: fiveBit ? -0.5 : -1.0, rdelta: 0.1,
+              nstep: fiveBit ? 15 : 20, useMad: false)
+            if s.scales[j] > maxScale { maxScale = s.scales[j] }
+            if s.mins[j] > maxMin { maxMin = s.mins[j] }
+          }
+          let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
+          let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
+          for j in 0..<8 {
+            // The u8 store wraps before the clamp, as in ggml.
+            Ls[j] = Swift.min(63, UInt8(truncatingIfNeeded: QuantizationSearch.nearestInt(invScale * s.scales[j])))
+            s.Lm[j] = Swift.min(63, UInt8(truncatingIfNeeded: QuantizationSearch.nearestInt(invMin * s.mins[j])))
+          }
+          packScalesK4(Ls, s.Lm, scaleBytes)
+          y.storeBytes(of: Half.fromFloat(maxScale / 63), as: UInt16.self)
+          y.storeBytes(of: Half.fromFloat(maxMin / 63), toByteOffset: 2, as: UInt16.self)
+        }
+        let dAll = Half.toFloat(y.loadUnaligned(as: UInt16.self))
+        let mAll = Half.toFloat(y.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        for j in 0..<8 {
+          let (sc, m) = scaleMinK4(j, scaleBytes)
+          let d = dAll * Float(sc)
+          if d == 0 { continue }
+          let dm = mAll * Float(m)
+          for ii in 0..<32 {
+            let l = QuantizationSearch.nearestInt((x[32 * j + ii] + dm) / d)
+            L[32 * j + ii] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
+          }
+        }
+        if fiveBit {
+          let qh = y + 16
+          let ql = y + 48
+          for j in 0..<32 { qh.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+          for c in 0..<4 {
+            let m1 = UInt8(1) &<< UInt8(2 * c)
+            let m2 = UInt8(2) &<< UInt8(2 * c)
+            for j in 0..<32 {
+              var l1 = L[64 * c + j]
+              var h = qh.load(fromByteOffset: j, as: UInt8.self)
+              if l1 > 15 {
+                l1 -= 16
+                h |= m1
+              }
+              var l2 = L[64 * c + j + 32]
+              if l2 > 15 {
+                l2 -= 16
+                h |= m2
+              }
+              qh.storeBytes(of: h, toByteOffset: j, as: UInt8.self)
+              ql.storeBytes(of: l1 | (l2 &<< 4), toByteOffset: 32 * c + j, as: UInt8.self)
+            }
+          }
+        } else {
+          let q = y + 16
+          for c in 0..<4 {
+            for l in 0..<32 {
+              q.storeBytes(of: L[64 * c + l] | (L[64 * c + l + 32] &<< 4), toByteOffset: 32 * c + l, as: UInt8.self)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Packs eight six-bit scales and mins into the 12 bytes Q4_K/Q5_K store (the inverse of
+  /// `get_scale_min_k4`), with ggml's u8 arithmetic.
+  @inline(__always)
+  static func packScalesK4(
+    _ Ls: UnsafeMutablePointer<UInt8>, _ Lm: UnsafeMutablePointer<UInt8>, _ q: UnsafeMutableRawPointer
+  ) {
+    for j in 0..<8 {
+      let ls = Ls[j]
+      let lm = Lm[j]
+      if j < 4 {
+        q.storeBytes(of: ls, toByteOffset: j, as: UInt8.self)
+        q.storeBytes(of: lm, toByteOffset: j + 4, as: UInt8.self)
+      } else {
+        q.storeBytes(of: (ls & 0x0f) | ((lm & 0x0f) &<< 4), toByteOffset: j + 4, as: UInt8.self)
+        let a = q.load(fromByteOffset: j - 4, as: UInt8.self)
+        q.storeBytes(of: a | ((ls &>> 4) &<< 6), toByteOffset: j - 4, as: UInt8.self)
+        let b = q.load(fromByteOffset: j, as: UInt8.self)
+        q.storeBytes(of: b | ((lm &>> 4) &<< 6), toByteOffset: j, as: UInt8.self)
+      }
+    }
+  }
+
+  // MARK: - Q6_K
+
+  /// Quantizes to Q6_K (with importance, the raw importance slice weights `make_qx_quants`).
+  public static func quantizeQ6_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    Scratch.with { s in
+      forEachSuperBlock(source, rows, rowLength, importance, destination, blockBytes: 210) { x, qw, y in
+        let L = s.L8
+        var maxScale: Float = 0
+        var maxAbsScale: Float = 0
+        for ib in 0..<16 {
+          let scale = QuantizationSearch.makeQxQuants(
+            16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1, weights: qw.map { $0 + 16 * ib })
+          s.scales[ib] = scale
+          let absScale = abs(scale)
+          if absScale > maxAbsScale {
+            maxAbsScale = absScale
+            maxScale = scale
+          }
+        }
+        if maxAbsScale < QuantizationSearch.groupMaxEps {
+          y.initializeMemory(as: UInt8.self, repeating: 0, count: 210)
+          return
+        }
+        let iscale = -128 / maxScale
+        y.storeBytes(of: Half.fromFloat(1 / iscale), toByteOffset: 208, as: UInt16.self)
+        for ib in 0..<16 {
+          let v = Swift.min(127, QuantizationSearch.nearestInt(iscale * s.scales[ib]))
+          y.storeBytes(of: Int8(truncatingIfNeeded: v), toByteOffset: 192 + ib, as: Int8.self)
+        }
+        let dAll = Half.toFloat(y.loadUnaligned(fromByteOffset: 208, as: UInt16.self))
+        for j in 0..<16 {
+          let d = dAll * Float(y.load(fromByteOffset: 192 + j, as: Int8.self))
+          if d == 0 { continue }
+          for ii in 0..<16 {
+            let l = QuantizationSearch.nearestInt(x[16 * j + ii] / d)
+            L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-32, Swift.min(31, l)) + 32)
+          }
+        }
+        let Lu = s.Lu
+        for h in 0..<2 {
+          for l in 0..<32 {
+            let j = 128 * h + l
+            let q1 = Lu[j] & 0x0f
+            let q2 = Lu[j + 32] & 0x0f
+            let q3 = Lu[j + 64] & 0x0f
+            let q4 = Lu[j + 96] & 0x0f
+            y.storeBytes(of: q1 | (q3 &<< 4), toByteOffset: 64 * h + l, as: UInt8.self)
+            y.storeBytes(of: q2 | (q4 &<< 4), toByteOffset: 64 * h + l + 32, as: UInt8.self)
+            let hb = (Lu[j] &>> 4) | ((Lu[j + 32] &>> 4) &<< 2) | ((Lu[j + 64] &>> 4) &<< 4) | ((Lu[j + 96] &>> 4) &<< 6)
+            y.storeBytes(of: hb, toByteOffset: 128 + 32 * h + l, as: UInt8.self)
+          }
+        }
+      }
+    }
+  }
+
+  // MARK: - Q8_K
+
+  /// Quantizes to Q8_K (`quantize_row_q8_K_ref`; importance ignored). ggml leaves the `bsums`
+  /// of an all-zero block unwritten; here they are zero.
+  public static func quantizeQ8_K(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
+    _ destination: UnsafeMutableRawPointer
+  ) {
+    for i in 0..<(rows * rowLength / 256) {
+      let x = source + 256 * i
+      let y = destination + 292 * i
+      let (amax, max) = QuantizationSearch.argmaxAbs(256, x)
+      if amax == 0 {
+        y.initializeMemory(as: UInt8.self, repeating: 0, count: 292)
+        continue
+      }
+      let iscale = -127 / max
+      for j in 0..<256 {
+        let v = Swift.min(127, QuantizationSearch.nearestInt(iscale * x[j]))
+        y.storeBytes(of: Int8(truncatingIfNeeded: v), toByteOffset: 4 + j, as: Int8.self)
+      }
+      for j in 0..<16 {
+        var sum: Int32 = 0
+        for ii in 0..<16 { sum &+= Int32(y.load(fromByteOffset: 4 + 16 * j + ii, as: Int8.self)) }
+        y.storeBytes(of: Int16(truncatingIfNeeded: sum).littleEndian, toByteOffset: 260 + 2 * j, as: Int16.self)
+      }
+      y.storeBytes(of: (1 / iscale).bitPattern.littleEndian, as: UInt32.self)
+    }
+  }
 }

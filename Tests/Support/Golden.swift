@@ -7,8 +7,17 @@ public enum TestPaths {
   public static let repository: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-  /// `../shared/golden/` beside the repository.
-  public static let golden: URL = repository.deletingLastPathComponent().appendingPathComponent("shared/golden")
+  /// `shared/golden/` beside the repository, or beside the nearest ancestor that has one (a git
+  /// worktree checked out a level deeper, such as `…/wt/NAME`).
+  public static let golden: URL = {
+    var dir = repository.deletingLastPathComponent()
+    while dir.path != "/" {
+      let candidate = dir.appendingPathComponent("shared/golden")
+      if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+      dir = dir.deletingLastPathComponent()
+    }
+    return repository.deletingLastPathComponent().appendingPathComponent("shared/golden")
+  }()
 
   /// `samples/` in the repository.
   public static let samples: URL = repository.appendingPathComponent("samples")

@@ -1,0 +1,406 @@
+/// The scale searches shared by ggml's reference quantizers (`ggml-quants.c`), ported operation
+/// for operation so that the bytes match: every sum runs sequentially from index 0 in `Float`,
+/// every product chain keeps ggml's association (`(w·x)·l`, not `w·(x·l)`), multiplies and adds
+/// stay separate (no fused multiply-add), and integer stores wrap exactly as C's do.
+///
+/// Arrays are raw pointers owned by the caller; `n` is small (8…32), so nothing here allocates.
+enum QuantizationSearch {
+  /// ggml's `GROUP_MAX_EPS`: groups whose largest magnitude is below this are "all zero".
+  static let groupMaxEps: Float = 1e-15
+
+  /// ggml's `nearest_int`: round half to even via the 1.5·2²³ trick, wrapping outside ±2²²
+  /// exactly as ggml does (NaN gives 0, +∞ gives −4194304).
+  @inline(__always)
+  static func nearestInt(_ f: Float) -> Int32 {
+    let v = f + 12_582_912.0
+    return Int32(bitPattern: v.bitPattern & 0x007f_ffff) &- 0x0040_0000
+  }
+
+  /// `(largest |x|, the signed value that has it)`, first maximum winning, starting from +0.
+  @inline(__always)
+  static func argmaxAbs(_ n: Int, _ x: UnsafePointer<Float>) -> (amax: Float, max: Float) {
+    var amax: Float = 0
+    var max: Float = 0
+    for i in 0..<n {
+      let ax = abs(x[i])
+      if ax > amax {
+        amax = ax
+        max = x[i]
+      }
+    }
+    return (amax, max)
+  }
+
+  /// The weight `make_qx_quants` gives element `i` when no explicit weights are passed.
+  @inline(__always)
+  static func rmseWeight(_ type: Int, _ x: Float) -> Float {
+    switch type {
+    case 1: return x * x
+    case 2: return 1
+    case 3: return abs(x)
+    default: return abs(x).squareRoot()
+    }
+  }
+
+  /// `make_qx_quants`: a symmetric signed scale for `n` values with levels `[−nmax, nmax−1]`,
+  /// chosen among 19 candidate inverse scales by weighted least squares. Writes `L[i] ∈
+  /// [0, 2·nmax−1]` (level + nmax) and returns the scale (dequantization is `scale·(L − nmax)`).
+  static func makeQxQuants(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>,
+    rmseType: Int, weights qw: UnsafePointer<Float>?
+  ) -> Float {
+    let (amax, max) = argmaxAbs(n, x)
+    if amax < groupMaxEps {
+      for i in 0..<n { L[i] = 0 }
+      return 0
+    }
+    let fnmax = Float(nmax)
+    var iscale = Float(-nmax) / max
+    if rmseType == 0 {
+      for i in 0..<n {
+        let l = nearestInt(iscale * x[i])
+        L[i] = Int8(truncatingIfNeeded: nmax &+ Swift.max(-nmax, Swift.min(nmax &- 1, l)))
+      }
+      return 1 / iscale
+    }
+    var type = rmseType
+    var returnEarly = false
+    if type < 0 {
+      type = -type
+      returnEarly = true
+    }
+    var sumlx: Float = 0
+    var suml2: Float = 0
+    for i in 0..<n {
+      var l = nearestInt(iscale * x[i])
+      l = Swift.max(-nmax, Swift.min(nmax &- 1, l))
+      L[i] = Int8(truncatingIfNeeded: l &+ nmax)
+      let w = qw.map { $0[i] } ?? rmseWeight(type, x[i])
+      let fl = Float(l)
+      sumlx += (w * x[i]) * fl
+      suml2 += (w * fl) * fl
+    }
+    var scale: Float = suml2 != 0 ? sumlx / suml2 : 0
+    if returnEarly { return suml2 > 0 ? 0.5 * (scale + 1 / iscale) : 1 / iscale }
+    var best = scale * sumlx
+    for step in -9...9 where step != 0 {
+      iscale = -(fnmax + 0.1 * Float(step)) / max
+      sumlx = 0
+      suml2 = 0
+      for i in 0..<n {
+        var l = nearestInt(iscale * x[i])
+        l = Swift.max(-nmax, Swift.min(nmax &- 1, l))
+        let w = qw.map { $0[i] } ?? rmseWeight(type, x[i])
+        let fl = Float(l)
+        sumlx += (w * x[i]) * fl
+        suml2 += (w * fl) * fl
+      }
+      if suml2 > 0 && sumlx * sumlx > best * suml2 {
+        for i in 0..<n {
+          let l = nearestInt(iscale * x[i])
+          L[i] = Int8(truncatingIfNeeded: nmax &+ Swift.max(-nmax, Swift.min(nmax &- 1, l)))
+        }
+        scale = sumlx / suml2
+        best = scale * sumlx
+      }
+    }
+    return scale
+  }
+
+  /// `make_q3_quants`: the Q3_K reference search (x² weights, then up to five coordinate-descent
+  /// passes). Writes `L[i] ∈ [0, 2·nmax−1]` and returns the scale.
+  static func makeQ3Quants(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>, doRmse: Bool
+  ) -> Float {
+    let (amax, max) = argmaxAbs(n, x)
+    if amax < groupMaxEps {
+      for i in 0..<n { L[i] = 0 }
+      return 0
+    }
+    let iscale = Float(-nmax) / max
+    if doRmse {
+      var sumlx: Float = 0
+      var suml2: Float = 0
+      for i in 0..<n {
+        var l = nearestInt(iscale * x[i])
+        l = Swift.max(-nmax, Swift.min(nmax &- 1, l))
+        L[i] = Int8(truncatingIfNeeded: l)
+        let w = x[i] * x[i]
+        let fl = Float(l)
+        sumlx += (w * x[i]) * fl
+        suml2 += (w * fl) * fl
+      }
+      for _ in 0..<5 {
+        var changed = 0
+        for i in 0..<n {
+          let w = x[i] * x[i]
+          let li = Float(L[i])
+          var slx = sumlx - (w * x[i]) * li
+          if slx > 0 {
+            var sl2 = suml2 - (w * li) * li
+            var newL = nearestInt((x[i] * sl2) / slx)
+            newL = Swift.max(-nmax, Swift.min(nmax &- 1, newL))
+            if newL != Int32(L[i]) {
+              let fl = Float(newL)
+              slx += (w * x[i]) * fl
+              sl2 += (w * fl) * fl
+              if sl2 > 0 && (slx * slx) * suml2 > (sumlx * sumlx) * sl2 {
+                L[i] = Int8(truncatingIfNeeded: newL)
+                sumlx = slx
+                suml2 = sl2
+                changed += 1
+              }
+            }
+          }
+        }
+        if changed == 0 { break }
+      }
+      for i in 0..<n { L[i] = L[i] &+ Int8(truncatingIfNeeded: nmax) }
+      return suml2 > 0 ? sumlx / suml2 : 0
+    }
+    for i in 0..<n {
+      var l = nearestInt(iscale * x[i])
+      l = Swift.max(-nmax, Swift.min(nmax &- 1, l))
+      L[i] = Int8(truncatingIfNeeded: l &+ nmax)
+    }
+    return 1 / iscale
+  }
+
+  /// `make_qkx2_quants`: an asymmetric scale and min (`value ≈ scale·L − theMin`, `L ∈ [0,
+  /// nmax]`) by a grid of `nstep + 1` inverse scales around `nmax/(max − min)`, each refined by
+  /// weighted least squares. The running best min feeds the next candidates, as in ggml.
+  static func makeQkx2Quants(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+    _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
+    rmin: Float, rdelta: Float, nstep: Int, useMad: Bool
+  ) -> Float {
+    var min = x[0]
+    var max = x[0]
+    var sumW = weights[0]
+    var sumX = sumW * x[0]
+    for i in 1..<n {
+      if x[i] < min { min = x[i] }
+      if x[i] > max { max = x[i] }
+      let w = weights[i]
+      sumW += w
+      sumX += w * x[i]
+    }
+    if min > 0 { min = 0 }
+    if max == min {
+      for i in 0..<n { L[i] = 0 }
+      theMin = -min
+      return 0
+    }
+    let fnmax = Float(nmax)
+    var iscale = fnmax / (max - min)
+    var scale = 1 / iscale
+    var bestError: Float = 0
+    for i in 0..<n {
+      let l = nearestInt(iscale * (x[i] - min))
+      let li = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
+      L[i] = li
+      var diff = (scale * Float(li) + min) - x[i]
+      diff = useMad ? abs(diff) : diff * diff
+      bestError += weights[i] * diff
+    }
+    if nstep < 1 {
+      theMin = -min
+      return scale
+    }
+    for step in 0...nstep {
+      iscale = ((rmin + rdelta * Float(step)) + fnmax) / (max - min)
+      var sumL: Float = 0
+      var sumL2: Float = 0
+      var sumXL: Float = 0
+      for i in 0..<n {
+        var l = nearestInt(iscale * (x[i] - min))
+        l = Swift.max(0, Swift.min(nmax, l))
+        Laux[i] = UInt8(truncatingIfNeeded: l)
+        let w = weights[i]
+        let fl = Float(l)
+        sumL += w * fl
+        sumL2 += (w * fl) * fl
+        sumXL += (w * fl) * x[i]
+      }
+      let D = sumW * sumL2 - sumL * sumL
+      if D > 0 {
+        var thisScale = (sumW * sumXL - sumX * sumL) / D
+        var thisMin = (sumL2 * sumX - sumL * sumXL) / D
+        if thisMin > 0 {
+          thisMin = 0
+          thisScale = sumXL / sumL2
+        }
+        var curError: Float = 0
+        for i in 0..<n {
+          var diff = (thisScale * Float(Laux[i]) + thisMin) - x[i]
+          diff = useMad ? abs(diff) : diff * diff
+          curError += weights[i] * diff
+        }
+        if curError < bestError {
+          for i in 0..<n { L[i] = Laux[i] }
+          bestError = curError
+          scale = thisScale
+          min = thisMin
+        }
+      }
+    }
+    theMin = -min
+    return scale
+  }
+
+  /// `make_qkx3_quants`: as `makeQkx2Quants`, with the degenerate test `max <= min` and levels
+  /// computed as `v > 0 ? nearest_int(min(v, nmax)) : 0` in the grid (safe against the ∞/NaN a
+  /// running min near max can produce). `weights == nil` means `x²`.
+  static func makeQkx3Quants(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>?,
+    _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
+    rmin: Float, rdelta: Float, nstep: Int, useMad: Bool
+  ) -> Float {
+    @inline(__always) func weight(_ i: Int) -> Float { weights.map { $0[i] } ?? x[i] * x[i] }
+    var min = x[0]
+    var max = x[0]
+    var sumW = weight(0)
+    var sumX = sumW * x[0]
+    for i in 1..<n {
+      if x[i] < min { min = x[i] }
+      if x[i] > max { max = x[i] }
+      let w = weight(i)
+      sumW += w
+      sumX += w * x[i]
+    }
+    if min > 0 { min = 0 }
+    if max <= min {
+      for i in 0..<n { L[i] = 0 }
+      theMin = -min
+      return 0
+    }
+    let fnmax = Float(nmax)
+    var iscale = fnmax / (max - min)
+    var scale = 1 / iscale
+    var bestMad: Float = 0
+    for i in 0..<n {
+      let l = nearestInt(iscale * (x[i] - min))
+      let li = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
+      L[i] = li
+      var diff = (scale * Float(li) + min) - x[i]
+      diff = useMad ? abs(diff) : diff * diff
+      bestMad += weight(i) * diff
+    }
+    if nstep < 1 {
+      theMin = -min
+      return scale
+    }
+    for step in 0...nstep {
+      iscale = ((rmin + rdelta * Float(step)) + fnmax) / (max - min)
+      var sumL: Float = 0
+      var sumL2: Float = 0
+      var sumXL: Float = 0
+      for i in 0..<n {
+        let v = iscale * (x[i] - min)
+        let l: Int32 = v > 0 ? nearestInt(Swift.min(v, fnmax)) : 0
+        Laux[i] = UInt8(truncatingIfNeeded: l)
+        let w = weight(i)
+        let fl = Float(l)
+        sumL += w * fl
+        sumL2 += (w * fl) * fl
+        sumXL += (w * fl) * x[i]
+      }
+      let D = sumW * sumL2 - sumL * sumL
+      if D > 0 {
+        var thisScale = (sumW * sumXL - sumX * sumL) / D
+        var thisMin = (sumL2 * sumX - sumL * sumXL) / D
+        if thisMin > 0 {
+          thisMin = 0
+          thisScale = sumXL / sumL2
+        }
+        var mad: Float = 0
+        for i in 0..<n {
+          var diff = (thisScale * Float(Laux[i]) + thisMin) - x[i]
+          diff = useMad ? abs(diff) : diff * diff
+          mad += weight(i) * diff
+        }
+        if mad < bestMad {
+          for i in 0..<n { L[i] = Laux[i] }
+          bestMad = mad
+          scale = thisScale
+          min = thisMin
+        }
+      }
+    }
+    theMin = -min
+    return scale
+  }
+
+  /// `make_qp_quants`: quantizes non-negative values (sub-block scales or mins) to `[0, nmax]`
+  /// against weights `qw`, with a 9-point scale grid then up to five coordinate-descent passes.
+  /// Levels are stored as `u8` with C's wrap, as ggml does.
+  static func makeQpQuants(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>,
+    _ qw: UnsafePointer<Float>
+  ) -> Float {
+    var max: Float = 0
+    for i in 0..<n { max = max > x[i] ? max : x[i] }
+    if max < groupMaxEps {
+      for i in 0..<n { L[i] = 0 }
+      return 0
+    }
+    let fnmax = Float(nmax)
+    var iscale = fnmax / max
+    for i in 0..<n { L[i] = UInt8(truncatingIfNeeded: nearestInt(iscale * x[i])) }
+    let scale = 1 / iscale
+    var bestMse: Float = 0
+    for i in 0..<n {
+      let diff = x[i] - scale * Float(L[i])
+      bestMse += (qw[i] * diff) * diff
+    }
+    for step in -4...4 where step != 0 {
+      let iscaleStep = (0.1 * Float(step) + fnmax) / max
+      let scaleStep = 1 / iscaleStep
+      var mse: Float = 0
+      for i in 0..<n {
+        let l = Swift.min(nmax, nearestInt(iscaleStep * x[i]))
+        let diff = x[i] - scaleStep * Float(l)
+        mse += (qw[i] * diff) * diff
+      }
+      if mse < bestMse {
+        bestMse = mse
+        iscale = iscaleStep
+      }
+    }
+    var sumlx: Float = 0
+    var suml2: Float = 0
+    for i in 0..<n {
+      let l = Swift.min(nmax, nearestInt(iscale * x[i]))
+      L[i] = UInt8(truncatingIfNeeded: l)
+      let w = qw[i]
+      let fl = Float(l)
+      sumlx += (w * x[i]) * fl
+      suml2 += (w * fl) * fl
+    }
+    for _ in 0..<5 {
+      var changed = 0
+      for i in 0..<n {
+        let w = qw[i]
+        let li = Float(L[i])
+        var slx = sumlx - (w * x[i]) * li
+        var sl2 = suml2 - (w * li) * li
+        if slx > 0 && sl2 > 0 {
+          let newL = Swift.min(nmax, nearestInt((x[i] * sl2) / slx))
+          if newL != Int32(L[i]) {
+            let fl = Float(newL)
+            slx += (w * x[i]) * fl
+            sl2 += (w * fl) * fl
+            if (slx * slx) * suml2 > (sumlx * sumlx) * sl2 {
+              L[i] = UInt8(truncatingIfNeeded: newL)
+              sumlx = slx
+              suml2 = sl2
+              changed += 1
+            }
+          }
+        }
+      }
+      if changed == 0 { break }
+    }
+    return suml2 > 0 ? sumlx / suml2 : 0
+  }
+}

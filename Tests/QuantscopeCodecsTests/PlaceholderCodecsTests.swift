@@ -1,5 +1,0 @@
-import Testing
-
-@Test func `Codecs test target builds`() {
-  #expect(Bool(true))
-}
