@@ -38,8 +38,12 @@ public struct HTMLReport {
       + (diff.architecture.map { ", architecture \(escape($0))" } ?? "") + "</p>\n"
     body += section("Error by layer and tensor kind (NMSE, dB)", heatmap(mode: .error))
     body += section("Quantization type by layer and tensor kind", heatmap(mode: .type))
-    body += section("Bytes by type", bars(bytesByType(), unit: "GiB", scale: 1.0 / 1_073_741_824, digits: 3))
-    body += section("Share of squared error by tensor kind", bars(errorShareByKind(), unit: "%", scale: 100, digits: 1))
+    let bytes = bytesByType()
+    let mib = (bytes.map(\.1).max() ?? 0) < 1_073_741_824
+    body += section(
+      "Bytes by type",
+      bars(bytes) { String(format: mib ? "%.2f MiB" : "%.2f GiB", $0 / (mib ? 1_048_576 : 1_073_741_824)) })
+    body += section("Share of squared error by tensor kind", bars(errorShareByKind()) { String(format: "%.1f %%", $0 * 100) })
     body += section("Worst tensors (NMSE)", worstTable())
     body += section("Inputs", inputsTable())
     return """
@@ -73,7 +77,7 @@ public struct HTMLReport {
     for t in diff.tensors { if let l = t.layer { cells["\(l)/\(t.kind)"] = t } }
     let types = Array(Set(diff.tensors.map(\.type))).sorted()
     let cw = 26, ch = 14, left = 56, top = 110
-    let width = left + kinds.count * cw + 10
+    let width = left + kinds.count * cw + 80
     let height = top + layers.count * ch + 10
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" height=\"\(height)\" class=\"heatmap\">"
     for (j, k) in kinds.enumerated() {
@@ -143,17 +147,17 @@ public struct HTMLReport {
     return diff.byKind.map { ($0.label, $0.sums.sumSquaredError / total) }.sorted { $0.1 > $1.1 }
   }
 
-  func bars(_ values: [(String, Double)], unit: String, scale: Double, digits: Int) -> String {
+  func bars(_ values: [(String, Double)], label format: (Double) -> String) -> String {
     guard let maxValue = values.map(\.1).max(), maxValue > 0 else { return "<p>Nothing to show.</p>" }
     let rowH = 18, labelW = 170, barW = 360
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelW + barW + 120)\" height=\"\(values.count * rowH + 8)\" class=\"bars\">"
     for (i, (label, v)) in values.enumerated() {
       let y = 4 + i * rowH
       let w = max(1, Int(v / maxValue * Double(barW)))
-      let shown = String(format: "%.\(digits)f", v * scale)
+      let shown = format(v)
       svg += "<text class=\"axis\" x=\"\(labelW - 6)\" y=\"\(y + 12)\" text-anchor=\"end\">\(escape(label))</text>"
-        + "<rect class=\"bar\" x=\"\(labelW)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\"><title>\(escape(label)): \(shown) \(unit)</title></rect>"
-        + "<text class=\"axis\" x=\"\(labelW + w + 6)\" y=\"\(y + 12)\">\(shown) \(unit)</text>"
+        + "<rect class=\"bar\" x=\"\(labelW)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\"><title>\(escape(label)): \(shown)</title></rect>"
+        + "<text class=\"axis\" x=\"\(labelW + w + 6)\" y=\"\(y + 12)\">\(shown)</text>"
     }
     return svg + "</svg>"
   }
