@@ -57,6 +57,22 @@ struct DiffOracleTests {
     }
   }
 
+  @Test func `a shape mismatch is an error naming both sides`() throws {
+    let dir = try Self.fixture.get()
+    let path = dir.appendingPathComponent("wrong-shape.gguf").path
+    try PythonOracle.run(["-c", """
+      import sys, numpy as np, gguf
+      w = gguf.GGUFWriter(sys.argv[1], "deepseek2")
+      w.add_tensor("token_embd.weight", np.zeros((10, 256), np.float32))
+      w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+      """, path])
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let candidate = try GGUFModel(path: path)
+    let error = try #require(throws: FormatError.self) { try Diff(candidate: candidate, reference: reference) }
+    #expect(error.description.contains("[10, 256]"))
+    #expect(error.description.contains("model.embed_tokens.weight [300, 256]"))
+  }
+
   @Test func `results do not depend on the thread count`() throws {
     let dir = try Self.fixture.get()
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])

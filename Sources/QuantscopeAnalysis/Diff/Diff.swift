@@ -109,8 +109,16 @@ public struct Diff: Sendable {
     var missing: [String] = []
     for t in candidate.tensors {
       if let filter, (try? filter.firstMatch(in: t.name)) == nil { continue }
-      guard let ref = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)
-      else {
+      let found: (any ReferenceRows)?
+      do {
+        found = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)
+      } catch var error as FormatError where error.tensor == nil {
+        // Layout errors name the candidate tensor: the file the user asked about.
+        error.path = t.file.path
+        error.tensor = t.name
+        throw error
+      }
+      guard let ref = found else {
         missing.append(t.name)
         continue
       }

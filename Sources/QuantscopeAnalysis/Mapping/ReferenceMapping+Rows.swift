@@ -77,7 +77,7 @@ extension ReferenceMapping {
 
   private func mismatch(_ name: String, _ view: any ReferenceRows, _ candidate: [Int]) -> FormatError {
     FormatError(
-      path: name, "shape mismatch: candidate \(candidate) (\(candidate.reduce(1, *)) elements) vs reference "
+      path: view.origin, "shape mismatch: \(name) is \(candidate) (\(candidate.reduce(1, *)) elements) vs reference "
         + "\(view.origin) \(view.shape) (\(view.elementCount) elements)")
   }
 }

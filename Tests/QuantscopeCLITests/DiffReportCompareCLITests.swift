@@ -1,0 +1,116 @@
+import Foundation
+import QuantscopeTestSupport
+import Testing
+
+/// `diff`, `diff --report` and `compare` on the bundled samples.
+@Suite("diff, report and compare on the samples")
+struct DiffReportCompareCLITests {
+  static let samples = TestPaths.samples.path
+  static let q3 = samples + "/deepseek-tiny-Q3_K_M.gguf"
+  static let q4 = samples + "/deepseek-tiny-Q4_K_M.gguf"
+  static let fp8 = samples + "/deepseek-tiny-fp8"
+
+  @Test func `diff prints the table, roll-ups and whole-model line`() throws {
+    let r = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--top", "5")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("nmse_db"))
+    #expect(r.stdout.contains("blk.3"))
+    #expect(r.stdout.contains("ffn_down_exps"))
+    #expect(r.stdout.contains("whole model"))
+  }
+
+  @Test func `diff JSON and CSV carry every tensor`() throws {
+    let j = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--json")
+    #expect(j.status == 0, "\(j.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: j.data) as? [String: Any])
+    let tensors = try #require(object["tensors"] as? [[String: Any]])
+    #expect(tensors.count == 70)
+    #expect((object["architecture"] as? String) == "deepseek2")
+    let c = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--csv")
+    #expect(c.stdout.split(separator: "\n").count == 71)
+  }
+
+  @Test func `fail-above exits 2 when a tensor is worse, 0 otherwise`() throws {
+    let bad = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--fail-above", "nmse_db=-20")
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("exceed"))
+    let ok = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--fail-above", "nmse_db=0")
+    #expect(ok.status == 0, "\(ok.stderr)")
+    let cos = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--fail-above", "cosine=0.999")
+    #expect(cos.status == 2)
+  }
+
+  @Test func `candidate tensors missing from the reference are listed`() throws {
+    // The split-layout file against the legacy-layout split set: attn_k_b/attn_v_b have no partner.
+    let r = try quantscope("diff", Self.q3, "--ref", Self.samples + "/deepseek-tiny-Q8_0-00001-of-00002.gguf")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("without a reference"), "attn_k_b/attn_v_b have no counterpart in a legacy-layout GGUF")
+  }
+
+  @Test func `the HTML report renders in headless Chromium without console errors`() throws {
+    guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
+      FileManager.default.isExecutableFile(atPath: $0)
+    }) else {
+      print("skipped: Chromium is not installed (apt-get install chromium); the report was not rendered")
+      return
+    }
+    let dir = try TestPaths.temporaryDirectory("report")
+    let html = dir.appendingPathComponent("report.html").path
+    let r = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--report", html, "--top", "1")
+    #expect(r.status == 0, "\(r.stderr)")
+    let text = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(!text.contains("http://") && !text.contains("https://") || !text.contains("src=\"http"), "no network")
+    #expect(!text.contains("<link") && !text.contains("src=\""), "no external resources")
+    #expect(text.components(separatedBy: "<svg").count - 1 >= 6, "two heatmaps, two legends, two bar charts")
+
+    let png = dir.appendingPathComponent("report.png").path
+    let shot = try run(chromium, [
+      "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1400",
+      "--enable-logging=stderr", "--v=0", "--screenshot=\(png)", "file://\(html)",
+    ])
+    #expect(shot.status == 0, "\(shot.stderr)")
+    #expect(FileManager.default.fileExists(atPath: png))
+    let consoleErrors = shot.stderr.split(separator: "\n").filter {
+      $0.contains("CONSOLE") && ($0.contains("Uncaught") || $0.contains("Error"))
+    }
+    #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+
+    // The DOM after scripts ran: both heatmaps have a cell per layer × kind present.
+    let dom = try run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(html)"])
+    #expect(dom.stdout.contains("quantscope diff report"))
+    #expect(dom.stdout.components(separatedBy: "<rect").count > 2 * 70)
+  }
+
+  @Test func `compare of two sample quantizations lists exactly the rules that differ`() throws {
+    let r = try quantscope("compare", Self.q4, Self.q3, "--json")
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
+    let rules = try #require(object["rules"] as? [[String: Any]])
+    // Independent oracle: gguf-py's reader lists the tensors whose type differs.
+    let oracle = try python("""
+      import sys, json, gguf
+      a = {t.name: t.tensor_type.name for t in gguf.GGUFReader(sys.argv[1]).tensors}
+      b = {t.name: t.tensor_type.name for t in gguf.GGUFReader(sys.argv[2]).tensors}
+      print(json.dumps(sorted([n, a[n].lower(), b[n].lower()] for n in a if n in b and a[n] != b[n])))
+      """, [Self.q4, Self.q3])
+    let expected = try #require(try JSONSerialization.jsonObject(with: oracle.data) as? [[String]])
+    var listed: [[String]] = []
+    for rule in rules {
+      let from = try #require(rule["from"] as? String), to = try #require(rule["to"] as? String)
+      let pattern = try #require(rule["pattern"] as? String)
+      for name in try #require(rule["tensors"] as? [String]) {
+        listed.append([name, from, to])
+        // Each rule's pattern matches the tensors it names.
+        #expect(try Regex(pattern).firstMatch(in: name) != nil, "\(pattern) vs \(name)")
+      }
+    }
+    #expect(listed.sorted { $0.lexicographicallyPrecedes($1) } == expected)
+    #expect(!expected.isEmpty)
+    // A file compared with itself has no rules and identical bytes everywhere.
+    let same = try quantscope("compare", Self.q3, Self.q3, "--json")
+    let s = try #require(try JSONSerialization.jsonObject(with: same.data) as? [String: Any])
+    #expect((s["rules"] as? [Any])?.isEmpty == true)
+    #expect((s["different_bytes"] as? [Any])?.isEmpty == true)
+    #expect((s["identical"] as? [Any])?.count == 70)
+  }
+}
