@@ -21,6 +21,7 @@ struct Quantscope: ParsableCommand {
       Inspect.self,
       Diff.self,
       Compare.self,
+      Requant.self,
       Recipes.self,
       Plan.self,
       Decode.self,

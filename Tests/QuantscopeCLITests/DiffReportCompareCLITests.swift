@@ -114,3 +114,50 @@ struct DiffReportCompareCLITests {
     #expect((s["identical"] as? [Any])?.count == 70)
   }
 }
+
+/// `requant` of the sample Q3_K_M file to `dq3_k_m` against the sample FP8 reference.
+@Suite("requant the sample to dq3_k_m")
+struct RequantSampleCLITests {
+  @Test func `the output reads in gguf-py, keeps untouched tensors and beats Q3_K_M where raised`() throws {
+    let dir = try TestPaths.temporaryDirectory("requant-sample")
+    let out = dir.appendingPathComponent("deepseek-tiny-DQ3_K_M.gguf").path
+    let q3 = DiffReportCompareCLITests.q3, fp8 = DiffReportCompareCLITests.fp8
+    let r = try quantscope("requant", q3, "-o", out, "--recipe", "dq3_k_m", "--ref", fp8)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("requantized"))
+
+    // gguf-py reads it; tensors whose type is unchanged are byte-identical to the input.
+    let check = try python("""
+      import sys, json, numpy as np, gguf
+      a = {t.name: t for t in gguf.GGUFReader(sys.argv[1]).tensors}
+      b = gguf.GGUFReader(sys.argv[2])
+      same = [t.name for t in b.tensors if a[t.name].tensor_type == t.tensor_type]
+      equal = all(np.array_equal(np.array(a[n].data).view(np.uint8), np.array(t.data).view(np.uint8))
+                  for t in b.tensors for n in [t.name] if n in same)
+      raised = [t.name for t in b.tensors if a[t.name].tensor_type != t.tensor_type]
+      ftype = int(b.fields["general.file_type"].parts[-1][0])
+      print(json.dumps(dict(count=len(b.tensors), same=len(same), equal=bool(equal), raised=raised, ftype=ftype)))
+      """, [q3, out])
+    let o = try #require(try JSONSerialization.jsonObject(with: check.data) as? [String: Any])
+    #expect(o["count"] as? Int == 70)
+    #expect(o["equal"] as? Bool == true)
+    #expect((o["same"] as? Int ?? 0) > 0)
+    #expect(o["ftype"] as? Int == 12)
+    let raised = try #require(o["raised"] as? [String])
+    #expect(raised.contains("blk.1.ffn_down_exps.weight"))
+
+    // diff against the FP8 reference: every raised tensor has lower error than in Q3_K_M.
+    func nmse(_ file: String) throws -> [String: Double] {
+      let d = try quantscope("diff", file, "--ref", fp8, "--json")
+      let j = try #require(try JSONSerialization.jsonObject(with: d.data) as? [String: Any])
+      var m: [String: Double] = [:]
+      for t in try #require(j["tensors"] as? [[String: Any]]) { m[t["name"] as! String] = t["nmse"] as? Double }
+      return m
+    }
+    let before = try nmse(q3), after = try nmse(out)
+    for name in raised {
+      let b = try #require(before[name]), a = try #require(after[name])
+      #expect(a < b, "\(name): \(a) vs Q3_K_M \(b)")
+    }
+  }
+}

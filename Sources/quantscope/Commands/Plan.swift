@@ -49,16 +49,10 @@ extension Quantscope {
       if let arch { model.architecture = arch }
       if let blocks { model.blockCount = blocks }
       let context = model.context
-      let extra = try recipeCall {
-        var out: [RecipeRule] = []
-        for rule in rules { out.append(try RecipeRule(parsing: rule, source: "--rule")) }
-        return out
-      }
-      let base = try recipeCall { try Recipe.load(recipe, context: context) }
+      let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: context) }
       let plan: QuantscopeAnalysis.Plan
       do {
-        plan = try Planner.plan(
-          model: model, recipe: base.prepending(extra), options: PlanOptions(fallback: fallback.value))
+        plan = try Planner.plan(model: model, recipe: recipe, options: PlanOptions(fallback: fallback.value))
       } catch let error as RecipeError {
         throw CommandFailure(error.description)
       } catch let error as PlanError {

@@ -200,4 +200,22 @@ result = {
                        lambda n, x: Q.F32 if (x.ndim < 2 or "norm" in n) else Q.BF16, precision_bf16=True),
 }
 json.dump(result, open(os.path.join(out, "expected.json"), "w"), indent=1)
+
+# The split-layout reference as float32 (what a quantizer is fed) for requantization oracles,
+# and an importance matrix in llama.cpp's GGUF imatrix format (in_sum2 / counts per matrix).
+ref = gguf_reference("split")
+np.savez(os.path.join(out, "split-ref.npz"), **{k: v.astype(np.float32) for k, v in ref.items()})
+iw = gguf.GGUFWriter(os.path.join(out, "imatrix.gguf"), "")
+iw.add_array("imatrix.datasets", ["fixture.txt"])
+iw.add_uint32("imatrix.chunk_count", 4)
+iw.add_uint32("imatrix.chunk_size", 512)
+for name, x in ref.items():
+    if x.ndim < 2:
+        continue
+    mats = x.shape[0] if x.ndim == 3 else 1
+    sums = (rng.random((mats, x.shape[-1])) * 10 + 0.1).astype(np.float32)
+    counts = np.full((mats, 1), 4.0, np.float32)
+    iw.add_tensor(name + ".in_sum2", sums)
+    iw.add_tensor(name + ".counts", counts)
+iw.write_header_to_file(); iw.write_kv_data_to_file(); iw.write_tensors_to_file(); iw.close()
 print("ok", sum(len(v) for v in result.values()))

@@ -1,0 +1,331 @@
+import Foundation
+import QuantscopeCodecs
+import QuantscopeFormats
+
+/// Writes a GGUF whose tensors follow a ``Plan``: tensors whose planned type differs from their
+/// current one are requantized, every other tensor's bytes are copied unchanged.
+///
+/// New tensors are quantized from the reference checkpoint when one is given (FP8 × scale, BF16,
+/// … mapped to GGUF names as `diff` maps them: no BF16 intermediate), else from the input tensor
+/// decoded (which compounds quantization error, and is reported as a warning). The quantizers are
+/// ggml's bit-exact reference algorithms, with an importance matrix when one is given.
+///
+/// The output appears only when complete: every file is written under a temporary name, fsynced
+/// and renamed (``OutputFile``); any error leaves no file at the output names. After writing, the
+/// output is read back and its structure and per-tensor XXH3-128 hashes are checked.
+public enum Requantization {
+  /// Where requantized tensors take their values from.
+  public struct ReferenceSource: Sendable {
+    /// The reference tensors mapped to GGUF names.
+    public let mapping: ReferenceMapping
+    /// How FP8 × scale products are evaluated.
+    public let precision: ReferencePrecision
+    /// Head counts for llama's Q/K permutation.
+    public let heads: ReferenceMapping.HeadCounts?
+
+    /// A reference source.
+    public init(mapping: ReferenceMapping, precision: ReferencePrecision = .exact, heads: ReferenceMapping.HeadCounts? = nil) {
+      self.mapping = mapping
+      self.precision = precision
+      self.heads = heads
+    }
+  }
+
+  /// Which tensors are regenerated from the reference.
+  public enum Regenerate: String, Sendable, CaseIterable {
+    /// Only tensors whose type changes.
+    case changed
+    /// Every quantizable tensor the reference has, even when its type stays (the input is then only
+    /// a template for metadata and tokenizer).
+    case all
+  }
+
+  /// Options of a requantization.
+  public struct Options: Sendable {
+    /// The reference checkpoint, if any.
+    public var reference: ReferenceSource? = nil
+    /// Which tensors to regenerate from the reference.
+    public var regenerate: Regenerate = .changed
+    /// Importance weights for the quantizers.
+    public var importance: ImportanceMatrix? = nil
+    /// Worker threads.
+    public var threads: Int = ParallelWork.availableCores
+    /// Replace existing outputs.
+    public var overwrite = false
+    /// Split the output into shards of at most this many bytes of tensor data (gguf-split naming).
+    public var splitMaxBytes: Int? = nil
+    /// Recorded in the output as `quantize.recipe.name`.
+    public var recipeName: String = ""
+    /// Recorded in the output as `quantize.recipe.rules`.
+    public var recipeRules: [String] = []
+    /// Told the output bytes to produce and the bytes done.
+    public var progress: (any ProgressObserver)? = nil
+    /// Values quantized per work item.
+    public var chunkValues = 1 << 18
+
+    /// Default options.
+    public init() {}
+  }
+
+  /// What a requantization did.
+  public struct Summary: Sendable {
+    /// The files written (one, or the shards in order).
+    public var outputs: [String] = []
+    /// Tensors quantized anew, with their source.
+    public var requantized: [(name: String, type: GGMLType, source: String)] = []
+    /// Tensors whose bytes were copied.
+    public var copied: [String] = []
+    /// Warnings (requantizing already-quantized data, …).
+    public var warnings: [String] = []
+    /// Bytes of tensor data written.
+    public var dataBytes = 0
+  }
+
+  /// How one tensor of the output is made.
+  enum Action {
+    case copy(TensorInfo)
+    case quantize(rows: any ReferenceRows, codec: BlockCodec, origin: String)
+  }
+
+  /// llama.cpp's `general.file_type` for the presets that name a llama.cpp mix.
+  static let fileTypes: [String: UInt32] = ["q4_k_m": 15, "q3_k_m": 12, "dq3_k_m": 12, "q2_k": 10, "q2_k_l": 10]
+
+  /// Writes `plan` applied to `input` at `output`.
+  public static func run(input: GGUFModel, plan: Plan, output: String, options: Options) throws -> Summary {
+    var summary = Summary()
+    let byName = input.tensorsByName
+    var declarations: [GGUFTensorDeclaration] = []
+    var actions: [Action] = []
+    for planned in plan.tensors {
+      guard let tensor = byName[planned.name] else {
+        throw FormatError(path: input.files[0].path, "planned tensor is not in the input", tensor: planned.name)
+      }
+      declarations.append(try GGUFTensorDeclaration(name: planned.name, type: planned.targetType, ne: tensor.ne))
+      let keep = planned.currentType == planned.targetType
+      let referenceRows = try options.reference.flatMap {
+        try $0.mapping.rows(for: planned.name, candidateShape: tensor.shape, precision: $0.precision, heads: $0.heads)
+      }
+      if keep && !(options.regenerate == .all && referenceRows != nil && planned.targetType.isQuantized) {
+        actions.append(.copy(tensor))
+        summary.copied.append(planned.name)
+        continue
+      }
+      guard let codec = Codecs.codec(for: planned.targetType), codec.quantize != nil else {
+        throw FormatError(path: input.files[0].path, "no quantizer for \(planned.targetType.name)", tensor: planned.name)
+      }
+      if codec.requiresImportance && options.importance?.weights(for: planned.name) == nil {
+        throw FormatError(
+          path: input.files[0].path, "\(planned.targetType.name) needs an importance matrix entry (--imatrix)",
+          tensor: planned.name)
+      }
+      if let rows = referenceRows {
+        actions.append(.quantize(rows: rows, codec: codec, origin: rows.origin))
+        summary.requantized.append((planned.name, planned.targetType, rows.origin))
+      } else {
+        let rows = try SourceRows(tensor: tensor, scale: nil, precision: .exact)
+        if case .ggml(let t) = tensor.encoding, t.isQuantized {
+          summary.warnings.append(
+            "\(planned.name): requantizing \(t.name) data to \(planned.targetType.name) compounds quantization error; "
+              + "give --ref to quantize from the original weights")
+        }
+        actions.append(.quantize(rows: rows, codec: codec, origin: "input \(tensor.encoding.name)"))
+        summary.requantized.append((planned.name, planned.targetType, "input \(tensor.encoding.name)"))
+      }
+    }
+
+    let metadata = outputMetadata(input: input, options: options)
+    let shards = try shardPlan(declarations, output: output, maxBytes: options.splitMaxBytes)
+    let total = declarations.reduce(0) { $0 + $1.byteCount }
+    options.progress?.start(total: total)
+    defer { options.progress?.finish() }
+
+    var files: [OutputFile] = []
+    var committed: [String] = []
+    var hashes: [String: XXH3Digest128] = [:]
+    do {
+      var next = 0
+      for (index, shard) in shards.enumerated() {
+        let out = try OutputFile(path: shard.path, overwrite: options.overwrite, compression: OutputFile.Compression.none)
+        files.append(out)
+        var shardMetadata = index == 0 ? metadata : []
+        if shards.count > 1 {
+          shardMetadata.append(("split.no", .uint16(UInt16(index))))
+          shardMetadata.append(("split.tensors.count", .int32(Int32(declarations.count))))
+          shardMetadata.append(("split.count", .uint16(UInt16(shards.count))))
+        }
+        let writer = try GGUFWriter(
+          metadata: shardMetadata, tensors: Array(declarations[shard.tensors]), sink: out, label: shard.path)
+        try writer.writeHeader()
+        for i in shard.tensors {
+          let hasher = XXH3Hasher128()
+          try produce(actions[i], declaration: declarations[i], options: options) { bytes in
+            hasher.update(bytes)
+            try writer.writeData(bytes)
+            options.progress?.advance(by: bytes.count)
+          }
+          hashes[declarations[i].name] = hasher.digest()
+          next += 1
+        }
+        try writer.finish()
+      }
+      for f in files {
+        try f.commit()
+        committed.append(f.path)
+      }
+    } catch {
+      // Temporary files go with abandon(); shards this run already renamed into place go too, so
+      // a failure never leaves part of a set. Files that existed before are never touched.
+      for f in files { f.abandon() }
+      for path in committed { _ = try? FileManager.default.removeItem(atPath: path) }
+      throw error
+    }
+    summary.outputs = shards.map(\.path)
+    summary.dataBytes = total
+    do {
+      try verifyWritten(shards[0].path, declarations: declarations, hashes: hashes)
+    } catch {
+      for s in shards { _ = try? FileManager.default.removeItem(atPath: s.path) }
+      throw error
+    }
+    return summary
+  }
+
+  /// The input's metadata with what must change: split keys dropped, file type, quantization
+  /// version, the recipe, and llama.cpp's imatrix keys.
+  static func outputMetadata(input: GGUFModel, options: Options) -> [(key: String, value: GGUFValue)] {
+    var metadata = input.metadata.filter { !$0.key.hasPrefix("split.") && !$0.key.hasPrefix("quantize.") }
+    func set(_ key: String, _ value: GGUFValue) {
+      if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else { metadata.append((key, value)) }
+    }
+    if let ftype = fileTypes[options.recipeName] { set("general.file_type", .uint32(ftype)) }
+    set("general.quantization_version", .uint32(2))
+    if !options.recipeName.isEmpty { set("quantize.recipe.name", .string(options.recipeName)) }
+    if !options.recipeRules.isEmpty {
+      set("quantize.recipe.rules", .array(elementType: .string, options.recipeRules.map { .string($0) }))
+    }
+    if let imatrix = options.importance {
+      set("quantize.imatrix.file", .string(imatrix.path))
+      if let dataset = imatrix.datasets.first { set("quantize.imatrix.dataset", .string(dataset)) }
+      set("quantize.imatrix.entries_count", .int32(Int32(clamping: imatrix.entries.count)))
+      set("quantize.imatrix.chunks_count", .int32(Int32(clamping: imatrix.chunkCount)))
+    }
+    return metadata
+  }
+
+  /// One output file and the tensors it holds.
+  struct Shard {
+    let path: String
+    let tensors: Range<Int>
+  }
+
+  /// Splits the tensors into shards of at most `maxBytes` of data (a larger tensor gets a shard of
+  /// its own), named as gguf-split names them: `PREFIX-00001-of-00003.gguf`.
+  static func shardPlan(_ tensors: [GGUFTensorDeclaration], output: String, maxBytes: Int?) throws -> [Shard] {
+    guard let maxBytes else { return [Shard(path: output, tensors: 0..<tensors.count)] }
+    guard maxBytes > 0 else { throw FormatError(path: output, "split size must be positive") }
+    var ranges: [Range<Int>] = []
+    var start = 0, bytes = 0
+    for (i, t) in tensors.enumerated() {
+      if i > start && bytes + t.byteCount > maxBytes {
+        ranges.append(start..<i)
+        start = i
+        bytes = 0
+      }
+      bytes += t.byteCount
+    }
+    ranges.append(start..<tensors.count)
+    let prefix = output.hasSuffix(".gguf") ? String(output.dropLast(5)) : output
+    func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
+    return ranges.enumerated().map { i, r in
+      Shard(path: "\(prefix)-\(five(i + 1))-of-\(five(ranges.count)).gguf", tensors: r)
+    }
+  }
+
+  /// Produces one tensor's bytes in order, quantizing chunks on all threads in bounded batches.
+  static func produce(
+    _ action: Action, declaration: GGUFTensorDeclaration, options: Options,
+    write: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    switch action {
+    case .copy(let tensor):
+      let bytes = try tensor.bytes()
+      var offset = 0
+      while offset < bytes.count {
+        let n = min(1 << 24, bytes.count - offset)
+        try write(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
+        offset += n
+      }
+    case .quantize(let rows, let codec, _):
+      guard let quantize = codec.quantize else { return }
+      let rowLength = rows.rowLength
+      let type = declaration.type
+      let rowBytes = rowLength / type.blockElements * type.blockBytes
+      // Rows per matrix: experts of a 3-D tensor each have their own imatrix slice.
+      let shape = rows.shape
+      let matrixRows = shape.count >= 3 ? shape[shape.count - 2] : rows.rowCount
+      let weights = options.importance?.weights(for: declaration.name)
+      if let weights, weights.count != rowLength && weights.count != rowLength * (rows.rowCount / max(1, matrixRows)) {
+        throw FormatError(
+          path: options.importance?.path ?? "", "imatrix entry has \(weights.count) values for rows of \(rowLength)",
+          tensor: declaration.name)
+      }
+      // Work items: row ranges inside one matrix.
+      let perChunk = max(1, options.chunkValues / max(1, rowLength))
+      var chunks: [Range<Int>] = []
+      var r = 0
+      while r < rows.rowCount {
+        let matrixEnd = (r / matrixRows + 1) * matrixRows
+        let end = min(rows.rowCount, matrixEnd, r + perChunk)
+        chunks.append(r..<end)
+        r = end
+      }
+      let batch = max(1, options.threads * 4)
+      var first = 0
+      while first < chunks.count {
+        let group = Array(chunks[first..<min(chunks.count, first + batch)])
+        let offsets = group.reduce(into: [0]) { $0.append($0.last! + $1.count * rowBytes) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, offsets.last!), alignment: 64)
+        defer { buffer.deallocate() }
+        let out = UnsafeSendable(buffer)
+        let groupBox = UnsafeSendable(group)
+        let offsetsBox = UnsafeSendable(offsets)
+        try ParallelWork.run(count: group.count, threads: options.threads) { k in
+          let range = groupBox.value[k]
+          let n = range.count * rowLength
+          let values = UnsafeMutablePointer<Double>.allocate(capacity: n)
+          let floats = UnsafeMutablePointer<Float>.allocate(capacity: n)
+          defer {
+            values.deallocate()
+            floats.deallocate()
+          }
+          try rows.decodeRows(range, into: values)
+          for i in 0..<n { floats[i] = Float(values[i]) }
+          var importance: UnsafePointer<Float>? = nil
+          if let weights {
+            let matrix = weights.count == rowLength ? 0 : range.lowerBound / matrixRows
+            importance = weights.base + matrix * rowLength
+          }
+          quantize(floats, range.count, rowLength, importance, out.value.baseAddress! + offsetsBox.value[k])
+        }
+        try write(UnsafeRawBufferPointer(rebasing: buffer[0..<offsets.last!]))
+        first += group.count
+      }
+    }
+  }
+
+  /// Re-reads the output and checks its tensors (names, types, shapes) and their hashes.
+  static func verifyWritten(_ path: String, declarations: [GGUFTensorDeclaration], hashes: [String: XXH3Digest128]) throws {
+    let written = try GGUFModel(path: path)
+    guard written.tensors.count == declarations.count else {
+      throw FormatError(path: path, "read back \(written.tensors.count) tensors, wrote \(declarations.count)")
+    }
+    for (t, d) in zip(written.tensors, declarations) {
+      guard t.name == d.name, t.encoding == .ggml(d.type), t.ne == d.ne || t.elementCount == d.ne.reduce(1, *) else {
+        throw FormatError(path: t.file.path, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
+      }
+      guard XXH3.hash128(try t.bytes()) == hashes[d.name] else {
+        throw FormatError(path: t.file.path, "data read back differs from data written", tensor: t.name, offset: t.dataOffset)
+      }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import QuantscopeAnalysis
+import QuantscopeFormats
+
+extension Quantscope {
+  /// `quantscope requant`: requantize selected tensors of a GGUF.
+  struct Requant: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Requantize the tensors a recipe selects; copy every other tensor unchanged.",
+      discussion: """
+        INPUT is a GGUF (single or split). The recipe (a preset such as dq3_k_m, or a file of \
+        PATTERN=TYPE rules in llama-quantize's --tensor-type syntax) and any --rule options decide \
+        each tensor's type, as 'quantscope plan' shows. Tensors whose type changes are quantized \
+        with ggml's reference algorithms (bit-exact with llama-quantize on x86-64); all others are \
+        copied byte for byte. Metadata is kept except general.file_type, \
+        general.quantization_version, quantize.recipe.* and the quantize.imatrix.* keys.
+
+        With --ref, new tensors are quantized from the reference checkpoint (FP8 × scale, BF16, …) \
+        mapped to GGUF names as 'diff' maps them: no BF16 intermediate. With --regenerate all and \
+        a reference, every quantized tensor is regenerated, so any published GGUF of the model \
+        serves only as the template for metadata and tokenizer. Without --ref, tensors are \
+        dequantized first, which compounds error (a warning says so).
+
+        The output appears only when complete (temporary name, fsync, rename); an existing output \
+        is kept unless --force. After writing, the output is read back and its tensors' hashes \
+        checked.
+
+        Examples:
+          quantscope requant DeepSeek-R1-Q3_K_M-00001-of-00007.gguf -o R1-DQ3_K_M.gguf \\
+              --recipe dq3_k_m --ref DeepSeek-R1/ --split-max-size 50G
+          quantscope requant model.gguf -o out.gguf --rule 'ffn_down_exps=q6_k' --imatrix imatrix.gguf
+        """)
+
+    @Argument(help: "The input GGUF (any shard of a split set).")
+    var input: String
+
+    @Option(name: [.short, .customLong("output")], help: "The output GGUF.")
+    var output: String
+
+    @Option(help: "Preset name (see 'quantscope recipes list') or recipe file.")
+    var recipe: String?
+
+    @Option(name: .customLong("rule"), help: "PATTERN=TYPE rule, tried before the recipe's (repeatable).")
+    var rules: [String] = []
+
+    @Option(name: .customLong("ref"), parsing: .upToNextOption,
+      help: "Reference checkpoint to quantize from: safetensors file, directory or shards, or a GGUF.")
+    var reference: [String] = []
+
+    @Option(name: .customLong("ref-precision"), help: "exact (default) or bf16: how FP8 × scale is evaluated.")
+    var precision: ReferencePrecision = .exact
+
+    @Option(help: "changed: regenerate only tensors whose type changes (default); all: every quantized tensor the reference has.")
+    var regenerate: Requantization.Regenerate = .changed
+
+    @Option(help: "Importance matrix (llama.cpp GGUF imatrix or legacy .dat).")
+    var imatrix: String?
+
+    @Option(help: "Row-length fallback table: current (default) or llama2025.")
+    var fallback: RowFallbackArgument = .current
+
+    @Option(name: .customLong("split-max-size"),
+      help: "Split the output into shards of at most this much tensor data (e.g. 50G, 500M; G = 10^9, M = 10^6).")
+    var splitMaxSize: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Replace existing output files.")
+    var force = false
+
+    @OptionGroup(title: "Progress")
+    var progressOptions: ProgressOptions
+
+    func validate() throws {
+      if recipe == nil && rules.isEmpty { throw ValidationError("give --recipe or at least one --rule") }
+      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if let splitMaxSize, Self.parseSize(splitMaxSize) == nil {
+        throw ValidationError("--split-max-size takes a size like 50G or 500M")
+      }
+    }
+
+    /// `50G` → 50·10⁹, `500M` → 500·10⁶, plain bytes otherwise (gguf-split's units).
+    static func parseSize(_ text: String) -> Int? {
+      let units: [Character: Int] = ["K": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]
+      if let last = text.uppercased().last, let unit = units[last] {
+        return Int(text.dropLast()).map { $0 * unit }.flatMap { $0 > 0 ? $0 : nil }
+      }
+      return Int(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    func run() throws {
+      let model = try GGUFModel(path: input)
+      let planModel = PlanModel(collection: model)
+      let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: planModel.context) }
+      let plan: QuantscopeAnalysis.Plan
+      do {
+        plan = try Planner.plan(model: planModel, recipe: recipe, options: PlanOptions(fallback: fallback.value))
+      } catch let error as RecipeError {
+        throw CommandFailure(error.description)
+      } catch let error as PlanError {
+        throw CommandFailure("\(input): \(error)")
+      }
+
+      var options = Requantization.Options()
+      if !reference.isEmpty {
+        let ref = try WeightFiles.open(reference)
+        let mapping: ReferenceMapping
+        var heads: ReferenceMapping.HeadCounts? = nil
+        if ref is GGUFModel {
+          mapping = ReferenceMapping(identity: ref)
+        } else {
+          let config = ModelConfig(ref.metadataEntries)
+          let arch = model["general.architecture"]?.string
+          guard let map = ArchitectureMap.named(arch ?? config.modelType ?? "") else {
+            throw CommandFailure("\(input): no HF→GGUF name map for architecture '\(arch ?? "?")'")
+          }
+          mapping = try ReferenceMapping(reference: ref, architecture: map, firstSkippedLayer: config.hiddenLayers)
+          if let a = arch, let q = model["\(a).attention.head_count"]?.integer ?? config.attentionHeads {
+            heads = .init(query: q, key: model["\(a).attention.head_count_kv"]?.integer ?? config.keyValueHeads ?? q)
+          }
+        }
+        options.reference = .init(mapping: mapping, precision: precision, heads: heads)
+      }
+      options.regenerate = regenerate
+      if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
+      if let threads { options.threads = threads }
+      options.overwrite = force
+      options.splitMaxBytes = splitMaxSize.flatMap(Self.parseSize)
+      options.recipeName = recipe.name
+      options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }
+      options.progress = progressOptions.reporter(label: "requant")
+
+      let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)
+      for warning in Set(summary.warnings.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }).sorted() {
+        let count = summary.warnings.filter { $0.hasSuffix(warning) }.count
+        FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning)\n".utf8))
+      }
+      print("wrote \(summary.outputs.joined(separator: ", "))")
+      print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
+        + "\(Format.gib(summary.dataBytes)) GiB of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
+    }
+  }
+}
+
+extension Requantization.Regenerate: ExpressibleByArgument {}

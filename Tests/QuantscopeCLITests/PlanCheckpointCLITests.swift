@@ -1,0 +1,53 @@
+import Foundation
+import QuantscopeAnalysis
+import QuantscopeFormats
+import QuantscopeTestSupport
+import Testing
+
+/// `plan` on the DeepSeek-V3/R1 FP8 checkpoint layout — 163 sparse shards with real names, dtypes,
+/// shapes and header sizes, data as holes — mapped to GGUF names as the converter does (legacy
+/// `attn_kv_b` layout): the paper's Table 1 figures.
+@Suite("plan on the sparse DeepSeek-V3 FP8 checkpoint")
+struct PlanCheckpointCLITests {
+  static let checkpoint: Result<URL, Error> = Result {
+    let config = try Array(Self.configText.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "config.json") }
+    let layout = try DeepSeekV3Layout(config: try DeepSeekV3Config(json: config))
+    let dir = try TestPaths.temporaryDirectory("plan-sparse")
+    try SparseCheckpoint.write(shards: layout.shards, config: config, to: dir.path)
+    return dir
+  }
+
+  static let configText = """
+    {"architectures":["DeepseekV3ForCausalLM"],"model_type":"deepseek_v3","hidden_size":7168,
+     "intermediate_size":18432,"moe_intermediate_size":2048,"num_hidden_layers":61,"first_k_dense_replace":3,
+     "moe_layer_freq":1,"n_routed_experts":256,"n_shared_experts":1,"num_experts_per_tok":8,
+     "num_attention_heads":128,"num_key_value_heads":128,"q_lora_rank":1536,"kv_lora_rank":512,
+     "qk_nope_head_dim":128,"qk_rope_head_dim":64,"v_head_dim":128,"vocab_size":129280,
+     "num_nextn_predict_layers":1,"tie_word_embeddings":false,"topk_method":"noaux_tc",
+     "quantization_config":{"activation_scheme":"dynamic","fmt":"e4m3","quant_method":"fp8","weight_block_size":[128,128]}}
+    """
+
+  @Test(arguments: [
+    ("q4_k_m", "376.65", 4.822), ("q3_k_m", "297.27", 3.805), ("dq3_k_m", "280.42", 3.590), ("q2_k_l", "227.47", 2.912),
+  ])
+  func `plan gives the paper's Table 1 size`(preset: String, gib: String, bpw: Double) throws {
+    let dir = try Self.checkpoint.get()
+    let r = try quantscope("plan", dir.path, "--recipe", preset, "--kv-b", "legacy", "--json")
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
+    let bytes = try #require(object["totalBytes"] as? Int, "\(object.keys.sorted())")
+    let parameters = try #require(object["totalParameters"] as? Int)
+    #expect(String(format: "%.2f", Double(bytes) / 1_073_741_824) == gib)
+    #expect(abs(Double(bytes) * 8 / Double(parameters) - bpw) < 0.0006)
+    #expect(parameters == 671_026_419_200)
+    let tensors = try #require(object["tensors"] as? [Any])
+    #expect(tensors.count == 1025, "legacy attn_kv_b layout: 1025 GGUF tensors")
+  }
+
+  @Test func `the split kv_b layout has 1086 tensors`() throws {
+    let dir = try Self.checkpoint.get()
+    let r = try quantscope("plan", dir.path, "--recipe", "q4_k_m", "--json")
+    let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
+    #expect((object["tensors"] as? [Any])?.count == 1086)
+  }
+}
