@@ -210,12 +210,12 @@ enum PlanCLI {
     #expect(text.stdout.contains("TYPE "))
   }
 
-  @Test func `plan errors: safetensors source, bad rule, bad recipe file line, --kv-b mismatch`() throws {
+  @Test func `plan errors: empty checkpoint directory, bad rule, bad recipe file line, --kv-b mismatch`() throws {
     let dir = try TestPaths.temporaryDirectory("plan-errors")
     defer { try? FileManager.default.removeItem(at: dir) }
     let st = try PlanCLI.quantscope("plan", dir.path, "--recipe", "q4_k_m")
     #expect(st.status == 1)
-    #expect(st.stderr.contains("planning from safetensors needs the HF→GGUF mapping"))
+    #expect(st.stderr.hasPrefix("quantscope: error: \(dir.path): directory holds no model.safetensors.index.json"))
 
     let golden = PlanCLI.goldenGGUF
     let rule = try PlanCLI.quantscope("plan", golden, "--recipe", "q4_k_m", "--rule", "attn_v")
