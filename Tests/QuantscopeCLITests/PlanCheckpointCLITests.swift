@@ -44,6 +44,18 @@ struct PlanCheckpointCLITests {
     #expect(tensors.count == 1025, "legacy attn_kv_b layout: 1025 GGUF tensors")
   }
 
+  @Test func `a directory with only config.json plans the same tensors`() throws {
+    let dir = try TestPaths.temporaryDirectory("plan-config-only")
+    try Self.configText.write(toFile: dir.appendingPathComponent("config.json").path, atomically: true, encoding: .utf8)
+    let fromConfig = try quantscope("plan", dir.path, "--recipe", "dq3_k_m", "--kv-b", "legacy", "--json")
+    #expect(fromConfig.status == 0, "\(fromConfig.stderr)")
+    let fromCheckpoint = try quantscope("plan", try Self.checkpoint.get().path, "--recipe", "dq3_k_m", "--kv-b", "legacy", "--json")
+    let a = try #require(try JSONSerialization.jsonObject(with: fromConfig.data) as? [String: Any])
+    let b = try #require(try JSONSerialization.jsonObject(with: fromCheckpoint.data) as? [String: Any])
+    #expect(a["totalBytes"] as? Int == b["totalBytes"] as? Int)
+    #expect((a["tensors"] as? [Any])?.count == 1025)
+  }
+
   @Test func `the split kv_b layout has 1086 tensors`() throws {
     let dir = try Self.checkpoint.get()
     let r = try quantscope("plan", dir.path, "--recipe", "q4_k_m", "--json")

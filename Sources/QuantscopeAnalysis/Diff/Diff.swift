@@ -262,15 +262,27 @@ public struct ModelConfig: Sendable {
 
   /// Reads the `config.*` entries of a checkpoint's metadata.
   public init(_ entries: [(key: String, value: GGUFValue)]) {
-    func value(_ key: String) -> GGUFValue? { entries.first { $0.key == "config." + key }?.value }
-    modelType = value("model_type")?.string
-    hiddenLayers = value("num_hidden_layers")?.integer
-    attentionHeads = value("num_attention_heads")?.integer
-    keyValueHeads = value("num_key_value_heads")?.integer
-    nopeHeadDim = value("qk_nope_head_dim")?.integer
-    valueHeadDim = value("v_head_dim")?.integer
-    leadingDenseBlocks = value("first_k_dense_replace")?.integer
-    expertCount = value("n_routed_experts")?.integer ?? value("num_local_experts")?.integer
+    self.init { key in
+      let value = entries.first { $0.key == "config." + key }?.value
+      return (value?.string, value?.integer)
+    }
+  }
+
+  /// Reads a parsed `config.json`.
+  public init(json: JSONValue) {
+    self.init { key in (json[key]?.string, json[key]?.int) }
+  }
+
+  /// Reads each key as a string or an integer through `value`.
+  init(_ value: (String) -> (string: String?, integer: Int?)) {
+    modelType = value("model_type").string
+    hiddenLayers = value("num_hidden_layers").integer
+    attentionHeads = value("num_attention_heads").integer
+    keyValueHeads = value("num_key_value_heads").integer
+    nopeHeadDim = value("qk_nope_head_dim").integer
+    valueHeadDim = value("v_head_dim").integer
+    leadingDenseBlocks = value("first_k_dense_replace").integer
+    expertCount = value("n_routed_experts").integer ?? value("num_local_experts").integer
   }
 }
 

@@ -64,6 +64,28 @@ extension Quantscope {
       print(json ? try PlanReport.json(plan) : PlanReport.text(plan))
     }
 
+    /// A directory holding only `config.json`: the DeepSeek-V3 checkpoint's tensors are derived
+    /// from the config (other architectures need their safetensors headers).
+    func configOnlyModel() throws -> PlanModel? {
+      let dir = source[0]
+      let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+      guard source.count == 1, files.contains("config.json"),
+        !files.contains(where: { $0.hasSuffix(".safetensors") || $0 == "model.safetensors.index.json" })
+      else { return nil }
+      let file = try MappedFile(path: dir + "/config.json")
+      let json = try QuantscopeFormats.JSONValue.parse(file.allBytes, path: file.path)
+      let config = ModelConfig(json: json)
+      guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name), map.architecture == "deepseek2" else {
+        throw CommandFailure(
+          "\(dir): only config.json is here; deriving shapes from a config is supported for DeepSeek-V2/V3 "
+            + "(model_type deepseek_v3); give the checkpoint's safetensors files otherwise")
+      }
+      let layout = try DeepSeekV3Layout(config: try DeepSeekV3Config(json: json, path: file.path))
+      return try PlanModel.converted(
+        from: layout.tensors.map { ($0.name, $0.shape) }, config: config, architecture: map, kvB: kvB ?? .split
+      ).model
+    }
+
     /// The tensors to plan, named the GGUF way. A safetensors source needs the HF→GGUF name mapping (with
     /// `--kv-b` choosing the attention layout), which yields the same `[PlanInput]`.
     func loadModel() throws -> PlanModel {
@@ -81,6 +103,7 @@ extension Quantscope {
         }
         return model
       case .safetensors:
+        if let configOnly = try configOnlyModel() { return configOnly }
         let checkpoint = try WeightFiles.open(source)
         let config = ModelConfig(checkpoint.metadataEntries)
         guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
