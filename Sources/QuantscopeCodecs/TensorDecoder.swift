@@ -108,11 +108,29 @@ public struct TensorDecoder: @unchecked Sendable {
 
   private enum Kernel {
     case block(BlockCodec, rowBytes: Int)
+    /// A scalar type stored big-endian: each element's bytes are reversed before decoding.
+    case swappedBlock(BlockCodec, rowBytes: Int)
     case safetensors(SafetensorsDType)
   }
 
   private let kernel: Kernel
   private let data: UnsafeRawBufferPointer
+
+  /// Decodes `count` one-element blocks stored big-endian: reverses each element's bytes into a
+  /// scratch buffer, then runs the little-endian kernel.
+  private static func decodeSwapped(
+    _ codec: BlockCodec, _ source: UnsafeRawPointer, _ count: Int, into destination: UnsafeMutablePointer<Float>
+  ) {
+    let size = codec.type.blockBytes
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, count * size), alignment: 16)
+    defer { scratch.deallocate() }
+    let src = source.assumingMemoryBound(to: UInt8.self)
+    let dst = scratch.assumingMemoryBound(to: UInt8.self)
+    for i in 0..<count {
+      for b in 0..<size { dst[i * size + b] = src[i * size + size - 1 - b] }
+    }
+    codec.decode(scratch, count, destination)
+  }
 
   /// Makes a decoder for `tensor`, multiplying by `scale` when given.
   ///
@@ -162,7 +180,14 @@ public struct TensorDecoder: @unchecked Sendable {
       guard let expected = type.byteCount(elements: tensor.elementCount), expected == tensor.byteCount else {
         throw fail("\(tensor.byteCount) bytes do not hold \(tensor.elementCount) \(type.name) values")
       }
-      kernel = .block(codec, rowBytes: rowLength / be * type.blockBytes)
+      if tensor.isBigEndian && type.blockBytes > 1 {
+        // gguf-py's endian converter swaps scalar types and only some fields of a few block types;
+        // block fields are not decoded from big-endian here rather than decoded wrongly.
+        guard !type.isQuantized else { throw fail("big-endian \(type.name) data is not supported (scalar types are)") }
+        kernel = .swappedBlock(codec, rowBytes: rowLength / be * type.blockBytes)
+      } else {
+        kernel = .block(codec, rowBytes: rowLength / be * type.blockBytes)
+      }
       columnAlignment = be
     case .safetensors(let dtype):
       guard SafetensorsDecoding.canDecode(dtype) else {
@@ -264,6 +289,9 @@ public struct TensorDecoder: @unchecked Sendable {
       guard let base = data.baseAddress else { return }
       codec.decode(
         base + rows.lowerBound * rowBytes, rows.count * rowLength / codec.type.blockElements, destination)
+    case .swappedBlock(let codec, let rowBytes):
+      guard let base = data.baseAddress else { return }
+      Self.decodeSwapped(codec, base + rows.lowerBound * rowBytes, rows.count * rowLength, into: destination)
     case .safetensors(let dtype):
       guard let base = data.baseAddress else { return }
       SafetensorsDecoding.decode(
@@ -297,6 +325,9 @@ public struct TensorDecoder: @unchecked Sendable {
       let be = codec.type.blockElements
       codec.decode(
         base + row * rowBytes + columns.lowerBound / be * codec.type.blockBytes, columns.count / be, destination)
+    case .swappedBlock(let codec, let rowBytes):
+      guard let base = data.baseAddress else { return }
+      Self.decodeSwapped(codec, base + row * rowBytes + columns.lowerBound * codec.type.blockBytes, columns.count, into: destination)
     case .safetensors(let dtype):
       guard let base = data.baseAddress else { return }
       SafetensorsDecoding.decode(

@@ -4,9 +4,9 @@ import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing
 
-/// Runs python3 (numpy, ml_dtypes, gguf-py) as an independent oracle: `script` gets the path of
-/// a file holding `input` as `sys.argv[1]` and writes raw bytes to stdout.
-enum PythonOracle {
+/// Python oracles that exchange raw bytes: `script` gets the path of a file holding `input` as
+/// `sys.argv[1]` and writes raw bytes to stdout.
+extension PythonOracle {
   static func run(_ script: String, input: [UInt8] = []) throws -> [UInt8] {
     let dir = try TestPaths.temporaryDirectory("oracle")
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -24,14 +24,9 @@ enum PythonOracle {
     let errors = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      throw OracleError(message: String(decoding: errors, as: UTF8.self))
+      throw OracleError(message: "python3 failed: " + String(decoding: errors, as: UTF8.self))
     }
     return [UInt8](data)
-  }
-
-  struct OracleError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { "python3 failed: \(message)" }
   }
 
   /// Little-endian u32 words of `bytes`.

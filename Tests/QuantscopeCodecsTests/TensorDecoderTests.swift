@@ -248,3 +248,31 @@ struct TensorDecoderTests {
     #expect(!ScalePartners.isScaleName("q_proj.input_scale"))
   }
 }
+
+@Suite("big-endian GGUF data")
+struct BigEndianDecodeTests {
+  @Test func `scalar tensors of a big-endian GGUF decode like gguf-py reads them`() throws {
+    let dir = try TestPaths.temporaryDirectory("be")
+    let path = dir.appendingPathComponent("be.gguf").path
+    let script = """
+      import sys, numpy as np, gguf
+      w = gguf.GGUFWriter(sys.argv[1], "llama", endianess=gguf.GGUFEndian.BIG)
+      rng = np.random.default_rng(1)
+      w.add_tensor("f32", rng.standard_normal((3, 8)).astype(np.float32))
+      w.add_tensor("f16", rng.standard_normal((2, 16)).astype(np.float16))
+      w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+      r = gguf.GGUFReader(sys.argv[1])
+      for t in r.tensors:
+          print(t.name, " ".join(str(int(x)) for x in np.asarray(t.data, dtype=np.float32).reshape(-1).view(np.uint32)))
+      """
+    let out = try PythonOracle.run(["-c", script, path])
+    let model = try GGUFModel(path: path)
+    #expect(model.shards[0].isBigEndian)
+    for line in out.split(separator: "\n") {
+      let parts = line.split(separator: " ")
+      let tensor = try #require(model.tensor(named: String(parts[0])))
+      let bits = try TensorDecoder(tensor).decodeAll().map(\.bitPattern)
+      #expect(bits == parts.dropFirst().map { UInt32($0)! }, "\(parts[0])")
+    }
+  }
+}

@@ -35,5 +35,6 @@ public enum PythonOracle {
   public struct OracleError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
   }
 }

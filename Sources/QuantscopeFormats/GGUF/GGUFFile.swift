@@ -245,7 +245,7 @@ public struct GGUFFile: Sendable {
       tensors.append(
         TensorInfo(
           name: info.name, encoding: .ggml(type), shape: Array(info.ne.reversed()), elementCount: elements,
-          byteCount: byteCount, file: file, dataOffset: absolute))
+          byteCount: byteCount, file: file, dataOffset: absolute, isBigEndian: bigEndian))
     }
 
     self.file = file

@@ -32,11 +32,13 @@ public struct TensorInfo: Sendable {
   public let file: MappedFile
   /// Absolute byte offset of the data in `file`.
   public let dataOffset: Int
+  /// Whether multi-byte values are stored big-endian (a big-endian GGUF).
+  public let isBigEndian: Bool
 
   /// Creates a tensor description. The caller has validated that the data lies inside `file`.
   public init(
     name: String, encoding: TensorEncoding, shape: [Int], elementCount: Int, byteCount: Int,
-    file: MappedFile, dataOffset: Int
+    file: MappedFile, dataOffset: Int, isBigEndian: Bool = false
   ) {
     self.name = name
     self.encoding = encoding
@@ -45,6 +47,7 @@ public struct TensorInfo: Sendable {
     self.byteCount = byteCount
     self.file = file
     self.dataOffset = dataOffset
+    self.isBigEndian = isBigEndian
   }
 
   /// Dimensions in ggml order, innermost (row length) first: GGUF's `ne`.
