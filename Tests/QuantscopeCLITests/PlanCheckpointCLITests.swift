@@ -56,6 +56,29 @@ struct PlanCheckpointCLITests {
     #expect((a["tensors"] as? [Any])?.count == 1025)
   }
 
+  @Test func `inspect reads the 671B checkpoint in seconds with memory independent of its size`() throws {
+    let dir = try Self.checkpoint.get()
+    // Time and peak RSS of the child, measured by Python's resource module.
+    let r = try python("""
+      import resource, subprocess, sys, time, json
+      t = time.monotonic()
+      p = subprocess.run([sys.argv[1], "inspect", sys.argv[2], "--json", "--no-tensors"], capture_output=True)
+      elapsed = time.monotonic() - t
+      peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+      print(json.dumps(dict(status=p.returncode, seconds=elapsed, peak=peak, out=p.stdout.decode())))
+      """, [quantscopeBinary, dir.path])
+    let o = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
+    #expect(o["status"] as? Int == 0)
+    let seconds = try #require(o["seconds"] as? Double), peak = try #require(o["peak"] as? Int)
+    print("inspect of the sparse DeepSeek-V3 FP8 checkpoint (688 GB of data): \(seconds) s, peak RSS \(peak >> 20) MiB")
+    #expect(seconds < 60, "generous bound for a debug build on a loaded 2-core machine")
+    #expect(peak < 1 << 30, "peak RSS must not grow with the 688 GB of tensor data")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data((o["out"] as? String ?? "").utf8)) as? [String: Any])
+    let totals = try #require(json["totals"] as? [String: Any])
+    #expect(totals["tensors"] as? Int == 91_991)
+    #expect(totals["bytes"] as? Int == 688_574_839_360)
+  }
+
   @Test func `the split kv_b layout has 1086 tensors`() throws {
     let dir = try Self.checkpoint.get()
     let r = try quantscope("plan", dir.path, "--recipe", "q4_k_m", "--json")
