@@ -73,6 +73,44 @@ struct DiffOracleTests {
     #expect(error.description.contains("model.embed_tokens.weight [300, 256]"))
   }
 
+  @Test func `imatrix-weighted NMSE agrees with numpy, expert by expert`() throws {
+    let dir = try Self.fixture.get()
+    let oracle = try PythonOracle.run(["-c", """
+      import sys, json, numpy as np, gguf
+      d = sys.argv[1]
+      ref = np.load(d + "/split-ref.npz")
+      im = {t.name: t for t in gguf.GGUFReader(d + "/imatrix.gguf").tensors}
+      out = {}
+      for t in gguf.GGUFReader(d + "/split.gguf").tensors:
+          if t.name + ".in_sum2" not in im: continue
+          x = ref[t.name].astype(np.float64)
+          deq = gguf.quants.dequantize(np.array(t.data), t.tensor_type).astype(np.float64).reshape(x.shape)
+          n = x.shape[-1]
+          sums = np.array(im[t.name + ".in_sum2"].data, np.float32).reshape(-1, n)
+          counts = np.array(im[t.name + ".counts"].data, np.float32).reshape(-1)
+          w = (sums / counts[:, None]).astype(np.float32).astype(np.float64)
+          w = w[:, None, :] if x.ndim == 3 else w[0][None, :]
+          e = deq - x
+          out[t.name] = float(np.sum(w * e * e) / np.sum(w * x * x))
+      print(json.dumps(out))
+      """, dir.path])
+    let want = try #require(try JSONSerialization.jsonObject(with: Data(oracle.utf8)) as? [String: Double])
+    var options = Diff.Options()
+    options.importance = try ImportanceMatrix(path: dir.appendingPathComponent("imatrix.gguf").path)
+    let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
+    let candidate = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
+    let diff = try Diff(candidate: candidate, reference: reference, options: options)
+    #expect(want.count > 20)
+    for t in diff.tensors {
+      guard let w = want[t.name] else {
+        #expect(t.metrics.weightedNMSE == nil, "\(t.name) has no imatrix entry")
+        continue
+      }
+      let got = try #require(t.metrics.weightedNMSE, "\(t.name)")
+      #expect(Self.close(got, w), "\(t.name): weighted NMSE \(got) vs numpy \(w)")
+    }
+  }
+
   @Test func `results do not depend on the thread count`() throws {
     let dir = try Self.fixture.get()
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])

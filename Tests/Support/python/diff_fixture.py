@@ -201,10 +201,10 @@ result = {
 }
 json.dump(result, open(os.path.join(out, "expected.json"), "w"), indent=1)
 
-# The split-layout reference as float32 (what a quantizer is fed) for requantization oracles,
+# The split-layout reference, exact (float64), for the requantization and imatrix oracles,
 # and an importance matrix in llama.cpp's GGUF imatrix format (in_sum2 / counts per matrix).
 ref = gguf_reference("split")
-np.savez(os.path.join(out, "split-ref.npz"), **{k: v.astype(np.float32) for k, v in ref.items()})
+np.savez(os.path.join(out, "split-ref.npz"), **{k: v.astype(np.float64) for k, v in ref.items()})
 iw = gguf.GGUFWriter(os.path.join(out, "imatrix.gguf"), "")
 iw.add_array("imatrix.datasets", ["fixture.txt"])
 iw.add_uint32("imatrix.chunk_count", 4)
