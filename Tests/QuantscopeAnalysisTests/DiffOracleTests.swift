@@ -180,3 +180,28 @@ struct ArchitectureMapTests {
     }
   }
 }
+
+/// GGUF against GGUF: two quantizations of one model, tensors paired by name.
+@Suite("diff GGUF against GGUF")
+struct DiffGGUFPairTests {
+  @Test func `every tensor's MSE agrees with numpy on gguf-py's dequantization`() throws {
+    let q3 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path
+    let q4 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q4_K_M.gguf").path
+    let oracle = try PythonOracle.run(["-c", """
+      import sys, json, numpy as np, gguf
+      a = {t.name: t for t in gguf.GGUFReader(sys.argv[1]).tensors}
+      out = {}
+      for t in gguf.GGUFReader(sys.argv[2]).tensors:
+          x = gguf.quants.dequantize(np.array(t.data), t.tensor_type).astype(np.float64)
+          y = gguf.quants.dequantize(np.array(a[t.name].data), a[t.name].tensor_type).astype(np.float64)
+          out[t.name] = float(np.mean((y - x) ** 2))
+      print(json.dumps(out))
+      """, q3, q4])
+    let want = try #require(try JSONSerialization.jsonObject(with: Data(oracle.utf8)) as? [String: Double])
+    let diff = try Diff(candidate: try GGUFModel(path: q3), reference: try GGUFModel(path: q4))
+    #expect(diff.tensors.count == want.count)
+    for t in diff.tensors {
+      #expect(DiffOracleTests.close(t.metrics.mse, try #require(want[t.name])), "\(t.name)")
+    }
+  }
+}
