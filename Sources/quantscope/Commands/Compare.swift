@@ -31,6 +31,9 @@ extension Quantscope {
     @Option(help: "Worker threads for hashing (default: all cores).")
     var threads: Int?
 
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
+
     func run() throws {
       let modelA = try GGUFModel(path: a), modelB = try GGUFModel(path: b)
       let c = try LayoutComparison(a: modelA, b: modelB, threads: threads ?? ParallelWork.availableCores) { t in
@@ -51,6 +54,7 @@ extension Quantscope {
         print(try Format.jsonString(object))
         return
       }
+      let style = colorOptions.style
       var out: [String] = []
       out.append("A: \(a) (\(modelA.tensors.count) tensors)")
       out.append("B: \(b) (\(modelB.tensors.count) tensors)")
@@ -59,7 +63,9 @@ extension Quantscope {
         + "shape changed \(c.shapeChanged.count), identical bytes \(c.identical.count), different bytes \(c.differentBytes.count)")
       if !c.rules.isEmpty {
         out.append("\nrecipe difference (A → B):")
-        for r in c.rules { out.append("  \(r)") }
+        for r in c.rules {
+          out.append("  \(r.pattern): \(style.paint(r.from, .yellow)) → \(style.paint(r.to, .yellow))")
+        }
       }
       for (title, names) in [("added", c.added), ("removed", c.removed), ("different bytes (same type and shape)", c.differentBytes)]
       where !names.isEmpty {

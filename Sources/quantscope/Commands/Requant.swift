@@ -26,6 +26,11 @@ extension Quantscope {
         is kept unless --force. After writing, the output is read back and its tensors' hashes \
         checked.
 
+        About --recipe dq3_k_m: only its ffn_down_exps rule is stated by the paper (arXiv \
+        2505.02390); the rest is inferred to match the published size (281G, 3.59 bits per \
+        weight). 'quantscope recipes show dq3_k_m' prints which lines are stated and which \
+        inferred.
+
         Examples:
           quantscope requant DeepSeek-R1-Q3_K_M-00001-of-00007.gguf -o R1-DQ3_K_M.gguf \\
               --recipe dq3_k_m --ref DeepSeek-R1/ --split-max-size 50G
