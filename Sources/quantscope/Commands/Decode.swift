@@ -15,7 +15,7 @@ extension Quantscope {
         safetensors file. `-o -` writes raw little-endian floats (f32 unless --format) to \
         standard output. Without -o the file is named after the tensor ('/' becomes '_') with \
         the format's extension. FP8 weights with a scale partner (`X.weight_scale_inv`, \
-        `X.weight_scale`) are written dequantized: value × scale in float32, and scales \
+        `X.weight_scale`) are written dequantized: value * scale in float32, and scales \
         selected by --tensors alongside their weight are not written separately.
 
         A name ending in .zst, or --zstd, compresses the output with zstd (one frame with a \
@@ -48,7 +48,7 @@ extension Quantscope {
     @Flag(help: "Compress the output with zstd (implied by a name ending in .zst).")
     var zstd = false
 
-    @Option(help: ArgumentHelp("Decode only rows A:B (of the rows × row-length view; A: and :B allowed). One tensor only.", valueName: "A:B"))
+    @Option(help: ArgumentHelp("Decode only rows A:B (of the rows x row-length view; A: and :B allowed). One tensor only.", valueName: "A:B"))
     var rows: String?
 
     @Flag(help: "Write FP8 weights as stored, without multiplying by their scale partner.")

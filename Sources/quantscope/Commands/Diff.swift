@@ -10,13 +10,13 @@ extension Quantscope {
       abstract: "Measure, tensor by tensor, what quantization lost against a reference.",
       discussion: """
         CANDIDATE is a GGUF file (any shard of a split set). The reference is an FP8 safetensors \
-        checkpoint (F8_E4M3 with weight_scale_inv 128×128 blocks, or weight_scale per tensor or \
+        checkpoint (F8_E4M3 with weight_scale_inv 128x128 blocks, or weight_scale per tensor or \
         channel), a BF16/F16/F32 safetensors checkpoint, or another GGUF. Hugging Face names and \
         layouts are mapped to GGUF as llama.cpp's converter does (deepseek2, llama, qwen2, qwen3, \
         gemma, gemma3): experts stacked, kv_b_proj split into attn_k_b/attn_v_b (or the legacy \
         attn_kv_b), llama Q/K rows permuted, gemma norms plus one. Unmapped tensors are listed.
 
-        Per tensor: MSE, RMSE, NMSE (MSE / mean(ref²)) and NMSE in dB, cosine similarity, SNR, max \
+        Per tensor: MSE, RMSE, NMSE (MSE / mean(ref^2)) and NMSE in dB, cosine similarity, SNR, max \
         abs error and its position, mean abs error, relative Frobenius error. Roll-ups per layer, \
         per tensor kind and for the whole model are weighted by elements. Sums are in double and \
         do not depend on the thread count.
@@ -35,7 +35,7 @@ extension Quantscope {
     var reference: [String]
 
     @Option(name: .customLong("ref-precision"),
-      help: "exact: FP8 × scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
+      help: "exact: FP8 * scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
     var precision: ReferencePrecision = .exact
 
     @Option(help: "Sort tensors: nmse (worst first), mse, cosine (lowest first), maxabs, name, file (file order).")

@@ -14,7 +14,7 @@ extension Quantscope {
         summarized in float64. Moments and extremes cover finite values; NaN and Inf are \
         counted. Kurtosis is excess (Fisher) kurtosis, as scipy.stats.kurtosis reports it. \
         Super weights are the largest |values| with their (row, column) in the \
-        rows × row-length view.
+        rows x row-length view.
 
         Examples:
           quantscope stats model.gguf --tensors 'blk\\.0\\.'

@@ -13,7 +13,7 @@ extension Quantscope {
         tensors are stored contiguously in info order, misaligned offsets, a data section shorter \
         than ggml reads, unusable type ids, and for split sets missing shards, inconsistent split \
         keys and tensors in more than one shard. --deep also reads every float tensor (F32, F16, \
-        BF16, F64) for NaN and infinities and every quantized block's scales (d, dmin, …).
+        BF16, F64) for NaN and infinities and every quantized block's scales (d, dmin, ...).
 
         Exit status: 0 clean, 2 problems found, 1 a file could not be read.
 
