@@ -59,6 +59,11 @@ struct HelpManCompletionTests {
       // Each example line runs this very command.
       let examples = c.discussion.split(separator: "\n").filter { $0.hasPrefix("  quantscope ") }
       #expect(!examples.isEmpty, "\(name): no example lines")
+      // Indented lines (examples and their continuations) are not rewrapped by --help: they
+      // must fit an 80-column terminal.
+      for line in c.discussion.split(separator: "\n") where line.hasPrefix("  ") {
+        #expect(line.count <= 78, "\(name): example line of \(line.count) characters: \(line)")
+      }
       for arg in c.shownArguments {
         let label = (arg["preferredName"] as? [String: Any])?["name"] as? String ?? arg["valueName"] as? String ?? "?"
         #expect(!((arg["abstract"] as? String) ?? "").isEmpty, "\(name) \(label): no help")

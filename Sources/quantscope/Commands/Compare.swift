@@ -16,7 +16,8 @@ extension Quantscope {
         type change, in llama-quantize's --tensor-type syntax.
 
         Examples:
-          quantscope compare DeepSeek-Q3_K_M-00001-of-00007.gguf DeepSeek-DQ3_K_M-00001-of-00006.gguf
+          quantscope compare R1-Q3_K_M-00001-of-00007.gguf \\
+              R1-DQ3_K_M-00001-of-00006.gguf
           quantscope compare a.gguf b.gguf --json
         """)
 

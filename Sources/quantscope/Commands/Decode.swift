@@ -25,9 +25,11 @@ extension Quantscope {
 
         Examples:
           quantscope decode model.gguf --tensor blk.0.attn_q.weight
-          quantscope decode model.gguf --tensor blk.0.ffn_down.weight --rows 0:16 -o rows.npy.zst
-          quantscope decode DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' -o expert0.safetensors
-          quantscope decode model.gguf --tensor output.weight -o - --format bf16 > out.bf16
+          quantscope decode model.gguf --tensor blk.0.ffn_down.weight --rows 0:16 \\
+              -o rows.npy.zst
+          quantscope decode DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' \\
+              -o expert0.safetensors
+          quantscope decode model.gguf --tensor output.weight -o - --format bf16
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")

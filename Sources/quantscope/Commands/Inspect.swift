@@ -202,7 +202,7 @@ struct InspectReport {
         ["layer", "tensors", "parameters", "bytes", "bpw", "types"],
         rows.map { r in
           [r.layer.map(String.init) ?? "other", String(r.totals.tensors), String(r.totals.parameters),
-           String(r.totals.bytes), Self.fixed(r.totals.bitsPerWeight, 3),
+           String(r.totals.bytes), Format.bpw(r.totals.bitsPerWeight),
            r.encodings.map { "\($0.encoding.name)×\($0.totals.tensors)" }.joined(separator: " ")]
         }, markdown: markdown, rightAligned: [1, 2, 3, 4])
     } else if tensorTable {
@@ -214,7 +214,7 @@ struct InspectReport {
           return [t.name, usable ? t.encoding.name : "\(t.encoding.name) (unusable)",
                   "[" + t.shape.map(String.init).joined(separator: ", ") + "]",
                   String(t.elementCount), String(t.byteCount),
-                  usable ? Self.fixed(t.bitsPerWeight, 3) : "?",
+                  usable ? Format.bpw(t.bitsPerWeight) : "?",
                   Self.baseName(t.file.path), String(t.dataOffset)]
         }, markdown: markdown, rightAligned: [3, 4, 5, 7])
     }
@@ -223,13 +223,13 @@ struct InspectReport {
     out += table(
       ["tensors", "parameters", "bytes", "GiB", "bpw"],
       [[String(totals.tensors), String(totals.parameters), String(totals.bytes),
-        Self.fixed(totals.gibibytes, 2), Self.fixed(totals.bitsPerWeight, 3)]],
+        Format.gib(totals.bytes), Format.bpw(totals.bitsPerWeight)]],
       markdown: markdown, rightAligned: [0, 1, 2, 3, 4])
     out += "\n" + heading("By type", markdown)
     out += table(
       ["type", "tensors", "parameters", "bytes", "bpw"],
       types.map { [$0.encoding.name, String($0.totals.tensors), String($0.totals.parameters),
-                   String($0.totals.bytes), Self.fixed($0.totals.bitsPerWeight, 3)] },
+                   String($0.totals.bytes), Format.bpw($0.totals.bitsPerWeight)] },
       markdown: markdown, rightAligned: [1, 2, 3, 4])
     return out
   }
@@ -291,8 +291,6 @@ struct InspectReport {
   static func baseName(_ path: String) -> String {
     path.split(separator: "/").last.map(String.init) ?? path
   }
-
-  static func fixed(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }
 
   static func round(_ x: Double, _ decimals: Int) -> Double {
     guard x.isFinite else { return x }

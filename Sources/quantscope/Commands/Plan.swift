@@ -22,7 +22,7 @@ extension Quantscope {
         Examples:
           quantscope plan DeepSeek-V3/ --recipe dq3_k_m
           quantscope plan DeepSeek-V3/ --recipe dq3_k_m --kv-b legacy --json
-          quantscope plan model-BF16.gguf --recipe q4_k_m --rule 'output\\.weight=q8_0'
+          quantscope plan model-BF16.gguf --recipe q4_k_m --rule 'output=q8_0'
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors checkpoint (file, directory or shards).")
@@ -60,14 +60,7 @@ extension Quantscope {
       if let blocks { model.blockCount = blocks }
       let context = model.context
       let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: context) }
-      let plan: QuantscopeAnalysis.Plan
-      do {
-        plan = try Planner.plan(model: model, recipe: recipe, options: PlanOptions(fallback: fallback.value))
-      } catch let error as RecipeError {
-        throw CommandFailure(error.description)
-      } catch let error as PlanError {
-        throw CommandFailure("\(source[0]): \(error)")
-      }
+      let plan = try makePlan(model: model, recipe: recipe, fallback: fallback, source: source[0])
       for warning in plan.warnings {
         FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
       }
@@ -130,6 +123,20 @@ extension Quantscope {
         return model
       }
     }
+  }
+}
+
+/// Plans `model` under `recipe`, turning recipe and planning errors into the CLI's one-line
+/// error (planning errors name `source`).
+func makePlan(model: PlanModel, recipe: Recipe, fallback: RowFallbackArgument, source: String) throws
+  -> QuantscopeAnalysis.Plan
+{
+  do {
+    return try Planner.plan(model: model, recipe: recipe, options: PlanOptions(fallback: fallback.value))
+  } catch let error as RecipeError {
+    throw CommandFailure(error.description)
+  } catch let error as PlanError {
+    throw CommandFailure("\(source): \(error)")
   }
 }
 

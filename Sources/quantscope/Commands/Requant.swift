@@ -32,9 +32,10 @@ extension Quantscope {
         inferred.
 
         Examples:
-          quantscope requant DeepSeek-R1-Q3_K_M-00001-of-00007.gguf -o R1-DQ3_K_M.gguf \\
+          quantscope requant R1-Q3_K_M-00001-of-00007.gguf -o R1-DQ3_K_M.gguf \\
               --recipe dq3_k_m --ref DeepSeek-R1/ --split-max-size 50G
-          quantscope requant model.gguf -o out.gguf --rule 'ffn_down_exps=q6_k' --imatrix imatrix.gguf
+          quantscope requant model.gguf -o out.gguf --rule 'ffn_down_exps=q6_k' \\
+              --imatrix imatrix.gguf
         """)
 
     @Argument(help: "The input GGUF (any shard of a split set).")
@@ -99,14 +100,7 @@ extension Quantscope {
       let model = try GGUFModel(path: input)
       let planModel = PlanModel(collection: model)
       let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: planModel.context) }
-      let plan: QuantscopeAnalysis.Plan
-      do {
-        plan = try Planner.plan(model: planModel, recipe: recipe, options: PlanOptions(fallback: fallback.value))
-      } catch let error as RecipeError {
-        throw CommandFailure(error.description)
-      } catch let error as PlanError {
-        throw CommandFailure("\(input): \(error)")
-      }
+      let plan = try makePlan(model: planModel, recipe: recipe, fallback: fallback, source: input)
 
       var options = Requantization.Options()
       if !reference.isEmpty {

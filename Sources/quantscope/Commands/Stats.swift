@@ -18,7 +18,8 @@ extension Quantscope {
 
         Examples:
           quantscope stats model.gguf --tensors 'blk\\.0\\.'
-          quantscope stats DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' --top 16
+          quantscope stats DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' \\
+              --top 16
           quantscope stats model.gguf --json --quiet > stats.json
         """)
 
