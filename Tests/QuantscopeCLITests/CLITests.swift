@@ -67,6 +67,15 @@ struct CLITests {
     return try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
   }
 
+  /// Writes `inspect --json` of `path` to a file in `dir`; returns the file's path.
+  func writeInspectJSON(_ path: String, into dir: URL) throws -> String {
+    let r = try CLI.quantscope(["inspect", path, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let out = dir.appendingPathComponent("inspect.json")
+    try r.data.write(to: out)
+    return out.path
+  }
+
   /// Checks that our `inspect --json` and gguf-py agree on every tensor of `files`.
   func crossCheck(_ path: String, files: [String]) throws {
     let ours = try #require(try inspectJSON(path)["tensors"] as? [[String: Any]])
@@ -116,6 +125,12 @@ struct CLITests {
     #expect(entry("t.str")?["value"] as? String == "héllo")
     #expect(entry("t.bool")?["value"] as? Bool == true)
     #expect((entry("t.arr.i32")?["value"] as? [Int])?.count == 20)
+    // A UINT64 above Int64.max is printed exactly, as Python's json module reads it.
+    let u64 = try CLI.pythonJSON(
+      "import sys, json; m = json.load(open(sys.argv[1]))['metadata']; "
+        + "print(json.dumps({'exact': next(e['value'] for e in m if e['key'] == 't.u64') == 2**64 - 1}))",
+      [try writeInspectJSON(path, into: dir)])
+    #expect(u64["exact"] as? Bool == true)
     // Without --full, long arrays are shortened but keep their count.
     let short = try #require(try inspectJSON(path)["metadata"] as? [[String: Any]])
     let arr = try #require(short.first { $0["key"] as? String == "t.arr.i32" })

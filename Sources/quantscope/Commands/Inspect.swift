@@ -162,7 +162,7 @@ struct InspectReport {
     case .int16(let x): .int(Int(x))
     case .uint32(let x): .int(Int(x))
     case .int32(let x): .int(Int(x))
-    case .uint64(let x): Int64(exactly: x).map { .integer($0) } ?? .number(Double(x))
+    case .uint64(let x): Int64(exactly: x).map { .integer($0) } ?? .unsigned(x)
     case .int64(let x): .int(Int(x))
     case .float32(let x): .number(Double(x))
     case .float64(let x): .number(x)
