@@ -236,24 +236,11 @@ struct InspectReport {
 
   func heading(_ s: String, _ markdown: Bool) -> String { markdown ? "## \(s)\n\n" : "\(s)\n" }
 
+  /// A table as Markdown, or as aligned text indented under its heading.
   func table(_ header: [String], _ rows: [[String]], markdown: Bool, rightAligned: Set<Int>) -> String {
-    if markdown {
-      func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
-      var out = "| " + header.joined(separator: " | ") + " |\n"
-      out += "|" + header.indices.map { rightAligned.contains($0) ? " ---: " : " --- " }.joined(separator: "|") + "|\n"
-      for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
-      return out
-    }
-    var widths = header.map(\.count)
-    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-    func line(_ cells: [String]) -> String {
-      let padded = cells.enumerated().map { i, c in
-        let fill = String(repeating: " ", count: widths[i] - c.count)
-        return rightAligned.contains(i) ? fill + c : (i == cells.count - 1 ? c : c + fill)
-      }
-      return "  " + padded.joined(separator: "  ") + "\n"
-    }
-    return line(header) + rows.map(line).joined()
+    let t = TextTable(header, rows: rows, rightAligned: rightAligned)
+    if markdown { return t.markdown() }
+    return t.render().split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 + "\n" }.joined()
   }
 
   func textValue(_ v: GGUFValue, markdown: Bool) -> String {

@@ -1,5 +1,5 @@
-/// A plain-text table with aligned columns: numbers right-aligned, text left-aligned, a dashed
-/// rule under the header.
+/// A table with aligned columns: numbers right-aligned, text left-aligned, a dashed rule under
+/// the header; or the same table in Markdown.
 ///
 /// Widths are measured in visible characters (``Style/visibleWidth(_:)``), so cells coloured
 /// with ANSI escape sequences line up exactly like plain ones.
@@ -31,6 +31,15 @@ struct TextTable {
     var out = [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
     out += rows.map(line)
     return out.joined(separator: "\n")
+  }
+
+  /// The table in Markdown (GitHub's pipe tables; `|` in cells escaped), ending with a newline.
+  func markdown() -> String {
+    func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+    var out = "| " + header.map(esc).joined(separator: " | ") + " |\n"
+    out += "|" + header.indices.map { rightAligned.contains($0) ? " ---: " : " --- " }.joined(separator: "|") + "|\n"
+    for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
+    return out
   }
 }
 
