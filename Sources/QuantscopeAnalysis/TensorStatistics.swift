@@ -73,8 +73,12 @@ public struct TensorStatistics: Sendable {
   ///   - topK: how many largest-magnitude values to keep.
   ///   - tileElements: upper bound of values decoded at once per thread; the result does not
   ///     depend on it beyond rounding in the last bits of the moments.
+  ///   - progress: advanced by the tensor's stored bytes as its tiles are done (in all, exactly
+  ///     `decoder.tensor.byteCount`). It is not started or finished here, so one observer can
+  ///     span several tensors.
   public static func compute(
-    _ decoder: TensorDecoder, topK: Int = 8, tileElements: Int = 1 << 16, threads: Int? = nil
+    _ decoder: TensorDecoder, topK: Int = 8, tileElements: Int = 1 << 16, threads: Int? = nil,
+    progress: (any ProgressObserver)? = nil
   ) throws -> TensorStatistics {
     let plan = TilePlan(decoder: decoder, tileElements: Swift.max(1, tileElements))
     let workers = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -107,6 +111,15 @@ public struct TensorStatistics: Sendable {
       }
       for i in 0..<(end - start) {
         total.merge(try slots.get(i).get())
+      }
+      if let progress {
+        // Stored bytes of tiles start..<end, as the share of the tensor they cover; the last
+        // batch ends exactly at byteCount.
+        let bytes = decoder.tensor.byteCount
+        func upTo(_ tile: Int) -> Int {
+          tile == plan.tileCount ? bytes : Int(Double(bytes) * Double(tile) / Double(plan.tileCount))
+        }
+        progress.advance(by: upTo(end) - upTo(start))
       }
       start = end
     }

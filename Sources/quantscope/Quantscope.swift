@@ -15,6 +15,18 @@ struct Quantscope: ParsableCommand {
 
       Exit status: 0 success, 1 error, 2 findings (verify problems, hash mismatches, diff \
       thresholds exceeded), 64 usage error.
+
+      Long operations (hash, diff, stats, decode, verify --deep, requant) show progress on \
+      stderr when it is a terminal: bytes done, rate and ETA; --quiet silences it and \
+      --progress json prints one JSON object per line for wrappers. Tables are coloured only \
+      on terminals (--color auto|always|never; NO_COLOR turns auto off).
+
+      Examples:
+        quantscope inspect model-Q4_K_M.gguf
+        quantscope diff model-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-V3/ --top 20
+        quantscope plan DeepSeek-V3/ --recipe dq3_k_m
+        quantscope hash model.gguf -o model.manifest.json.zst
+        quantscope help diff
       """,
     version: "0.1.0",
     subcommands: [

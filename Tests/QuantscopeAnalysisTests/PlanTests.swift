@@ -211,16 +211,7 @@ import Testing
   }
 }
 
-/// The golden files: `TestPaths.golden` (`../shared/golden` beside the repository), or, in a git worktree
-/// nested deeper (`/work/wt/NAME`), the nearest ancestor directory's `shared/golden`.
+/// The golden files (``TestPaths/goldenFile(_:)`` finds them, from a worktree too).
 enum PlanGolden {
-  static func file(_ name: String) -> String {
-    var dir = TestPaths.repository.deletingLastPathComponent()
-    for _ in 0..<4 {
-      let candidate = dir.appendingPathComponent("shared/golden/\(name)").path
-      if FileManager.default.fileExists(atPath: candidate) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return TestPaths.golden.appendingPathComponent(name).path
-  }
+  static func file(_ name: String) -> String { TestPaths.goldenFile(name) }
 }

@@ -2,66 +2,8 @@ import Foundation
 import QuantscopeTestSupport
 import Testing
 
-/// The built `quantscope` executable: beside the test bundle (SwiftPM puts both in the same
-/// build directory), or in `.build/debug` of the repository.
-let quantscopeBinary: String = {
-  var candidates: [URL] = []
-  let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-  candidates.append(runner.deletingLastPathComponent().appendingPathComponent("quantscope"))
-  candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("quantscope"))
-  candidates.append(Bundle.main.bundleURL.appendingPathComponent("quantscope"))
-  candidates.append(TestPaths.repository.appendingPathComponent(".build/debug/quantscope"))
-  return (candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!).path
-}()
-
-/// The result of running a process.
-struct Run {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-  var data: Data
-}
-
-/// Runs `executable` with `arguments`, collecting output through files (no pipe deadlocks).
-func run(_ executable: String, _ arguments: [String]) throws -> Run {
-  let dir = try TestPaths.temporaryDirectory("run")
-  let outURL = dir.appendingPathComponent("out")
-  let errURL = dir.appendingPathComponent("err")
-  FileManager.default.createFile(atPath: outURL.path, contents: nil)
-  FileManager.default.createFile(atPath: errURL.path, contents: nil)
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: executable)
-  p.arguments = arguments
-  p.standardOutput = try FileHandle(forWritingTo: outURL)
-  p.standardError = try FileHandle(forWritingTo: errURL)
-  try p.run()
-  p.waitUntilExit()
-  let data = try Data(contentsOf: outURL)
-  return Run(
-    status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
-    stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", data: data)
-}
-
-/// Runs quantscope.
-func quantscope(_ arguments: String...) throws -> Run { try run(quantscopeBinary, arguments) }
-
-/// Runs `python3 -c script args…`, failing the test with its stderr when it fails.
-func python(_ script: String, _ args: [String]) throws -> Run {
-  let r = try run("/usr/bin/env", ["python3", "-c", script] + args)
-  if r.status != 0 { Issue.record("python3 failed: \(r.stderr)") }
-  return r
-}
-
-/// A golden file, found like the formats tests find it (worktrees sit one level deeper).
-func golden(_ name: String) -> String {
-  var dir = TestPaths.repository
-  var candidates = [TestPaths.golden.appendingPathComponent(name)]
-  while dir.path != "/" {
-    dir = dir.deletingLastPathComponent()
-    candidates.append(dir.appendingPathComponent("shared/golden").appendingPathComponent(name))
-  }
-  return (candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]).path
-}
+/// A golden file.
+func golden(_ name: String) -> String { TestPaths.goldenFile(name) }
 
 /// gguf-py's tensor list of each file: name, type id, ne, absolute data offset, byte count.
 let pyTensors = """
@@ -120,9 +62,18 @@ let pyWriter = """
 @Suite("quantscope inspect and verify")
 struct CLITests {
   func inspectJSON(_ path: String, _ extra: String...) throws -> [String: Any] {
-    let r = try run(quantscopeBinary, ["inspect", path, "--json"] + extra)
+    let r = try CLI.quantscope(["inspect", path, "--json"] + extra)
     #expect(r.status == 0, "\(r.stderr)")
     return try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
+  }
+
+  /// Writes `inspect --json` of `path` to a file in `dir`; returns the file's path.
+  func writeInspectJSON(_ path: String, into dir: URL) throws -> String {
+    let r = try CLI.quantscope(["inspect", path, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let out = dir.appendingPathComponent("inspect.json")
+    try r.data.write(to: out)
+    return out.path
   }
 
   /// Checks that our `inspect --json` and gguf-py agree on every tensor of `files`.
@@ -174,6 +125,12 @@ struct CLITests {
     #expect(entry("t.str")?["value"] as? String == "héllo")
     #expect(entry("t.bool")?["value"] as? Bool == true)
     #expect((entry("t.arr.i32")?["value"] as? [Int])?.count == 20)
+    // A UINT64 above Int64.max is printed exactly, as Python's json module reads it.
+    let u64 = try CLI.pythonJSON(
+      "import sys, json; m = json.load(open(sys.argv[1]))['metadata']; "
+        + "print(json.dumps({'exact': next(e['value'] for e in m if e['key'] == 't.u64') == 2**64 - 1}))",
+      [try writeInspectJSON(path, into: dir)])
+    #expect(u64["exact"] as? Bool == true)
     // Without --full, long arrays are shortened but keep their count.
     let short = try #require(try inspectJSON(path)["metadata"] as? [[String: Any]])
     let arr = try #require(short.first { $0["key"] as? String == "t.arr.i32" })

@@ -4,74 +4,8 @@ import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing
 
-/// Runs the built `quantscope` binary (next to the test bundle in `.build/debug`).
-private enum CLI {
-  static let binary: URL? = {
-    var candidates: [URL] = []
-    if let argv0 = ProcessInfo.processInfo.arguments.first {
-      candidates.append(URL(fileURLWithPath: argv0).deletingLastPathComponent().appendingPathComponent("quantscope"))
-    }
-    candidates.append(Bundle.main.bundleURL.appendingPathComponent("quantscope"))
-    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("quantscope"))
-    candidates.append(TestPaths.repository.appendingPathComponent(".build/debug/quantscope"))
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-  }()
-
-  enum CLIError: Error { case binaryNotFound }
-
-  struct Output {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
-  }
-
-  static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
-    let p = Process()
-    guard let binary else { throw CLIError.binaryNotFound }
-    p.executableURL = binary
-    p.arguments = arguments
-    if let directory { p.currentDirectoryURL = directory }
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Output(status: p.terminationStatus, stdout: o, stderr: String(decoding: e, as: UTF8.self))
-  }
-
-  /// Runs a python3 script (argv[1...] = `arguments`) and parses its JSON output.
-  static func python(_ script: String, _ arguments: [String]) throws -> [String: Any] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-W", "ignore", "-c", script] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 0, "python3: \(String(decoding: errors, as: UTF8.self))")
-    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-  }
-}
-
-/// The golden GGUF: `TestPaths.golden` in the main checkout; from a git worktree nested deeper,
-/// the nearest `shared/golden` found walking up from the repository.
-private let golden: String = {
-  let name = "ggml-quants.gguf"
-  var candidates = [TestPaths.golden.appendingPathComponent(name)]
-  var dir = TestPaths.repository
-  while dir.path != "/" {
-    dir = dir.deletingLastPathComponent()
-    candidates.append(dir.appendingPathComponent("shared/golden").appendingPathComponent(name))
-  }
-  return (candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]).path
-}()
+/// The golden GGUF.
+private let golden = TestPaths.goldenFile("ggml-quants.gguf")
 
 /// gguf-py's view of a golden tensor, for comparisons in python.
 private let readGolden = """
@@ -88,10 +22,10 @@ struct DecodeStatsCLITests {
   @Test func `decode writes an npy that numpy loads with the right shape and bits`() throws {
     let dir = try TestPaths.temporaryDirectory("cli-decode")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let result = try CLI.run(["decode", golden, "--tensor", "in.gauss"], in: dir)
+    let result = try CLI.quantscope(["decode", golden, "--tensor", "in.gauss"], in: dir)
     #expect(result.status == 0, "\(result.stderr)")
     let npy = dir.appendingPathComponent("in.gauss.npy").path
-    let o = try CLI.python(
+    let o = try CLI.pythonJSON(
       readGolden + """
         a = np.load(sys.argv[2])
         ref = tensor('in.gauss').astype(np.float32)
@@ -111,9 +45,9 @@ struct DecodeStatsCLITests {
     let dir = try TestPaths.temporaryDirectory("cli-q8")
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("q8.npy").path
-    let result = try CLI.run(["decode", golden, "--tensor", "gauss.q8_0", "-o", out])
+    let result = try CLI.quantscope(["decode", golden, "--tensor", "gauss.q8_0", "-o", out])
     #expect(result.status == 0, "\(result.stderr)")
-    let o = try CLI.python(
+    let o = try CLI.pythonJSON(
       readGolden + """
         a = np.load(sys.argv[2])
         ref = tensor('gauss.q8_0.f32').astype(np.float32)
@@ -123,18 +57,52 @@ struct DecodeStatsCLITests {
     #expect(o["same"] as? Bool == true)
   }
 
+  @Test func `zstd output: a .zst name or --zstd; zstd -d restores the npy numpy loads`() throws {
+    let dir = try TestPaths.temporaryDirectory("cli-decode-zst")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let plain = dir.appendingPathComponent("plain.npy").path
+    let named = dir.appendingPathComponent("named.npy.zst").path
+    #expect(try CLI.quantscope(["decode", golden, "--tensor", "in.large", "-o", plain]).status == 0)
+    let r = try CLI.quantscope(["decode", golden, "--tensor", "in.large", "-o", named])
+    #expect(r.status == 0, "\(r.stderr)")
+    // --zstd without -o: the default name gets .zst.
+    let flagged = try CLI.quantscope(["decode", golden, "--tensor", "in.large", "--zstd"], in: dir)
+    #expect(flagged.status == 0, "\(flagged.stderr)")
+    let defaultName = dir.appendingPathComponent("in.large.npy.zst").path
+    for file in [named, defaultName] {
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+      #expect(Array(bytes.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD], "\(file) is not a zstd frame")
+      let unzstd = try CLI.run("/usr/bin/env", ["zstd", "-d", "-q", "-f", file, "-o", file + ".npy"])
+      #expect(unzstd.status == 0, "\(unzstd.stderr)")
+      // Decompressed, it is the same file decode writes uncompressed.
+      #expect(try Data(contentsOf: URL(fileURLWithPath: file + ".npy")) == Data(contentsOf: URL(fileURLWithPath: plain)))
+    }
+    let o = try CLI.pythonJSON(
+      readGolden + """
+        a = np.load(sys.argv[2])
+        ref = tensor('in.large').astype(np.float32)
+        print(json.dumps({'shape': list(a.shape), 'same': bool((a.view(np.uint32) == ref.view(np.uint32)).all())}))
+        """, [golden, named + ".npy"])
+    #expect(o["shape"] as? [Int] == [8, 512])
+    #expect(o["same"] as? Bool == true)
+    // Compressed raw floats on standard output.
+    let piped = try CLI.quantscope(["decode", golden, "--tensor", "in.large", "-o", "-", "--zstd", "--rows", "0:2"])
+    #expect(piped.status == 0)
+    #expect(Array(piped.data.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD])
+  }
+
   @Test func `raw output to stdout, row ranges, f16 and bf16`() throws {
     let dir = try TestPaths.temporaryDirectory("cli-raw")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let stdout = try CLI.run(["decode", golden, "--tensor", "in.large", "-o", "-", "--rows", "2:5"])
+    let stdout = try CLI.quantscope(["decode", golden, "--tensor", "in.large", "-o", "-", "--rows", "2:5"])
     #expect(stdout.status == 0, "\(stdout.stderr)")
     let raw = dir.appendingPathComponent("rows.f32")
-    try stdout.stdout.write(to: raw)
+    try stdout.data.write(to: raw)
     let f16 = dir.appendingPathComponent("x.f16").path
     let bf16 = dir.appendingPathComponent("x.bf16").path
-    #expect(try CLI.run(["decode", golden, "--tensor", "in.large", "-o", f16]).status == 0)
-    #expect(try CLI.run(["decode", golden, "--tensor", "in.large", "-o", bf16, "--format", "bf16"]).status == 0)
-    let o = try CLI.python(
+    #expect(try CLI.quantscope(["decode", golden, "--tensor", "in.large", "-o", f16]).status == 0)
+    #expect(try CLI.quantscope(["decode", golden, "--tensor", "in.large", "-o", bf16, "--format", "bf16"]).status == 0)
+    let o = try CLI.pythonJSON(
       readGolden + """
         ref = tensor('in.large').astype(np.float32)
         rows = np.fromfile(sys.argv[2], dtype='<f4')
@@ -155,9 +123,9 @@ struct DecodeStatsCLITests {
     let dir = try TestPaths.temporaryDirectory("cli-st")
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("in.safetensors").path
-    let result = try CLI.run(["decode", golden, "--tensors", #"^(in|im)\.(gauss|tiny)$"#, "-o", out])
+    let result = try CLI.quantscope(["decode", golden, "--tensors", #"^(in|im)\.(gauss|tiny)$"#, "-o", out])
     #expect(result.status == 0, "\(result.stderr)")
-    let o = try CLI.python(
+    let o = try CLI.pythonJSON(
       readGolden + """
         raw = open(sys.argv[2], 'rb').read()
         n = int.from_bytes(raw[:8], 'little')
@@ -179,15 +147,15 @@ struct DecodeStatsCLITests {
   }
 
   @Test func `stats agrees with numpy and scipy`() throws {
-    let result = try CLI.run(["stats", golden, "--tensors", #"^in\."#, "--json", "--top", "5"])
+    let result = try CLI.quantscope(["stats", golden, "--tensors", #"^in\."#, "--json", "--top", "5"])
     #expect(result.status == 0, "\(result.stderr)")
-    let list = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+    let list = try #require(try JSONSerialization.jsonObject(with: result.data) as? [[String: Any]])
     #expect(list.count == 7)
     let dir = try TestPaths.temporaryDirectory("cli-stats")
     defer { try? FileManager.default.removeItem(at: dir) }
     let json = dir.appendingPathComponent("stats.json")
-    try result.stdout.write(to: json)
-    let o = try CLI.python(
+    try result.data.write(to: json)
+    let o = try CLI.pythonJSON(
       readGolden + """
         import scipy.stats as st
         worst = 0.0
@@ -213,7 +181,7 @@ struct DecodeStatsCLITests {
   /// Writes a DeepSeek-style safetensors file with numpy: a 300×200 F8_E4M3 weight with a 3×2
   /// F32 `weight_scale_inv`, and a BF16 norm.
   static func writeFP8Checkpoint(_ path: String) throws {
-    _ = try CLI.python(
+    _ = try CLI.pythonJSON(
       """
       import sys, json, numpy as np, ml_dtypes
       rng = np.random.default_rng(7)
@@ -236,28 +204,18 @@ struct DecodeStatsCLITests {
       """, [path])
   }
 
-  /// Whether this build can read safetensors (the reader is built on another branch).
-  static let readsSafetensors: Bool = {
-    guard let dir = try? TestPaths.temporaryDirectory("cli-st-probe") else { return false }
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let path = dir.appendingPathComponent("probe.safetensors").path
-    guard (try? writeFP8Checkpoint(path)) != nil else { return false }
-    return (try? CLI.run(["inspect", path]).status) == 0
-  }()
-
-  @Test(.enabled(if: readsSafetensors, "needs the safetensors reader"))
-  func `FP8 weights in a safetensors checkpoint decode dequantized`() throws {
+  @Test func `FP8 weights in a safetensors checkpoint decode dequantized`() throws {
     let dir = try TestPaths.temporaryDirectory("cli-fp8")
     defer { try? FileManager.default.removeItem(at: dir) }
     let input = dir.appendingPathComponent("model.safetensors").path
     try Self.writeFP8Checkpoint(input)
     let npy = dir.appendingPathComponent("w.npy").path
     let all = dir.appendingPathComponent("all.safetensors").path
-    let one = try CLI.run(["decode", input, "--tensor", "model.layers.0.mlp.down_proj.weight", "-o", npy])
+    let one = try CLI.quantscope(["decode", input, "--tensor", "model.layers.0.mlp.down_proj.weight", "-o", npy])
     #expect(one.status == 0, "\(one.stderr)")
-    let many = try CLI.run(["decode", input, "--tensors", ".", "-o", all])
+    let many = try CLI.quantscope(["decode", input, "--tensors", ".", "-o", all])
     #expect(many.status == 0, "\(many.stderr)")
-    let o = try CLI.python(
+    let o = try CLI.pythonJSON(
       """
       import sys, json, numpy as np, ml_dtypes
       raw = open(sys.argv[1], 'rb').read()
@@ -287,15 +245,23 @@ struct DecodeStatsCLITests {
   }
 
   @Test func `errors are one line and exit 1`() throws {
-    let missing = try CLI.run(["decode", golden, "--tensor", "no.such.tensor", "-o", "-"])
+    let missing = try CLI.quantscope(["decode", golden, "--tensor", "no.such.tensor", "-o", "-"])
     #expect(missing.status == 1)
     #expect(missing.stderr.hasPrefix("quantscope: error: ") && missing.stderr.contains("no.such.tensor"))
-    let zst = try CLI.run(["decode", golden, "--tensor", "in.gauss", "-o", "/tmp/quantscope-never.npy.zst"])
-    #expect(zst.status == 1)
-    #expect(!FileManager.default.fileExists(atPath: "/tmp/quantscope-never.npy.zst"))
-    let rows = try CLI.run(["decode", golden, "--tensor", "in.gauss", "-o", "-", "--rows", "3:99"])
+    // An existing output is kept (exit 1, one line) unless --force.
+    let dir = try TestPaths.temporaryDirectory("cli-decode-exists")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let existing = dir.appendingPathComponent("x.npy").path
+    try Data("keep".utf8).write(to: URL(fileURLWithPath: existing))
+    let refused = try CLI.quantscope(["decode", golden, "--tensor", "in.gauss", "-o", existing])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.hasPrefix("quantscope: error: ") && refused.stderr.contains("already exists"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: existing)) == Data("keep".utf8))
+    #expect(try CLI.quantscope(["decode", golden, "--tensor", "in.gauss", "-o", existing, "--force"]).status == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: existing)).count > 4)
+    let rows = try CLI.quantscope(["decode", golden, "--tensor", "in.gauss", "-o", "-", "--rows", "3:99"])
     #expect(rows.status == 1 && rows.stderr.contains("--rows"))
-    let usage = try CLI.run(["decode", golden])
+    let usage = try CLI.quantscope(["decode", golden])
     #expect(usage.status == 64)
   }
 }

@@ -2,64 +2,10 @@ import Foundation
 import QuantscopeTestSupport
 import Testing
 
-/// Runs the built `quantscope` binary (and python3 as an independent oracle).
+/// Plan and recipes fixtures, run through the shared ``CLI`` runner.
 enum PlanCLI {
-  /// The `quantscope` executable beside the test bundle, or in `.build/debug`.
-  static var executable: String {
-    let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for dir in [bundleDir, bundleDir.deletingLastPathComponent(), TestPaths.repository.appendingPathComponent(".build/debug")] {
-      let candidate = dir.appendingPathComponent("quantscope").path
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return TestPaths.repository.appendingPathComponent(".build/debug/quantscope").path
-  }
-
-  struct Result {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-  }
-
-  static func run(_ executable: String, _ arguments: [String]) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    // Output goes to files, so a large output can never fill a pipe and block the child.
-    let dir = try TestPaths.temporaryDirectory("run")
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("stdout")
-    let errURL = dir.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return Result(
-      status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
-  }
-
-  static func quantscope(_ arguments: String...) throws -> Result { try run(executable, arguments) }
-
-  static func python(_ script: String, _ arguments: [String] = []) throws -> Result {
-    try run("/usr/bin/env", ["python3", "-c", script] + arguments)
-  }
-
-  /// The golden GGUF: `TestPaths.golden`, or the nearest ancestor's `shared/golden` (git worktrees).
-  static var goldenGGUF: String {
-    var dir = TestPaths.repository.deletingLastPathComponent()
-    for _ in 0..<4 {
-      let candidate = dir.appendingPathComponent("shared/golden/ggml-quants.gguf").path
-      if FileManager.default.fileExists(atPath: candidate) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return TestPaths.golden.appendingPathComponent("ggml-quants.gguf").path
-  }
+  /// The golden GGUF.
+  static let goldenGGUF = TestPaths.goldenFile("ggml-quants.gguf")
 
   /// Writes a tiny 4-block llama GGUF with gguf-py: hidden 256, FFN inner 96 (so ffn_down rows need the
   /// row-length fallback), F32 data.
@@ -97,18 +43,18 @@ enum PlanCLI {
 
 @Suite struct `recipes command` {
   @Test func `recipes list names every preset`() throws {
-    let r = try PlanCLI.quantscope("recipes", "list")
+    let r = try quantscope("recipes", "list")
     #expect(r.status == 0)
     for name in ["q4_k_m", "q3_k_m", "q2_k", "q2_k_l", "dq3_k_m"] { #expect(r.stdout.contains("\n\(name) ")) }
   }
 
   @Test func `recipes show dq3_k_m prints the template with the note that the rest is inferred`() throws {
-    let r = try PlanCLI.quantscope("recipes", "show", "dq3_k_m")
+    let r = try quantscope("recipes", "show", "dq3_k_m")
     #expect(r.status == 0)
     #expect(r.stdout.contains("Only the ffn_down_exps rule is stated by the paper"))
     #expect(r.stdout.contains("the rest is inferred"))
     #expect(r.stdout.contains(#"blk\.{{moe_first:2}}\.ffn_down_exps=q6_k"#))
-    let expanded = try PlanCLI.quantscope("recipes", "show", "dq3_k_m", "--blocks", "61", "--dense-blocks", "3")
+    let expanded = try quantscope("recipes", "show", "dq3_k_m", "--blocks", "61", "--dense-blocks", "3")
     #expect(expanded.status == 0)
     #expect(expanded.stdout.contains("\n" + #"blk\.(3|4)\.ffn_down_exps=q6_k"# + "\n"))
     #expect(expanded.stdout.contains(#"blk\.(5|10|15|20|25|30|35|40|45|50|55|60)\.ffn_down_exps=q4_k"#))
@@ -116,19 +62,19 @@ enum PlanCLI {
   }
 
   @Test func `recipes show errors: unknown name, wrong architecture`() throws {
-    let unknown = try PlanCLI.quantscope("recipes", "show", "q9_k")
+    let unknown = try quantscope("recipes", "show", "q9_k")
     #expect(unknown.status == 1)
     #expect(unknown.stderr.hasPrefix("quantscope: error: q9_k: no such preset"))
-    let arch = try PlanCLI.quantscope("recipes", "show", "dq3_k_m", "--arch", "llama")
+    let arch = try quantscope("recipes", "show", "dq3_k_m", "--arch", "llama")
     #expect(arch.status == 1)
     #expect(arch.stderr.contains("meant for deepseek2, not llama"))
-    #expect(try PlanCLI.quantscope("recipes", "show", "q4_k_m", "--arch", "gemma3").status == 0)
+    #expect(try quantscope("recipes", "show", "q4_k_m", "--arch", "gemma3").status == 0)
   }
 }
 
 @Suite struct `plan command` {
   @Test func `plan on the golden GGUF: every tensor, totals and sizes agree with gguf-py's block sizes`() throws {
-    let r = try PlanCLI.quantscope("plan", PlanCLI.goldenGGUF, "--recipe", "q4_k_m", "--arch", "llama", "--json")
+    let r = try quantscope("plan", PlanCLI.goldenGGUF, "--recipe", "q4_k_m", "--arch", "llama", "--json")
     #expect(r.status == 0, "\(r.stderr)")
     let plan = try PlanCLI.json(r.stdout)
     let tensors = try #require(plan["tensors"] as? [[String: Any]])
@@ -157,7 +103,7 @@ enum PlanCLI {
     defer { try? FileManager.default.removeItem(at: dir) }
     let jsonPath = dir.appendingPathComponent("plan.json").path
     try r.stdout.write(toFile: jsonPath, atomically: true, encoding: .utf8)
-    let check = try PlanCLI.python(oracle, [jsonPath, PlanCLI.goldenGGUF])
+    let check = try python(oracle, [jsonPath, PlanCLI.goldenGGUF])
     #expect(check.status == 0, "\(check.stderr)")
     #expect(check.stdout.hasPrefix("ok "))
     let superweight = try #require(tensors.first { $0["name"] as? String == "in.superweight" })
@@ -171,7 +117,7 @@ enum PlanCLI {
     let path = dir.appendingPathComponent("tiny.gguf").path
     try PlanCLI.writeTinyLlama(to: path)
 
-    let r = try PlanCLI.quantscope("plan", path, "--recipe", "q4_k_m", "--json", "--rule", #"blk\.0\.attn_v=q8_0"#)
+    let r = try quantscope("plan", path, "--recipe", "q4_k_m", "--json", "--rule", #"blk\.0\.attn_v=q8_0"#)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.isEmpty)
     let plan = try PlanCLI.json(r.stdout)
@@ -198,7 +144,7 @@ enum PlanCLI {
     #expect(hits.first?["rule"] as? String == #"blk\.0\.attn_v=q8_0 (--rule)"#)
     #expect(hits.first?["count"] as? Int == 1)
 
-    let text = try PlanCLI.quantscope("plan", path, "--recipe", "q4_k_m", "--rule", #"blk\.0\.attn_v=q8_0"#)
+    let text = try quantscope("plan", path, "--recipe", "q4_k_m", "--rule", #"blk\.0\.attn_v=q8_0"#)
     #expect(text.status == 0)
     #expect(text.stdout.contains("blk.0.ffn_down.weight"))
     #expect(text.stdout.contains("fallback Q4_K → Q5_0 (ne[0] = 96)"))
@@ -213,22 +159,22 @@ enum PlanCLI {
   @Test func `plan errors: empty checkpoint directory, bad rule, bad recipe file line, --kv-b mismatch`() throws {
     let dir = try TestPaths.temporaryDirectory("plan-errors")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let st = try PlanCLI.quantscope("plan", dir.path, "--recipe", "q4_k_m")
+    let st = try quantscope("plan", dir.path, "--recipe", "q4_k_m")
     #expect(st.status == 1)
     #expect(st.stderr.hasPrefix("quantscope: error: \(dir.path): directory holds no model.safetensors.index.json"))
 
     let golden = PlanCLI.goldenGGUF
-    let rule = try PlanCLI.quantscope("plan", golden, "--recipe", "q4_k_m", "--rule", "attn_v")
+    let rule = try quantscope("plan", golden, "--recipe", "q4_k_m", "--rule", "attn_v")
     #expect(rule.status == 1)
     #expect(rule.stderr.hasPrefix("quantscope: error: --rule: malformed rule 'attn_v'"))
 
     let file = dir.appendingPathComponent("mix.txt").path
     try "# name: mix\nattn_v=q4_k\nffn_down=q7_k\n".write(toFile: file, atomically: true, encoding: .utf8)
-    let bad = try PlanCLI.quantscope("plan", golden, "--recipe", file)
+    let bad = try quantscope("plan", golden, "--recipe", file)
     #expect(bad.status == 1)
     #expect(bad.stderr == "quantscope: error: \(file):3: invalid quantization type 'q7_k'\n")
 
-    let kvb = try PlanCLI.quantscope("plan", golden, "--recipe", "q4_k_m", "--kv-b", "legacy")
+    let kvb = try quantscope("plan", golden, "--recipe", "q4_k_m", "--kv-b", "legacy")
     #expect(kvb.status == 1)
     #expect(kvb.stderr.contains("no attn_kv_b tensors"))
   }

@@ -119,14 +119,5 @@ func smallTensors() throws -> [(GGUFTensorDeclaration, [UInt8])] {
   ]
 }
 
-/// A golden file: `TestPaths.golden` when it exists, else the nearest `shared/golden` above the
-/// repository (a git worktree sits one level deeper than the main checkout).
-func goldenPath(_ name: String) -> String {
-  var dir = TestPaths.repository
-  var candidates = [TestPaths.golden.appendingPathComponent(name)]
-  while dir.path != "/" {
-    dir = dir.deletingLastPathComponent()
-    candidates.append(dir.appendingPathComponent("shared/golden").appendingPathComponent(name))
-  }
-  return (candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]).path
-}
+/// A golden file (``TestPaths/goldenFile(_:)`` finds it, from a worktree too).
+func goldenPath(_ name: String) -> String { TestPaths.goldenFile(name) }

@@ -19,6 +19,12 @@ public enum TestPaths {
     return repository.deletingLastPathComponent().appendingPathComponent("shared/golden")
   }()
 
+  /// The path of the golden file `name` (in ``golden``; the path there even when it is missing,
+  /// so a test fails naming the file it wanted).
+  public static func goldenFile(_ name: String) -> String {
+    golden.appendingPathComponent(name).path
+  }
+
   /// `samples/` in the repository.
   public static let samples: URL = repository.appendingPathComponent("samples")
 

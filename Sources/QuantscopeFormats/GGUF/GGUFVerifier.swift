@@ -77,6 +77,9 @@ public struct GGUFVerifier: Sendable {
   public var maxValueFindingsPerTensor: Int
   /// Bytes scanned between page releases.
   public var chunkBytes: Int = 64 << 20
+  /// Told, by ``verify(set:)`` with `deep`, the bytes of tensor data to scan, and advanced as
+  /// chunks are scanned (``values(of:)`` only advances it). `nil`: no progress reported.
+  public var progress: (any ProgressObserver)? = nil
 
   /// Creates a verifier.
   public init(deep: Bool = false, maxValueFindingsPerTensor: Int = 8) {
@@ -99,6 +102,10 @@ public struct GGUFVerifier: Sendable {
       let kind: GGUFFinding.Kind = p.tensor != nil ? .duplicateName : .split
       findings.append(GGUFFinding(kind, path: p.path, tensor: p.tensor, offset: p.offset, p.message))
     }
+    if deep, let progress {
+      progress.start(total: set.shards.reduce(0) { $0 + scannedBytes(of: $1) })
+    }
+    defer { if deep { progress?.finish() } }
     for shard in set.shards {
       findings += structure(of: shard)
       if deep { findings += try values(of: shard) }
@@ -185,6 +192,20 @@ public struct GGUFVerifier: Sendable {
     return o ? Int.max : s / alignment * alignment
   }
 
+  /// Bytes ``values(of:)`` reads: data of usable tensors inside the file that have values or
+  /// scales to check.
+  func scannedBytes(of gguf: GGUFFile) -> Int {
+    var total = 0
+    for t in gguf.tensors {
+      guard case .ggml(let type) = t.encoding, type.isUsable, t.byteCount > 0 else { continue }
+      let (end, o) = t.dataOffset.addingReportingOverflow(t.byteCount)
+      guard !o, end <= gguf.file.size else { continue }
+      guard [GGMLType.f32, .f16, .bf16, .f64].contains(type) || !type.scaleFields.isEmpty else { continue }
+      total += t.byteCount
+    }
+    return total
+  }
+
   /// Non-finite values and scales in one file.
   public func values(of gguf: GGUFFile) throws -> [GGUFFinding] {
     var findings: [GGUFFinding] = []
@@ -258,6 +279,7 @@ public struct GGUFVerifier: Sendable {
       }
       // Release the pages just read: a 300 GB scan must not fill memory with its page cache.
       t.file.advise(.dontNeed, offset: t.dataOffset + first * blockBytes, count: (last - first) * blockBytes)
+      progress?.advance(by: (last - first) * blockBytes)
       first = last
     }
     if collector.extra > 0 {

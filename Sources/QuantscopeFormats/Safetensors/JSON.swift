@@ -11,6 +11,9 @@ public indirect enum JSONValue: Sendable, Equatable {
   case integer(Int64)
   /// Any other number.
   case number(Double)
+  /// An unsigned integer above `Int64.max`, kept exact for writing (a GGUF UINT64 value, say).
+  /// The parser never produces it: it reads such literals as ``number(_:)``.
+  case unsigned(UInt64)
   /// A string, escapes resolved.
   case string(String)
   /// An array's elements in order.
@@ -29,6 +32,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     switch self {
     case .integer(let v): Int(exactly: v)
     case .number(let d): Int(exactly: d)
+    case .unsigned(let u): Int(exactly: u)
     default: nil
     }
   }
@@ -38,6 +42,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     switch self {
     case .integer(let v): Double(v)
     case .number(let d): d
+    case .unsigned(let u): Double(u)
     default: nil
     }
   }
@@ -517,6 +522,7 @@ enum JSONWriter {
     case .null: out.append(contentsOf: "null".utf8)
     case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
     case .integer(let v): out.append(contentsOf: String(v).utf8)
+    case .unsigned(let u): out.append(contentsOf: String(u).utf8)
     case .number(let d):
       if d.isFinite {
         out.append(contentsOf: (d == d.rounded() && abs(d) < 1e16 ? String(Int64(d)) + ".0" : String(d)).utf8)

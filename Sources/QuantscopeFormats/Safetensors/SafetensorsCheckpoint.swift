@@ -175,6 +175,7 @@ public struct SafetensorsCheckpoint: TensorCollection {
     case .bool(let b): return .bool(b)
     case .integer(let i): return .int64(i)
     case .number(let d): return .float64(d)
+    case .unsigned(let u): return .uint64(u)
     case .string(let s): return .string(s)
     case .object: return .string(value.serialized)
     case .array(let elements):

@@ -16,7 +16,8 @@ extension Quantscope {
         type change, in llama-quantize's --tensor-type syntax.
 
         Examples:
-          quantscope compare DeepSeek-Q3_K_M-00001-of-00007.gguf DeepSeek-DQ3_K_M-00001-of-00006.gguf
+          quantscope compare R1-Q3_K_M-00001-of-00007.gguf \\
+              R1-DQ3_K_M-00001-of-00006.gguf
           quantscope compare a.gguf b.gguf --json
         """)
 
@@ -30,6 +31,9 @@ extension Quantscope {
 
     @Option(help: "Worker threads for hashing (default: all cores).")
     var threads: Int?
+
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
 
     func run() throws {
       let modelA = try GGUFModel(path: a), modelB = try GGUFModel(path: b)
@@ -51,6 +55,7 @@ extension Quantscope {
         print(try Format.jsonString(object))
         return
       }
+      let style = colorOptions.style
       var out: [String] = []
       out.append("A: \(a) (\(modelA.tensors.count) tensors)")
       out.append("B: \(b) (\(modelB.tensors.count) tensors)")
@@ -59,7 +64,9 @@ extension Quantscope {
         + "shape changed \(c.shapeChanged.count), identical bytes \(c.identical.count), different bytes \(c.differentBytes.count)")
       if !c.rules.isEmpty {
         out.append("\nrecipe difference (A → B):")
-        for r in c.rules { out.append("  \(r)") }
+        for r in c.rules {
+          out.append("  \(r.pattern): \(style.paint(r.from, .yellow)) → \(style.paint(r.to, .yellow))")
+        }
       }
       for (title, names) in [("added", c.added), ("removed", c.removed), ("different bytes (same type and shape)", c.differentBytes)]
       where !names.isEmpty {

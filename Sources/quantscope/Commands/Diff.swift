@@ -10,13 +10,13 @@ extension Quantscope {
       abstract: "Measure, tensor by tensor, what quantization lost against a reference.",
       discussion: """
         CANDIDATE is a GGUF file (any shard of a split set). The reference is an FP8 safetensors \
-        checkpoint (F8_E4M3 with weight_scale_inv 128×128 blocks, or weight_scale per tensor or \
+        checkpoint (F8_E4M3 with weight_scale_inv 128x128 blocks, or weight_scale per tensor or \
         channel), a BF16/F16/F32 safetensors checkpoint, or another GGUF. Hugging Face names and \
         layouts are mapped to GGUF as llama.cpp's converter does (deepseek2, llama, qwen2, qwen3, \
         gemma, gemma3): experts stacked, kv_b_proj split into attn_k_b/attn_v_b (or the legacy \
         attn_kv_b), llama Q/K rows permuted, gemma norms plus one. Unmapped tensors are listed.
 
-        Per tensor: MSE, RMSE, NMSE (MSE / mean(ref²)) and NMSE in dB, cosine similarity, SNR, max \
+        Per tensor: MSE, RMSE, NMSE (MSE / mean(ref^2)) and NMSE in dB, cosine similarity, SNR, max \
         abs error and its position, mean abs error, relative Frobenius error. Roll-ups per layer, \
         per tensor kind and for the whole model are weighted by elements. Sums are in double and \
         do not depend on the thread count.
@@ -35,7 +35,7 @@ extension Quantscope {
     var reference: [String]
 
     @Option(name: .customLong("ref-precision"),
-      help: "exact: FP8 × scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
+      help: "exact: FP8 * scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
     var precision: ReferencePrecision = .exact
 
     @Option(help: "Sort tensors: nmse (worst first), mse, cosine (lowest first), maxabs, name, file (file order).")
@@ -70,6 +70,9 @@ extension Quantscope {
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
+
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
 
     enum SortKey: String, ExpressibleByArgument, CaseIterable { case nmse, mse, cosine, maxabs, name, file }
 
@@ -115,7 +118,7 @@ extension Quantscope {
       } else if csv {
         print(DiffReport.csv(rows, weighted: imatrix != nil))
       } else {
-        print(DiffReport.table(diff, rows: rows, weighted: imatrix != nil))
+        print(DiffReport.table(diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style))
       }
 
       let failing = diff.tensors.filter { t in failAbove.contains { $0.isViolated(by: t.metrics) } }
@@ -158,26 +161,32 @@ struct Threshold: ExpressibleByArgument {
 
 /// Renders a diff as a table, CSV or JSON.
 enum DiffReport {
-  static func table(_ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool) -> String {
+  /// The per-tensor table, the roll-ups and the lists of unmatched tensors; NMSE dB cells are
+  /// coloured by severity when `style` is on.
+  static func table(
+    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool, style: Style = .plain
+  ) -> String {
     var header = ["tensor", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
     if weighted { header.append("w_nmse_db") }
     var t = TextTable(header, rightAligned: Set(2...8).union(weighted ? [10] : []))
     for r in rows {
       let m = r.metrics
       var row = [
-        r.name, r.type, Format.bpw(r.bitsPerWeight), Format.count(m.count), Format.sci(m.mse), Format.db(m.nmseDecibels),
+        r.name, r.type, Format.bpw(r.bitsPerWeight), Format.count(m.count), Format.sci(m.mse), nmseCell(m, style),
         Format.cosine(m.cosine), Format.db(m.snrDecibels), Format.sci(m.maxAbsoluteError),
         "[" + r.maxErrorPosition.map(String.init).joined(separator: ",") + "]",
       ]
-      if weighted { row.append(m.weightedNMSE.map { Format.db(10 * log10($0)) } ?? "-") }
+      if weighted {
+        row.append(m.weightedNMSE.map { 10 * log10($0) }.map { style.paint(Format.db($0), Style.severity(nmseDecibels: $0)) } ?? "-")
+      }
       t.add(row)
     }
     var out = [t.render(), ""]
-    out.append(rollupTable("layer", diff.byLayer))
+    out.append(rollupTable("layer", diff.byLayer, style))
     out.append("")
-    out.append(rollupTable("kind", diff.byKind))
+    out.append(rollupTable("kind", diff.byKind, style))
     out.append("")
-    out.append(rollupTable("", [diff.model]))
+    out.append(rollupTable("", [diff.model], style))
     if !diff.missingReference.isEmpty {
       out.append("\ncandidate tensors without a reference (\(diff.missingReference.count)): "
         + diff.missingReference.joined(separator: ", "))
@@ -192,12 +201,18 @@ enum DiffReport {
     return out.joined(separator: "\n")
   }
 
-  static func rollupTable(_ label: String, _ rollups: [QuantscopeAnalysis.Diff.Rollup]) -> String {
+  /// NMSE in dB with one decimal, coloured by severity.
+  static func nmseCell(_ m: ErrorMetrics, _ style: Style) -> String {
+    style.paint(Format.db(m.nmseDecibels), Style.severity(nmseDecibels: m.nmseDecibels))
+  }
+
+  /// One roll-up table (per layer, per kind or the whole model).
+  static func rollupTable(_ label: String, _ rollups: [QuantscopeAnalysis.Diff.Rollup], _ style: Style) -> String {
     var t = TextTable([label.isEmpty ? "whole model" : label, "tensors", "elements", "mse", "nmse_db", "cosine", "snr_db"],
       rightAligned: Set(1...6))
     for r in rollups {
       let m = r.metrics
-      t.add([r.label, String(r.tensors), Format.count(m.count), Format.sci(m.mse), Format.db(m.nmseDecibels),
+      t.add([r.label, String(r.tensors), Format.count(m.count), Format.sci(m.mse), nmseCell(m, style),
         Format.cosine(m.cosine), Format.db(m.snrDecibels)])
     }
     return t.render()

@@ -18,6 +18,11 @@ extension Quantscope {
         for the whole model. -o writes a JSON manifest (zstd-compressed when the name ends in \
         .zst). --check compares with a manifest (plain or .zst) and lists changed, missing and \
         extra tensors; the exit status is 2 when anything differs, 0 when all is identical.
+
+        Examples:
+          quantscope hash model-00001-of-00007.gguf -o model.manifest.json.zst
+          quantscope hash model-00001-of-00007.gguf --check model.manifest.json.zst
+          quantscope hash DeepSeek-V3/ --tensors 'layers\\.0\\.' --progress json
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -37,6 +42,9 @@ extension Quantscope {
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
+
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
 
     func validate() throws {
       if let tensors {
@@ -92,18 +100,19 @@ extension Quantscope {
     }
 
     private func report(_ c: HashComparison, manifest: HashManifest, against path: String) {
+      let style = colorOptions.style
       for change in c.changed {
-        print("changed  \(change.expected.name): \(change.reasons.joined(separator: ", "))")
+        print("\(style.paint("changed", .yellow))  \(change.expected.name): \(change.reasons.joined(separator: ", "))")
       }
-      for name in c.missing { print("missing  \(name)") }
-      for name in c.extra { print("extra    \(name)") }
+      for name in c.missing { print("\(style.paint("missing", .red))  \(name)") }
+      for name in c.extra { print("\(style.paint("extra", .cyan))    \(name)") }
       if c.changed.isEmpty && c.missing.isEmpty && c.extra.isEmpty && c.modelHashMatches == false {
         print("model hash differs from \(path) although every tensor matches")
       }
       if c.isIdentical {
-        print("OK: \(manifest.tensors.count) tensors identical to \(path) (model \(manifest.model.hex))")
+        print("\(style.paint("OK", .green)): \(manifest.tensors.count) tensors identical to \(path) (model \(manifest.model.hex))")
       } else {
-        print("DIFFERENT: \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
+        print("\(style.paint("DIFFERENT", .red)): \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
       }
     }
   }

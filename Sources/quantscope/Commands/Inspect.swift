@@ -10,7 +10,14 @@ extension Quantscope {
       discussion: """
         Shapes are row-major (outermost first, as numpy prints them); JSON also gives GGUF's `ne` \
         (innermost first). Offsets are absolute byte offsets in the file named. Long metadata \
-        arrays are shortened to their first 8 elements unless --full.
+        arrays are shortened to their first 8 elements unless --full. Totals give GiB (2^30 \
+        bytes) with two decimals and bits per weight with three.
+
+        Examples:
+          quantscope inspect model-Q4_K_M.gguf
+          quantscope inspect DeepSeek-V3-Q3_K_M-00003-of-00007.gguf --by-layer
+          quantscope inspect DeepSeek-V3/ --tensors 'layers\\.0\\.' --markdown
+          quantscope inspect model.safetensors --json --no-tensors | jq .totals
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -53,7 +60,7 @@ extension Quantscope {
       }
       let report = InspectReport(model: model, tensors: tensors, full: full)
       if json {
-        print(report.json(tensorTable: !noTensors, byLayer: byLayer).serialized(indent: 0))
+        print(report.json(tensorTable: !noTensors, byLayer: byLayer).serialized)
       } else {
         print(report.text(markdown: markdown, tensorTable: !noTensors, byLayer: byLayer), terminator: "")
       }
@@ -88,7 +95,7 @@ struct InspectReport {
 
   func json(tensorTable: Bool, byLayer: Bool) -> JSONValue {
     var root: [(String, JSONValue)] = []
-    root.append(("files", .array(model.files.map { .object([("path", .string($0.path)), ("size", .int($0.size))]) })))
+    root.append(("files", .array(model.files.map { .members([("path", .string($0.path)), ("size", .int($0.size))]) })))
     if let g = gguf {
       let first = g.shards[0]
       root.append(("format", .string("gguf")))
@@ -104,7 +111,7 @@ struct InspectReport {
         var o: [(String, JSONValue)] = [("key", .string(entry.key)), ("type", .string(Self.typeName(entry.value)))]
         if let a = entry.value.array { o.append(("count", .int(a.count))) }
         o.append(("value", jsonValue(entry.value, depth: 0)))
-        return .object(o)
+        return .members(o)
       })))
     if tensorTable && !byLayer {
       root.append(("tensors", .array(tensors.map(jsonTensor))))
@@ -114,21 +121,21 @@ struct InspectReport {
         var o: [(String, JSONValue)] = [("layer", row.layer.map { .int($0) } ?? .null)]
         o += Self.jsonTotals(row.totals)
         o.append(("types", .array(row.encodings.map { e in
-          .object([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
+          .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
         })))
-        return .object(o)
+        return .members(o)
       })))
     }
-    root.append(("totals", .object(Self.jsonTotals(totals) + [("gib", .double(Self.round(totals.gibibytes, 2)))])))
+    root.append(("totals", .members(Self.jsonTotals(totals) + [("gib", .number(Self.round(totals.gibibytes, 2)))])))
     root.append(("types", .array(types.map { e in
-      .object([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
+      .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
     })))
-    return .object(root)
+    return .members(root)
   }
 
   static func jsonTotals(_ t: TensorTotals) -> [(String, JSONValue)] {
     [("tensors", .int(t.tensors)), ("parameters", .int(t.parameters)), ("bytes", .int(t.bytes)),
-     ("bpw", .double(round(t.bitsPerWeight, 3)))]
+     ("bpw", .number(round(t.bitsPerWeight, 3)))]
   }
 
   func jsonTensor(_ t: TensorInfo) -> JSONValue {
@@ -141,10 +148,10 @@ struct InspectReport {
     o.append(("ne", .array(t.ne.map { .int($0) })))
     o.append(("elements", .int(t.elementCount)))
     o.append(("bytes", .int(t.byteCount)))
-    o.append(("bpw", .double(Self.round(t.bitsPerWeight, 4))))
+    o.append(("bpw", .number(Self.round(t.bitsPerWeight, 4))))
     o.append(("file", .string(t.file.path)))
     o.append(("offset", .int(t.dataOffset)))
-    return .object(o)
+    return .members(o)
   }
 
   func jsonValue(_ v: GGUFValue, depth: Int) -> JSONValue {
@@ -155,10 +162,10 @@ struct InspectReport {
     case .int16(let x): .int(Int(x))
     case .uint32(let x): .int(Int(x))
     case .int32(let x): .int(Int(x))
-    case .uint64(let x): .raw(String(x))
+    case .uint64(let x): Int64(exactly: x).map { .integer($0) } ?? .unsigned(x)
     case .int64(let x): .int(Int(x))
-    case .float32(let x): .double(Double(x))
-    case .float64(let x): .double(x)
+    case .float32(let x): .number(Double(x))
+    case .float64(let x): .number(x)
     case .bool(let x): .bool(x)
     case .string(let s): .string(s)
     case .array(_, let elements):
@@ -195,7 +202,7 @@ struct InspectReport {
         ["layer", "tensors", "parameters", "bytes", "bpw", "types"],
         rows.map { r in
           [r.layer.map(String.init) ?? "other", String(r.totals.tensors), String(r.totals.parameters),
-           String(r.totals.bytes), Self.fixed(r.totals.bitsPerWeight, 3),
+           String(r.totals.bytes), Format.bpw(r.totals.bitsPerWeight),
            r.encodings.map { "\($0.encoding.name)×\($0.totals.tensors)" }.joined(separator: " ")]
         }, markdown: markdown, rightAligned: [1, 2, 3, 4])
     } else if tensorTable {
@@ -207,7 +214,7 @@ struct InspectReport {
           return [t.name, usable ? t.encoding.name : "\(t.encoding.name) (unusable)",
                   "[" + t.shape.map(String.init).joined(separator: ", ") + "]",
                   String(t.elementCount), String(t.byteCount),
-                  usable ? Self.fixed(t.bitsPerWeight, 3) : "?",
+                  usable ? Format.bpw(t.bitsPerWeight) : "?",
                   Self.baseName(t.file.path), String(t.dataOffset)]
         }, markdown: markdown, rightAligned: [3, 4, 5, 7])
     }
@@ -216,37 +223,24 @@ struct InspectReport {
     out += table(
       ["tensors", "parameters", "bytes", "GiB", "bpw"],
       [[String(totals.tensors), String(totals.parameters), String(totals.bytes),
-        Self.fixed(totals.gibibytes, 2), Self.fixed(totals.bitsPerWeight, 3)]],
+        Format.gib(totals.bytes), Format.bpw(totals.bitsPerWeight)]],
       markdown: markdown, rightAligned: [0, 1, 2, 3, 4])
     out += "\n" + heading("By type", markdown)
     out += table(
       ["type", "tensors", "parameters", "bytes", "bpw"],
       types.map { [$0.encoding.name, String($0.totals.tensors), String($0.totals.parameters),
-                   String($0.totals.bytes), Self.fixed($0.totals.bitsPerWeight, 3)] },
+                   String($0.totals.bytes), Format.bpw($0.totals.bitsPerWeight)] },
       markdown: markdown, rightAligned: [1, 2, 3, 4])
     return out
   }
 
   func heading(_ s: String, _ markdown: Bool) -> String { markdown ? "## \(s)\n\n" : "\(s)\n" }
 
+  /// A table as Markdown, or as aligned text indented under its heading.
   func table(_ header: [String], _ rows: [[String]], markdown: Bool, rightAligned: Set<Int>) -> String {
-    if markdown {
-      func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
-      var out = "| " + header.joined(separator: " | ") + " |\n"
-      out += "|" + header.indices.map { rightAligned.contains($0) ? " ---: " : " --- " }.joined(separator: "|") + "|\n"
-      for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
-      return out
-    }
-    var widths = header.map(\.count)
-    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-    func line(_ cells: [String]) -> String {
-      let padded = cells.enumerated().map { i, c in
-        let fill = String(repeating: " ", count: widths[i] - c.count)
-        return rightAligned.contains(i) ? fill + c : (i == cells.count - 1 ? c : c + fill)
-      }
-      return "  " + padded.joined(separator: "  ") + "\n"
-    }
-    return line(header) + rows.map(line).joined()
+    let t = TextTable(header, rows: rows, rightAligned: rightAligned)
+    if markdown { return t.markdown() }
+    return t.render().split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 + "\n" }.joined()
   }
 
   func textValue(_ v: GGUFValue, markdown: Bool) -> String {
@@ -270,20 +264,8 @@ struct InspectReport {
     }
   }
 
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      default: out.unicodeScalars.append(ch)
-      }
-    }
-    return out + "\""
-  }
+  /// A string quoted and escaped as a JSON string literal (control characters made visible).
+  static func quote(_ s: String) -> String { JSONValue.string(s).serialized }
 
   static func typeName(_ v: GGUFValue) -> String {
     if case .array(let t, let elements) = v {
@@ -297,8 +279,6 @@ struct InspectReport {
     path.split(separator: "/").last.map(String.init) ?? path
   }
 
-  static func fixed(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }
-
   static func round(_ x: Double, _ decimals: Int) -> Double {
     guard x.isFinite else { return x }
     var scale = 1.0
@@ -307,76 +287,12 @@ struct InspectReport {
   }
 }
 
-/// A JSON value that keeps object keys in the order given, so output is stable and readable.
-enum JSONValue {
-  case object([(String, JSONValue)])
-  case array([JSONValue])
-  case string(String)
-  case int(Int)
-  case double(Double)
-  case bool(Bool)
-  case null
-  /// A number already formatted (UInt64 values above Int.max).
-  case raw(String)
-
-  /// Compact JSON text (`indent` > 0 pretty-prints with that many spaces per level).
-  func serialized(indent: Int = 0) -> String {
-    var out = ""
-    write(to: &out, indent: indent, level: 0)
-    return out
+extension QuantscopeFormats.JSONValue {
+  /// An object with members in the order given (output stays stable and readable).
+  static func members(_ pairs: [(String, QuantscopeFormats.JSONValue)]) -> Self {
+    .object(pairs.map { JSONMember(key: $0.0, value: $0.1) })
   }
 
-  private func write(to out: inout String, indent: Int, level: Int) {
-    let newline = indent > 0 ? "\n" : ""
-    func pad(_ l: Int) -> String { String(repeating: " ", count: indent * l) }
-    switch self {
-    case .object(let members):
-      if members.isEmpty { out += "{}"; return }
-      out += "{" + newline
-      for (i, (k, v)) in members.enumerated() {
-        out += pad(level + 1) + JSONValue.escape(k) + (indent > 0 ? ": " : ":")
-        v.write(to: &out, indent: indent, level: level + 1)
-        out += (i + 1 < members.count ? "," : "") + newline
-      }
-      out += pad(level) + "}"
-    case .array(let items):
-      if items.isEmpty { out += "[]"; return }
-      out += "[" + newline
-      for (i, v) in items.enumerated() {
-        out += pad(level + 1)
-        v.write(to: &out, indent: indent, level: level + 1)
-        out += (i + 1 < items.count ? "," : "") + newline
-      }
-      out += pad(level) + "]"
-    case .string(let s): out += JSONValue.escape(s)
-    case .int(let n): out += String(n)
-    case .double(let x):
-      // JSON has no NaN or infinity.
-      out += x.isFinite ? (x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)") : "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .null: out += "null"
-    case .raw(let s): out += s
-    }
-  }
-
-  static func escape(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if ch.value < 0x20 {
-          let hex = String(ch.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(ch)
-        }
-      }
-    }
-    return out + "\""
-  }
+  /// An integer.
+  static func int(_ n: Int) -> Self { .integer(Int64(n)) }
 }

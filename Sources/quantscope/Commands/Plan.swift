@@ -13,6 +13,16 @@ extension Quantscope {
         weight are total bits over total parameters. Built-in rules keep 1-D tensors, norms, ffn_gate_inp \
         and exp_probs_b as they are; a row length the chosen type's block does not divide falls back as in \
         llama.cpp (--fallback).
+
+        The source may be a safetensors checkpoint: its names are mapped to GGUF as llama.cpp's \
+        converter maps them; a DeepSeek-V2/V3 directory holding only config.json is planned from \
+        the shapes the config implies. With --recipe dq3_k_m note that only the ffn_down_exps \
+        rule is stated by the paper; the rest is inferred to match the published size.
+
+        Examples:
+          quantscope plan DeepSeek-V3/ --recipe dq3_k_m
+          quantscope plan DeepSeek-V3/ --recipe dq3_k_m --kv-b legacy --json
+          quantscope plan model-BF16.gguf --recipe q4_k_m --rule 'output=q8_0'
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors checkpoint (file, directory or shards).")
@@ -50,14 +60,7 @@ extension Quantscope {
       if let blocks { model.blockCount = blocks }
       let context = model.context
       let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: context) }
-      let plan: QuantscopeAnalysis.Plan
-      do {
-        plan = try Planner.plan(model: model, recipe: recipe, options: PlanOptions(fallback: fallback.value))
-      } catch let error as RecipeError {
-        throw CommandFailure(error.description)
-      } catch let error as PlanError {
-        throw CommandFailure("\(source[0]): \(error)")
-      }
+      let plan = try makePlan(model: model, recipe: recipe, fallback: fallback, source: source[0])
       for warning in plan.warnings {
         FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
       }
@@ -123,6 +126,20 @@ extension Quantscope {
   }
 }
 
+/// Plans `model` under `recipe`, turning recipe and planning errors into the CLI's one-line
+/// error (planning errors name `source`).
+func makePlan(model: PlanModel, recipe: Recipe, fallback: RowFallbackArgument, source: String) throws
+  -> QuantscopeAnalysis.Plan
+{
+  do {
+    return try Planner.plan(model: model, recipe: recipe, options: PlanOptions(fallback: fallback.value))
+  } catch let error as RecipeError {
+    throw CommandFailure(error.description)
+  } catch let error as PlanError {
+    throw CommandFailure("\(source): \(error)")
+  }
+}
+
 /// `--fallback` values.
 enum RowFallbackArgument: String, ExpressibleByArgument, CaseIterable {
   case current, llama2025
@@ -132,8 +149,6 @@ enum RowFallbackArgument: String, ExpressibleByArgument, CaseIterable {
 
 /// Formatting of a plan for the terminal and as JSON (the numbers come from the library).
 enum PlanReport {
-  static func gib(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1_073_741_824) }
-
   static func text(_ plan: QuantscopeAnalysis.Plan) -> String {
     var out: [String] = []
     let c = plan.context
@@ -150,28 +165,25 @@ enum PlanReport {
       ]
     }
     out.append(
-      PlanTable.render(
-        header: ["NAME", "CURRENT", "TARGET", "SHAPE", "BYTES", "RULE"], rows: rows, rightAligned: ["BYTES"]))
+      TextTable(["NAME", "CURRENT", "TARGET", "SHAPE", "BYTES", "RULE"], rows: rows, rightAligned: [4]).render())
     out.append("")
     out.append(
       "total: \(plan.tensors.count) tensors, \(plan.totalParameters) parameters, \(plan.totalBytes) bytes = "
-        + "\(gib(plan.totalBytes)) GiB, \(String(format: "%.3f", plan.bitsPerWeight)) bits per weight")
+        + "\(Format.gib(plan.totalBytes)) GiB, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     out.append("")
     let typeRows = plan.byType.map { t -> [String] in
       let share = plan.totalBytes == 0 ? 0 : Double(t.bytes) * 100 / Double(plan.totalBytes)
       return [
-        t.type.name, String(t.tensors), String(t.parameters), String(t.bytes), gib(t.bytes),
+        t.type.name, String(t.tensors), String(t.parameters), String(t.bytes), Format.gib(t.bytes),
         String(format: "%.1f", share),
       ]
     }
     out.append(
-      PlanTable.render(
-        header: ["TYPE", "TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"], rows: typeRows,
-        rightAligned: ["TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"]))
+      TextTable(["TYPE", "TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"], rows: typeRows, rightAligned: Set(1...5))
+        .render())
     out.append("")
     out.append(
-      PlanTable.render(
-        header: ["HITS", "RULE"], rows: plan.ruleHits.map { [String($0.count), $0.rule] }, rightAligned: ["HITS"]))
+      TextTable(["HITS", "RULE"], rows: plan.ruleHits.map { [String($0.count), $0.rule] }, rightAligned: [0]).render())
     return out.joined(separator: "\n")
   }
 

@@ -11,26 +11,55 @@ extension Quantscope {
         A recipe is an ordered list of PATTERN=TYPE rules over GGUF tensor names (llama-quantize's \
         --tensor-type syntax; the first matching rule wins). Presets are templates: block sets such as \
         {{more_bits}} expand for a model's block count.
+
+        The presets are llama.cpp's q4_k_m, q3_k_m, q2_k and q2_k_l mixes and dq3_k_m, the \
+        DeepSeek-V3/R1 mix of arXiv 2505.02390. Of dq3_k_m only the ffn_down_exps rule is stated \
+        by the paper; the rest is inferred to match the published size (281G, 3.59 bits per \
+        weight), and the preset's text says which lines are which.
+
+        Examples:
+          quantscope recipes list
+          quantscope recipes show dq3_k_m
+          quantscope recipes show q4_k_m --blocks 61 --dense-blocks 3 --experts 256
         """,
       subcommands: [List.self, Show.self])
 
     /// `quantscope recipes list`.
     struct List: ParsableCommand {
-      static let configuration = CommandConfiguration(abstract: "List the shipped presets.")
+      static let configuration = CommandConfiguration(
+        abstract: "List the shipped presets.",
+        discussion: """
+          One line per preset: its name, the architectures it is meant for (empty: any) and its \
+          description.
+
+          Example:
+            quantscope recipes list
+          """)
 
       func run() throws {
         let rows = Presets.all.map { preset -> [String] in
           let header = preset.header
           return [preset.name, header.architectures.joined(separator: ","), header.description]
         }
-        print(PlanTable.render(header: ["NAME", "ARCHITECTURES", "DESCRIPTION"], rows: rows))
+        print(TextTable(["NAME", "ARCHITECTURES", "DESCRIPTION"], rows: rows).render())
       }
     }
 
     /// `quantscope recipes show NAME`.
     struct Show: ParsableCommand {
       static let configuration = CommandConfiguration(
-        abstract: "Print a preset's text: the template, or the rules expanded for a block count.")
+        abstract: "Print a preset's text: the template, or the rules expanded for a block count.",
+        discussion: """
+          Without --blocks the template is printed as shipped, comments included: for dq3_k_m \
+          they say that only the ffn_down_exps rule is stated by the paper and the rest is \
+          inferred to match the published size. With --blocks the block sets expand to plain \
+          PATTERN=TYPE rules that llama-quantize --tensor-type accepts.
+
+          Examples:
+            quantscope recipes show dq3_k_m
+            quantscope recipes show dq3_k_m --blocks 61 --dense-blocks 3
+            quantscope recipes show my-mix.txt --arch llama --blocks 32
+          """)
 
       @Argument(help: "Preset name (see 'quantscope recipes list') or a recipe file.")
       var name: String
@@ -100,29 +129,5 @@ func recipeCall<T>(_ body: () throws -> T) throws -> T {
     return try body()
   } catch let error as RecipeError {
     throw CommandFailure(error.description)
-  }
-}
-
-/// Plain-text tables with aligned columns.
-enum PlanTable {
-  /// Renders rows under a header; columns whose header is in `rightAligned` are right-aligned.
-  static func render(header: [String], rows: [[String]], rightAligned: Set<String> = []) -> String {
-    var widths = header.map(\.count)
-    for row in rows {
-      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-    }
-    func line(_ cells: [String]) -> String {
-      var parts: [String] = []
-      for (i, cell) in cells.enumerated() {
-        let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-        if rightAligned.contains(header[i]) {
-          parts.append(pad + cell)
-        } else {
-          parts.append(i == cells.count - 1 ? cell : cell + pad)
-        }
-      }
-      return parts.joined(separator: "  ")
-    }
-    return ([line(header)] + rows.map(line)).joined(separator: "\n")
   }
 }

@@ -16,7 +16,7 @@ extension Quantscope {
         copied byte for byte. Metadata is kept except general.file_type, \
         general.quantization_version, quantize.recipe.* and the quantize.imatrix.* keys.
 
-        With --ref, new tensors are quantized from the reference checkpoint (FP8 × scale, BF16, …) \
+        With --ref, new tensors are quantized from the reference checkpoint (FP8 * scale, BF16, ...) \
         mapped to GGUF names as 'diff' maps them: no BF16 intermediate. With --regenerate all and \
         a reference, every quantized tensor is regenerated, so any published GGUF of the model \
         serves only as the template for metadata and tokenizer. Without --ref, tensors are \
@@ -26,10 +26,16 @@ extension Quantscope {
         is kept unless --force. After writing, the output is read back and its tensors' hashes \
         checked.
 
+        About --recipe dq3_k_m (arXiv 2505.02390): only the ffn_down_exps rule is stated by the \
+        paper; the rest is inferred to match the published size (281G, 3.59 bits per \
+        weight). 'quantscope recipes show dq3_k_m' prints which lines are stated and which \
+        inferred.
+
         Examples:
-          quantscope requant DeepSeek-R1-Q3_K_M-00001-of-00007.gguf -o R1-DQ3_K_M.gguf \\
+          quantscope requant R1-Q3_K_M-00001-of-00007.gguf -o R1-DQ3_K_M.gguf \\
               --recipe dq3_k_m --ref DeepSeek-R1/ --split-max-size 50G
-          quantscope requant model.gguf -o out.gguf --rule 'ffn_down_exps=q6_k' --imatrix imatrix.gguf
+          quantscope requant model.gguf -o out.gguf --rule 'ffn_down_exps=q6_k' \\
+              --imatrix imatrix.gguf
         """)
 
     @Argument(help: "The input GGUF (any shard of a split set).")
@@ -48,7 +54,7 @@ extension Quantscope {
       help: "Reference checkpoint to quantize from: safetensors file, directory or shards, or a GGUF.")
     var reference: [String] = []
 
-    @Option(name: .customLong("ref-precision"), help: "exact (default) or bf16: how FP8 × scale is evaluated.")
+    @Option(name: .customLong("ref-precision"), help: "exact (default) or bf16: how FP8 * scale is evaluated.")
     var precision: ReferencePrecision = .exact
 
     @Option(help: "changed: regenerate only tensors whose type changes (default); all: every quantized tensor the reference has.")
@@ -94,14 +100,7 @@ extension Quantscope {
       let model = try GGUFModel(path: input)
       let planModel = PlanModel(collection: model)
       let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: planModel.context) }
-      let plan: QuantscopeAnalysis.Plan
-      do {
-        plan = try Planner.plan(model: planModel, recipe: recipe, options: PlanOptions(fallback: fallback.value))
-      } catch let error as RecipeError {
-        throw CommandFailure(error.description)
-      } catch let error as PlanError {
-        throw CommandFailure("\(input): \(error)")
-      }
+      let plan = try makePlan(model: planModel, recipe: recipe, fallback: fallback, source: input)
 
       var options = Requantization.Options()
       if !reference.isEmpty {

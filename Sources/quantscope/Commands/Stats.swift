@@ -14,7 +14,13 @@ extension Quantscope {
         summarized in float64. Moments and extremes cover finite values; NaN and Inf are \
         counted. Kurtosis is excess (Fisher) kurtosis, as scipy.stats.kurtosis reports it. \
         Super weights are the largest |values| with their (row, column) in the \
-        rows × row-length view.
+        rows x row-length view.
+
+        Examples:
+          quantscope stats model.gguf --tensors 'blk\\.0\\.'
+          quantscope stats DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' \\
+              --top 16
+          quantscope stats model.gguf --json --quiet > stats.json
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -32,6 +38,9 @@ extension Quantscope {
     @Option(help: "Threads (default: all cores). The results do not depend on it.")
     var threads: Int?
 
+    @OptionGroup(title: "Progress")
+    var progressOptions: ProgressOptions
+
     func validate() throws {
       if top < 0 { throw ValidationError("--top must be at least 0") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -47,27 +56,42 @@ extension Quantscope {
       let selected = model.tensors.filter { t in regex.map { t.name.contains($0) } ?? true }
       var failures = 0
       var objects: [String] = []
+      // Lines are printed when all is done, so they never tangle with the progress line.
+      var lines: [(text: String, error: Bool)] = []
       if !json {
-        print(
-          Self.pad("tensor", 40), Self.pad("type", 8), Self.pad("shape", 16), Self.pad("min", 12),
-          Self.pad("max", 12), Self.pad("mean", 12), Self.pad("std", 12), Self.pad("rms", 12),
-          Self.pad("kurtosis", 12), Self.pad("zeros", 8), "nan/inf")
+        lines.append((
+          [
+            Self.pad("tensor", 40), Self.pad("type", 8), Self.pad("shape", 16), Self.pad("min", 12),
+            Self.pad("max", 12), Self.pad("mean", 12), Self.pad("std", 12), Self.pad("rms", 12),
+            Self.pad("kurtosis", 12), Self.pad("zeros", 8), "nan/inf",
+          ].joined(separator: " "), false))
       }
+      let progress = progressOptions.reporter(label: "stats")
+      progress?.start(total: selected.reduce(0) { $0 + $1.byteCount })
       for t in selected {
         let stats: TensorStatistics
         let decoder: TensorDecoder
         do {
           decoder = try TensorDecoder(t, partnersIn: index)
-          stats = try TensorStatistics.compute(decoder, topK: top, threads: threads)
+          stats = try TensorStatistics.compute(decoder, topK: top, threads: threads, progress: progress)
         } catch {
           failures += 1
-          FileHandle.standardError.write(Data("quantscope: error: \(error)\n".utf8))
+          progress?.advance(by: t.byteCount)
+          lines.append(("quantscope: error: \(error)", true))
           continue
         }
         if json {
           objects.append(Self.jsonObject(t, decoder, stats))
         } else {
-          print(Self.tableLine(t, decoder, stats))
+          lines.append((Self.tableLine(t, decoder, stats), false))
+        }
+      }
+      progress?.finish()
+      for line in lines {
+        if line.error {
+          FileHandle.standardError.write(Data((line.text + "\n").utf8))
+        } else {
+          print(line.text)
         }
       }
       if json { print("[" + objects.joined(separator: ",\n") + "]") }
@@ -101,15 +125,18 @@ extension Quantscope {
       return "\(v)"
     }
 
-    static func jsonObject(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> String {
+    /// A JSON string literal.
+  static func quote(_ s: String) -> String { JSONValue.string(s).serialized }
+
+  static func jsonObject(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> String {
       var fields: [(String, String)] = [
-        ("name", SafetensorsHeader.quote(t.name)),
-        ("type", SafetensorsHeader.quote(t.encoding.name)),
+        ("name", Self.quote(t.name)),
+        ("type", Self.quote(t.encoding.name)),
         ("shape", "[" + t.shape.map(String.init).joined(separator: ",") + "]"),
       ]
       if let scale = d.scale {
-        fields.append(("scale", SafetensorsHeader.quote(scale.tensor.name)))
-        fields.append(("scale_layout", SafetensorsHeader.quote(scale.kind)))
+        fields.append(("scale", Self.quote(scale.tensor.name)))
+        fields.append(("scale_layout", Self.quote(scale.kind)))
       }
       fields += [
         ("count", "\(s.count)"), ("finite", "\(s.finiteCount)"), ("nan", "\(s.nanCount)"),

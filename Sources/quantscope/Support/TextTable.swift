@@ -1,25 +1,30 @@
-/// A plain-text table with aligned columns: numbers right-aligned, text left-aligned.
+/// A table with aligned columns: numbers right-aligned, text left-aligned, a dashed rule under
+/// the header; or the same table in Markdown.
+///
+/// Widths are measured in visible characters (``Style/visibleWidth(_:)``), so cells coloured
+/// with ANSI escape sequences line up exactly like plain ones.
 struct TextTable {
   var header: [String]
   var rows: [[String]] = []
   /// Columns aligned right (numbers).
   var rightAligned: Set<Int> = []
 
-  init(_ header: [String], rightAligned: Set<Int> = []) {
+  init(_ header: [String], rows: [[String]] = [], rightAligned: Set<Int> = []) {
     self.header = header
+    self.rows = rows
     self.rightAligned = rightAligned
   }
 
   mutating func add(_ row: [String]) { rows.append(row) }
 
   func render() -> String {
-    var widths = header.map(\.count)
+    var widths = header.map(Style.visibleWidth)
     for row in rows {
-      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], Style.visibleWidth(cell)) }
     }
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { i, c in
-        let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
+        let pad = String(repeating: " ", count: max(0, (i < widths.count ? widths[i] : 0) - Style.visibleWidth(c)))
         return rightAligned.contains(i) ? pad + c : c + pad
       }.joined(separator: "  ").trimmingTrailingSpaces()
     }
@@ -27,9 +32,19 @@ struct TextTable {
     out += rows.map(line)
     return out.joined(separator: "\n")
   }
+
+  /// The table in Markdown (GitHub's pipe tables; `|` in cells escaped), ending with a newline.
+  func markdown() -> String {
+    func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+    var out = "| " + header.map(esc).joined(separator: " | ") + " |\n"
+    out += "|" + header.indices.map { rightAligned.contains($0) ? " ---: " : " --- " }.joined(separator: "|") + "|\n"
+    for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
+    return out
+  }
 }
 
 extension String {
+  /// The string without trailing spaces.
   func trimmingTrailingSpaces() -> String {
     var s = self
     while s.last == " " { s.removeLast() }

@@ -1,0 +1,222 @@
+function __quantscope_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __quantscope_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __quantscope_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __quantscope_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __quantscope_parse_tokens -S
+    set -l unparsed_tokens (__quantscope_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'quantscope'
+        __quantscope_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'inspect'
+            __quantscope_parse_subcommand -r 1 'json' 'markdown' 'tensors=' 'no-tensors' 'by-layer' 'full' 'version' 'h/help'
+        case 'diff'
+            __quantscope_parse_subcommand 1 'ref=+' 'ref-precision=' 'sort=' 'top=' 'tensors=' 'imatrix=' 'json' 'csv' 'fail-above=+' 'threads=' 'report=' 'force' 'q/quiet' 'progress=' 'color=' 'version' 'h/help'
+        case 'compare'
+            __quantscope_parse_subcommand 2 'json' 'threads=' 'color=' 'version' 'h/help'
+        case 'requant'
+            __quantscope_parse_subcommand 1 'o/output=' 'recipe=' 'rule=+' 'ref=+' 'ref-precision=' 'regenerate=' 'imatrix=' 'fallback=' 'split-max-size=' 'threads=' 'force' 'q/quiet' 'progress=' 'version' 'h/help'
+        case 'recipes'
+            __quantscope_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'list'
+                __quantscope_parse_subcommand 0 'version' 'h/help'
+            case 'show'
+                __quantscope_parse_subcommand 1 'blocks=' 'dense-blocks=' 'tied' 'experts=' 'arch=' 'version' 'h/help'
+            end
+        case 'plan'
+            __quantscope_parse_subcommand -r 1 'recipe=' 'rule=+' 'kv-b=' 'arch=' 'blocks=' 'fallback=' 'json' 'version' 'h/help'
+        case 'decode'
+            __quantscope_parse_subcommand -r 1 'tensor=+' 'tensors=' 'o/output=' 'force' 'format=' 'zstd' 'rows=' 'no-scale' 'q/quiet' 'progress=' 'version' 'h/help'
+        case 'stats'
+            __quantscope_parse_subcommand -r 1 'tensors=' 'json' 'top=' 'threads=' 'q/quiet' 'progress=' 'version' 'h/help'
+        case 'hash'
+            __quantscope_parse_subcommand -r 1 'tensors=' 'o/output=' 'force' 'check=' 'threads=' 'q/quiet' 'progress=' 'color=' 'version' 'h/help'
+        case 'verify'
+            __quantscope_parse_subcommand -r 1 'deep' 'q/quiet' 'progress=' 'color=' 'version' 'h/help'
+        case 'help'
+            __quantscope_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __quantscope_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __quantscope_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __quantscope_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __quantscope_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__quantscope_tokens -p)
+    if test -z "$(__quantscope_tokens -t)"
+        set -l index (count (__quantscope_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'quantscope' -f
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'inspect' -d 'Show metadata, the tensor table and totals of GGUF or safetensors files.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'diff' -d 'Measure, tensor by tensor, what quantization lost against a reference.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'compare' -d 'Compare the layout of two GGUF releases without decoding them.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'requant' -d 'Requantize the tensors a recipe selects; copy every other tensor unchanged.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'recipes' -d 'List and show the quantization recipes (mixes) that ship with quantscope.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'plan' -d 'Show the type, size and deciding rule of every tensor under a recipe, with totals.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'decode' -d 'Decode tensors to float32 and write them as .npy, raw floats or safetensors.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'stats' -d 'Per-tensor statistics: min, max, mean, std, RMS, kurtosis, zeros, NaN/Inf, super weights.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'hash' -d 'Hash every tensor\'s bytes (XXH3-128) and the whole model; write or check a manifest.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'verify' -d 'Check GGUF files for structural problems and, with --deep, NaN/Inf values and scales.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" json' -l 'json' -d 'Print JSON (stable key order).'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" markdown' -l 'markdown' -d 'Print Markdown tables.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" tensors' -l 'tensors' -d 'Only tensors whose name matches this regular expression (totals then cover those).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" no-tensors' -l 'no-tensors' -d 'Leave out the tensor table.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" by-layer' -l 'by-layer' -d 'One row per layer (blk.N / model.layers.N) instead of one per tensor.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" full' -l 'full' -d 'Print metadata arrays and strings in full.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope inspect" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff"' -l 'ref' -d 'Reference: safetensors file, checkpoint directory, shards, or a GGUF.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" ref-precision' -l 'ref-precision' -d 'exact: FP8 * scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.' -rfka 'exact bf16'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" sort' -l 'sort' -d 'Sort tensors: nmse (worst first), mse, cosine (lowest first), maxabs, name, file (file order).' -rfka 'nmse mse cosine maxabs name file'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" top' -l 'top' -d 'Show only the N first tensors after sorting.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" tensors' -l 'tensors' -d 'Only candidate tensors whose name matches this regular expression.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" imatrix' -l 'imatrix' -d 'Importance matrix (llama.cpp GGUF imatrix or legacy .dat) to weight the error.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" json' -l 'json' -d 'Print JSON.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" csv' -l 'csv' -d 'Print CSV (one row per tensor).'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff"' -l 'fail-above' -d 'Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, maxabs, or cosine/snr_db: worse means lower).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" threads' -l 'threads' -d 'Worker threads (default: all cores).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" report' -l 'report' -d 'Also write a self-contained HTML report (heatmaps, worst tensors) to this file.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" force' -l 'force' -d 'Replace the report file if it exists.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" color' -l 'color' -d 'When to colour output: auto, always or never.' -rfka 'auto always never'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope diff" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope compare" json' -l 'json' -d 'Print JSON.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope compare" threads' -l 'threads' -d 'Worker threads for hashing (default: all cores).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope compare" color' -l 'color' -d 'When to colour output: auto, always or never.' -rfka 'auto always never'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope compare" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope compare" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" o output' -s 'o' -l 'output' -d 'The output GGUF.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" recipe' -l 'recipe' -d 'Preset name (see \'quantscope recipes list\') or recipe file.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant"' -l 'rule' -d 'PATTERN=TYPE rule, tried before the recipe\'s (repeatable).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant"' -l 'ref' -d 'Reference checkpoint to quantize from: safetensors file, directory or shards, or a GGUF.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" ref-precision' -l 'ref-precision' -d 'exact (default) or bf16: how FP8 * scale is evaluated.' -rfka 'exact bf16'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" regenerate' -l 'regenerate' -d 'changed: regenerate only tensors whose type changes (default); all: every quantized tensor the reference has.' -rfka 'changed all'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" imatrix' -l 'imatrix' -d 'Importance matrix (llama.cpp GGUF imatrix or legacy .dat).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" fallback' -l 'fallback' -d 'Row-length fallback table: current (default) or llama2025.' -rfka 'current llama2025'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" split-max-size' -l 'split-max-size' -d 'Split the output into shards of at most this much tensor data (e.g. 50G, 500M; G = 10^9, M = 10^6).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" threads' -l 'threads' -d 'Worker threads (default: all cores).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" force' -l 'force' -d 'Replace existing output files.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope recipes" -eq 1' -fa 'list' -d 'List the shipped presets.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_positional "quantscope recipes" -eq 1' -fa 'show' -d 'Print a preset\'s text: the template, or the rules expanded for a block count.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes list" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" blocks' -l 'blocks' -d 'Expand the template for a model with this many blocks.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" dense-blocks' -l 'dense-blocks' -d 'Leading dense (non-MoE) blocks of the model, for the MoE block sets (default 0; DeepSeek-V3: 3).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" tied' -l 'tied' -d 'The model has no output.weight (token embedding shared with the output).'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" experts' -l 'experts' -d 'Routed experts per MoE block (llama.cpp has rules for exactly 8).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" arch' -l 'arch' -d 'Check that the recipe is meant for this architecture (general.architecture).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope recipes show" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" recipe' -l 'recipe' -d 'Preset name (see \'quantscope recipes list\') or recipe file.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan"' -l 'rule' -d 'Extra PATTERN=TYPE rule, tried before the recipe\'s (repeatable).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" kv-b' -l 'kv-b' -d 'DeepSeek kv_b layout: split (attn_k_b + attn_v_b) or legacy (attn_kv_b).' -rfka 'split legacy'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" arch' -l 'arch' -d 'Architecture to plan for, instead of general.architecture.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" blocks' -l 'blocks' -d 'Block count, instead of <arch>.block_count.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" fallback' -l 'fallback' -d 'Row-length fallback table: current (Q2_K/Q3_K -> Q4_0) or llama2025 (-> IQ4_NL).' -rfka 'current llama2025'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" json' -l 'json' -d 'Print JSON instead of tables.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope plan" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode"' -l 'tensor' -d 'A tensor to decode, by exact name (repeatable).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" tensors' -l 'tensors' -d 'Decode every tensor whose name matches this regular expression (anywhere in the name).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" o output' -s 'o' -l 'output' -d 'Write to this file (\'-\' for standard output; a name ending in .zst is zstd-compressed).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" force' -l 'force' -d 'Replace the output file if it exists.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" format' -l 'format' -d 'Output format: npy, f32, f16, bf16 (raw little-endian) or safetensors (F32). Default: from the output name, else npy (one tensor) or safetensors (several).' -rfka 'npy f32 f16 bf16 safetensors'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" zstd' -l 'zstd' -d 'Compress the output with zstd (implied by a name ending in .zst).'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" rows' -l 'rows' -d 'Decode only rows A:B (of the rows x row-length view; A: and :B allowed). One tensor only.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" no-scale' -l 'no-scale' -d 'Write FP8 weights as stored, without multiplying by their scale partner.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope decode" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" tensors' -l 'tensors' -d 'Only tensors whose name matches this regular expression (anywhere in the name).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" json' -l 'json' -d 'Print JSON (one array of objects) instead of a table.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" top' -l 'top' -d 'How many largest-magnitude weights to report per tensor.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" threads' -l 'threads' -d 'Threads (default: all cores). The results do not depend on it.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope stats" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" tensors' -l 'tensors' -d 'Hash only tensors whose name matches this regular expression.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" o output' -s 'o' -l 'output' -d 'Write to this file (\'-\' for standard output; a name ending in .zst is zstd-compressed).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" force' -l 'force' -d 'Replace the output file if it exists.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" check' -l 'check' -d 'Compare with this manifest; exit 2 if anything differs.' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" threads' -l 'threads' -d 'Worker threads (default: one per core).' -rfka ''
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" color' -l 'color' -d 'When to colour output: auto, always or never.' -rfka 'auto always never'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope hash" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope verify" deep' -l 'deep' -d 'Also scan tensor data for NaN and infinities, and quantized blocks\' scales.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope verify" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope verify" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope verify" color' -l 'color' -d 'When to colour output: auto, always or never.' -rfka 'auto always never'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope verify" version' -l 'version' -d 'Show the version.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope verify" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope help" version' -l 'version' -d 'Show the version.'
