@@ -66,7 +66,7 @@ struct PlanCheckpointCLITests {
       elapsed = time.monotonic() - t
       peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
       print(json.dumps(dict(status=p.returncode, seconds=elapsed, peak=peak, out=p.stdout.decode())))
-      """, [quantscopeBinary, dir.path])
+      """, [CLI.binary, dir.path])
     let o = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
     #expect(o["status"] as? Int == 0)
     let seconds = try #require(o["seconds"] as? Double), peak = try #require(o["peak"] as? Int)
