@@ -21,34 +21,74 @@ extension KQuants {
     let L: UnsafeMutableRawPointer
     /// Candidate levels of one sub-block.
     let Laux: UnsafeMutablePointer<UInt8>
-    /// Weights of one sub-block.
+    /// Weights of the 256 elements.
     let weights: UnsafeMutablePointer<Float>
-    /// Sub-block scales, mins and weight sums.
+    /// Sub-block scales (16).
     let scales: UnsafeMutablePointer<Float>
+    /// Sub-block mins (16).
     let mins: UnsafeMutablePointer<Float>
+    /// Sub-block weight sums (16).
     let sw: UnsafeMutablePointer<Float>
-    /// Quantized sub-block scales and mins.
+    /// Quantized sub-block scales (16).
     let Ls: UnsafeMutableRawPointer
+    /// Quantized sub-block mins (16).
     let Lm: UnsafeMutablePointer<UInt8>
+    /// Transposed values, weights, levels and candidate levels for the eight-lane searches.
+    let laneX: UnsafeMutablePointer<QuantizationSearch.Lanes>
+    let laneW: UnsafeMutablePointer<QuantizationSearch.Lanes>
+    let laneL: UnsafeMutablePointer<QuantizationSearch.LaneLevels>
+    let laneAux: UnsafeMutablePointer<QuantizationSearch.LaneLevels>
 
     var L8: UnsafeMutablePointer<Int8> { L.assumingMemoryBound(to: Int8.self) }
     var Lu: UnsafeMutablePointer<UInt8> { L.assumingMemoryBound(to: UInt8.self) }
 
     /// Runs `body` with fresh scratch memory.
     static func with(_ body: (Scratch) -> Void) {
-      let bytes = UnsafeMutableRawPointer.allocate(byteCount: 256 + 32 + 16 + 16, alignment: 16)
-      let floats = UnsafeMutablePointer<Float>.allocate(capacity: 32 + 16 * 3)
+      let byteCount = 256 + 32 + 16 + 16
+      let floatCount = 256 + 16 * 3
+      let bytes = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 16)
+      let floats = UnsafeMutablePointer<Float>.allocate(capacity: floatCount)
+      let lanes = UnsafeMutablePointer<QuantizationSearch.Lanes>.allocate(capacity: 64)
+      let levels = UnsafeMutablePointer<QuantizationSearch.LaneLevels>.allocate(capacity: 64)
       defer {
         bytes.deallocate()
         floats.deallocate()
+        lanes.deallocate()
+        levels.deallocate()
       }
-      bytes.initializeMemory(as: UInt8.self, repeating: 0, count: 256 + 32 + 16 + 16)
-      floats.initialize(repeating: 0, count: 32 + 16 * 3)
+      bytes.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+      floats.initialize(repeating: 0, count: floatCount)
+      lanes.initialize(repeating: .zero, count: 64)
+      levels.initialize(repeating: .zero, count: 64)
       body(
         Scratch(
           L: bytes, Laux: (bytes + 256).assumingMemoryBound(to: UInt8.self), weights: floats,
-          scales: floats + 32, mins: floats + 48, sw: floats + 64, Ls: bytes + 288,
-          Lm: (bytes + 304).assumingMemoryBound(to: UInt8.self)))
+          scales: floats + 256, mins: floats + 272, sw: floats + 288, Ls: bytes + 288,
+          Lm: (bytes + 304).assumingMemoryBound(to: UInt8.self), laneX: lanes, laneW: lanes + 32,
+          laneL: levels, laneAux: levels + 32))
+    }
+
+    /// Runs `make_qkx2_quants` / `make_qkx3_quants` on the eight consecutive `n`-element
+    /// sub-blocks at `x` (weights at `w`, same layout) side by side, writing their levels to
+    /// `L` (same layout) and their scales and mins to `scales[0..<8]` / `mins[0..<8]`.
+    func searchEight(
+      _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>,
+      scales: UnsafeMutablePointer<Float>, mins: UnsafeMutablePointer<Float>,
+      rmin: Float, rdelta: Float, nstep: Int, useMad: Bool, qkx3: Bool
+    ) {
+      for i in 0..<n {
+        laneX[i] = QuantizationSearch.Lanes(
+          x[i], x[n + i], x[2 * n + i], x[3 * n + i], x[4 * n + i], x[5 * n + i], x[6 * n + i], x[7 * n + i])
+        laneW[i] = QuantizationSearch.Lanes(
+          w[i], w[n + i], w[2 * n + i], w[3 * n + i], w[4 * n + i], w[5 * n + i], w[6 * n + i], w[7 * n + i])
+      }
+      let (scale, theMin) = QuantizationSearch.makeQkxQuantsLanes(
+        n, nmax, laneX, laneW, laneL, laneAux, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: useMad, qkx3: qkx3)
+      for k in 0..<8 {
+        scales[k] = scale[k]
+        mins[k] = theMin[k]
+        for i in 0..<n { L[k * n + i] = UInt8(truncatingIfNeeded: laneL[i][k]) }
+      }
     }
   }
 
@@ -105,13 +145,16 @@ extension KQuants {
           let sigma2 = sumSquares256(x) / 256
           for j in 0..<16 {
             let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            let ws = s.weights + 16 * j
+            for l in 0..<16 { ws[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
             var sw: Float = 0
-            for l in 0..<16 { sw += s.weights[l] }
+            for l in 0..<16 { sw += ws[l] }
             s.sw[j] = sw
-            s.scales[j] = QuantizationSearch.makeQkx3Quants(
-              16, 3, xs, s.weights, L + 16 * j, &s.mins[j], s.Laux, rmin: -0.9, rdelta: 0.05, nstep: 36,
-              useMad: false)
+          }
+          for g in 0..<2 {
+            s.searchEight(
+              16, 3, x + 128 * g, s.weights + 128 * g, L + 128 * g, scales: s.scales + 8 * g, mins: s.mins + 8 * g,
+              rmin: -0.9, rdelta: 0.05, nstep: 36, useMad: false, qkx3: true)
           }
           let Ls = s.Ls.assumingMemoryBound(to: UInt8.self)
           let dm = QuantizationSearch.makeQpQuants(16, 15, s.scales, Ls, s.sw)
@@ -124,12 +167,13 @@ extension KQuants {
         } else {
           var maxScale: Float = 0
           var maxMin: Float = 0
+          for l in 0..<256 { s.weights[l] = abs(x[l]) }
+          for g in 0..<2 {
+            s.searchEight(
+              16, 3, x + 128 * g, s.weights + 128 * g, L + 128 * g, scales: s.scales + 8 * g, mins: s.mins + 8 * g,
+              rmin: -0.5, rdelta: 0.1, nstep: 15, useMad: true, qkx3: false)
+          }
           for j in 0..<16 {
-            let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = abs(xs[l]) }
-            s.scales[j] = QuantizationSearch.makeQkx2Quants(
-              16, 3, xs, s.weights, L + 16 * j, &s.mins[j], s.Laux, rmin: -0.5, rdelta: 0.1, nstep: 15,
-              useMad: true)
             if s.scales[j] > maxScale { maxScale = s.scales[j] }
             if s.mins[j] > maxMin { maxMin = s.mins[j] }
           }
@@ -298,14 +342,15 @@ extension KQuants {
           let sigma2 = 2 * sumSquares256(x) / 256
           for j in 0..<8 {
             let xs = x + 32 * j
-            for l in 0..<32 { s.weights[l] = qw[32 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            let ws = s.weights + 32 * j
+            for l in 0..<32 { ws[l] = qw[32 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
             var sw: Float = 0
-            for l in 0..<32 { sw += s.weights[l] }
+            for l in 0..<32 { sw += ws[l] }
             s.sw[j] = sw
-            s.scales[j] = QuantizationSearch.makeQkx3Quants(
-              32, nmax, xs, s.weights, L + 32 * j, &s.mins[j], s.Laux, rmin: -0.9, rdelta: 0.05, nstep: 36,
-              useMad: false)
           }
+          s.searchEight(
+            32, nmax, x, s.weights, L, scales: s.scales, mins: s.mins, rmin: -0.9, rdelta: 0.05, nstep: 36,
+            useMad: false, qkx3: true)
           let dBlock = QuantizationSearch.makeQpQuants(8, 63, s.scales, Ls, s.sw)
           let mBlock = QuantizationSearch.makeQpQuants(8, 63, s.mins, s.Lm, s.sw)
           if fiveBit {
@@ -325,10 +370,12 @@ extension KQuants {
             var sumX2: Float = 0
             for l in 0..<32 { sumX2 += xs[l] * xs[l] }
             let avX = (sumX2 / 32).squareRoot()
-            for l in 0..<32 { s.weights[l] = avX + abs(xs[l]) }
-            s.scales[j] = QuantizationSearch.makeQkx2Quants(
-              32, nmax, xs, s.weights, L + 32 * j, &s.mins[j], s.Laux, rmin: fiveBit ? -0.5 : -1.0, rdelta: 0.1,
-              nstep: fiveBit ? 15 : 20, useMad: false)
+            for l in 0..<32 { s.weights[32 * j + l] = avX + abs(xs[l]) }
+          }
+          s.searchEight(
+            32, nmax, x, s.weights, L, scales: s.scales, mins: s.mins, rmin: fiveBit ? -0.5 : -1.0, rdelta: 0.1,
+            nstep: fiveBit ? 15 : 20, useMad: false, qkx3: false)
+          for j in 0..<8 {
             if s.scales[j] > maxScale { maxScale = s.scales[j] }
             if s.mins[j] > maxMin { maxMin = s.mins[j] }
           }

@@ -403,4 +403,137 @@ enum QuantizationSearch {
     }
     return suml2 > 0 ? sumlx / suml2 : 0
   }
+
+  // MARK: - Eight independent searches at once
+
+  /// Eight lanes of floats: lane `k` carries sub-block `k`'s search.
+  typealias Lanes = SIMD8<Float>
+  /// Eight lanes of levels.
+  typealias LaneLevels = SIMD8<Int32>
+
+  /// `nearestInt` on every lane (the same bit trick, so the same wrap-around).
+  @inline(__always)
+  static func nearestInt(_ f: Lanes) -> LaneLevels {
+    let v = f + Lanes(repeating: 12_582_912.0)
+    return (unsafeBitCast(v, to: LaneLevels.self) & 0x007f_ffff) &- 0x0040_0000
+  }
+
+  /// `|x|` on every lane by clearing the sign bit, exactly as `fabsf`.
+  @inline(__always)
+  static func magnitude(_ x: Lanes) -> Lanes {
+    unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: Lanes.self)
+  }
+
+  /// `mask ? a : b` per lane, with bit operations. (The standard library's `replacing(with:
+  /// where:)` compiled to a lane-by-lane loop through the stack here, costing more than the
+  /// whole search.) A comparison mask of 32-bit lanes is stored as all-ones / all-zeros lanes.
+  @inline(__always)
+  static func select(_ mask: SIMDMask<LaneLevels>, _ a: LaneLevels, _ b: LaneLevels) -> LaneLevels {
+    let bits = unsafeBitCast(mask, to: LaneLevels.self)
+    return (a & bits) | (b & ~bits)
+  }
+
+  /// `mask ? a : b` per lane for floats (bitwise, so values pass through unchanged).
+  @inline(__always)
+  static func select(_ mask: SIMDMask<LaneLevels>, _ a: Lanes, _ b: Lanes) -> Lanes {
+    unsafeBitCast(
+      select(mask, unsafeBitCast(a, to: LaneLevels.self), unsafeBitCast(b, to: LaneLevels.self)), to: Lanes.self)
+  }
+
+  /// `MAX(0, MIN(nmax, l))` on every lane.
+  @inline(__always)
+  static func clampLevels(_ l: LaneLevels, _ nmax: Int32) -> LaneLevels {
+    let top = LaneLevels(repeating: nmax)
+    let capped = select(top .< l, top, l)
+    return select(capped .< LaneLevels.zero, .zero, capped)
+  }
+
+  /// `make_qkx2_quants` (`qkx3 == false`) or `make_qkx3_quants` (`qkx3 == true`) run on eight
+  /// independent sub-blocks at once, one per SIMD lane. Element `i` of every sub-block is
+  /// `x[i]` (lane `k` = sub-block `k`), with weights `w[i]`; levels come back the same way in
+  /// `L`. Each lane performs exactly the scalar sequence of IEEE operations (sums stay
+  /// sequential within a lane; only independent sub-blocks run side by side), and branches
+  /// become per-lane selects, so the results are bit-identical to the scalar functions — while
+  /// the eight sequential sum chains overlap instead of waiting on each other. Requires
+  /// `nstep ≥ 1` and explicit weights, as every K-quant caller has.
+  static func makeQkxQuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Lanes>, _ w: UnsafePointer<Lanes>,
+    _ L: UnsafeMutablePointer<LaneLevels>, _ Laux: UnsafeMutablePointer<LaneLevels>,
+    rmin: Float, rdelta: Float, nstep: Int, useMad: Bool, qkx3: Bool
+  ) -> (scale: Lanes, theMin: Lanes) {
+    var mn = x[0]
+    var mx = x[0]
+    var sumW = w[0]
+    var sumX = sumW * x[0]
+    for i in 1..<n {
+      let xi = x[i]
+      mn = select(xi .< mn, xi, mn)
+      mx = select(xi .> mx, xi, mx)
+      let wi = w[i]
+      sumW += wi
+      sumX += wi * xi
+    }
+    mn = select(mn .> Lanes.zero, .zero, mn)
+    let degenerate = qkx3 ? (mx .<= mn) : (mx .== mn)
+    let initialMin = mn
+    let fnmax = Lanes(repeating: Float(nmax))
+    var scale = Lanes(repeating: 1) / (fnmax / (mx - mn))
+    let iscale0 = fnmax / (mx - mn)
+    var best = Lanes.zero
+    for i in 0..<n {
+      let l = clampLevels(nearestInt(iscale0 * (x[i] - mn)), nmax)
+      L[i] = l
+      var diff = (scale * Lanes(l) + mn) - x[i]
+      diff = useMad ? magnitude(diff) : diff * diff
+      best += w[i] * diff
+    }
+    for step in 0...nstep {
+      let iscale = Lanes(repeating: (rmin + rdelta * Float(step)) + Float(nmax)) / (mx - mn)
+      var sumL = Lanes.zero
+      var sumL2 = Lanes.zero
+      var sumXL = Lanes.zero
+      for i in 0..<n {
+        let xi = x[i]
+        let l: LaneLevels
+        if qkx3 {
+          let v = iscale * (xi - mn)
+          let capped = select(fnmax .< v, fnmax, v)
+          l = select(v .> Lanes.zero, nearestInt(capped), .zero)
+        } else {
+          l = clampLevels(nearestInt(iscale * (xi - mn)), nmax)
+        }
+        Laux[i] = l
+        let fl = Lanes(l)
+        let wl = w[i] * fl
+        sumL += wl
+        sumL2 += wl * fl
+        sumXL += wl * xi
+      }
+      let D = sumW * sumL2 - sumL * sumL
+      let usable = D .> Lanes.zero
+      if !any(usable) { continue }
+      var thisScale = (sumW * sumXL - sumX * sumL) / D
+      var thisMin = (sumL2 * sumX - sumL * sumXL) / D
+      let positive = thisMin .> Lanes.zero
+      thisMin = select(positive, .zero, thisMin)
+      thisScale = select(positive, sumXL / sumL2, thisScale)
+      var cur = Lanes.zero
+      for i in 0..<n {
+        var diff = (thisScale * Lanes(Laux[i]) + thisMin) - x[i]
+        diff = useMad ? magnitude(diff) : diff * diff
+        cur += w[i] * diff
+      }
+      let better = usable .& (cur .< best)
+      if any(better) {
+        for i in 0..<n { L[i] = select(better, Laux[i], L[i]) }
+        best = select(better, cur, best)
+        scale = select(better, thisScale, scale)
+        mn = select(better, thisMin, mn)
+      }
+    }
+    for i in 0..<n { L[i] = select(degenerate, .zero, L[i]) }
+    scale = select(degenerate, .zero, scale)
+    mn = select(degenerate, initialMin, mn)
+    return (scale, -mn)
+  }
 }
