@@ -424,20 +424,18 @@ enum QuantizationSearch {
     unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: Lanes.self)
   }
 
-  /// `mask ? a : b` per lane, with bit operations. (The standard library's `replacing(with:
-  /// where:)` compiled to a lane-by-lane loop through the stack here, costing more than the
-  /// whole search.) A comparison mask of 32-bit lanes is stored as all-ones / all-zeros lanes.
+  /// `mask ? a : b` per lane. Always the vector form of `replacing(with:where:)`, which compiles
+  /// to compare-and-blend; the scalar `with:` form and bit casts of the mask compiled to
+  /// lane-by-lane code that cost more than the whole search.
   @inline(__always)
   static func select(_ mask: SIMDMask<LaneLevels>, _ a: LaneLevels, _ b: LaneLevels) -> LaneLevels {
-    let bits = unsafeBitCast(mask, to: LaneLevels.self)
-    return (a & bits) | (b & ~bits)
+    b.replacing(with: a, where: mask)
   }
 
-  /// `mask ? a : b` per lane for floats (bitwise, so values pass through unchanged).
+  /// `mask ? a : b` per lane for floats.
   @inline(__always)
   static func select(_ mask: SIMDMask<LaneLevels>, _ a: Lanes, _ b: Lanes) -> Lanes {
-    unsafeBitCast(
-      select(mask, unsafeBitCast(a, to: LaneLevels.self), unsafeBitCast(b, to: LaneLevels.self)), to: Lanes.self)
+    b.replacing(with: a, where: mask)
   }
 
   /// `MAX(0, MIN(nmax, l))` on every lane.
