@@ -76,19 +76,29 @@ extension KQuants {
       scales: UnsafeMutablePointer<Float>, mins: UnsafeMutablePointer<Float>,
       rmin: Float, rdelta: Float, nstep: Int, useMad: Bool, qkx3: Bool
     ) {
-      for i in 0..<n {
-        laneX[i] = QuantizationSearch.Lanes(
-          x[i], x[n + i], x[2 * n + i], x[3 * n + i], x[4 * n + i], x[5 * n + i], x[6 * n + i], x[7 * n + i])
-        laneW[i] = QuantizationSearch.Lanes(
-          w[i], w[n + i], w[2 * n + i], w[3 * n + i], w[4 * n + i], w[5 * n + i], w[6 * n + i], w[7 * n + i])
-      }
+      QuantizationSearch.transpose(n, x, stride: n, into: laneX)
+      QuantizationSearch.transpose(n, w, stride: n, into: laneW)
       let (scale, theMin) = QuantizationSearch.makeQkxQuantsLanes(
         n, nmax, laneX, laneW, laneL, laneAux, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: useMad, qkx3: qkx3)
       for k in 0..<8 {
         scales[k] = scale[k]
         mins[k] = theMin[k]
-        for i in 0..<n { L[k * n + i] = UInt8(truncatingIfNeeded: laneL[i][k]) }
       }
+      QuantizationSearch.untranspose(n, laneL, stride: n, into: L)
+    }
+
+    /// Runs `make_qx_quants(n, nmax, …, rmse_type = 1, w)` on the eight consecutive `n`-element
+    /// groups at `x` side by side (`w == nil`: weights `x²`), writing levels to `L` and scales to
+    /// `scales[0..<8]`.
+    func qxEight(
+      _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ L: UnsafeMutablePointer<UInt8>,
+      scales: UnsafeMutablePointer<Float>
+    ) {
+      QuantizationSearch.transpose(n, x, stride: n, into: laneX)
+      if let w { QuantizationSearch.transpose(n, w, stride: n, into: laneW) }
+      let scale = QuantizationSearch.makeQxQuantsLanes(n, nmax, laneX, w == nil ? nil : UnsafePointer(laneW), laneL, laneAux)
+      for k in 0..<8 { scales[k] = scale[k] }
+      QuantizationSearch.untranspose(n, laneL, stride: n, into: L)
     }
   }
 
@@ -247,11 +257,14 @@ extension KQuants {
           let sigma2 = 2 * sumSquares256(x) / 256
           for j in 0..<16 {
             let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            let ws = s.weights + 16 * j
+            for l in 0..<16 { ws[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
             var sw: Float = 0
-            for l in 0..<16 { sw += s.weights[l] }
+            for l in 0..<16 { sw += ws[l] }
             s.sw[j] = sw
-            s.scales[j] = QuantizationSearch.makeQxQuants(16, 4, xs, L + 16 * j, rmseType: 1, weights: s.weights)
+          }
+          for g in 0..<2 {
+            s.qxEight(16, 4, x + 128 * g, s.weights + 128 * g, s.Lu + 128 * g, scales: s.scales + 8 * g)
           }
           let Ls = s.Ls.assumingMemoryBound(to: Int8.self)
           let dBlock = QuantizationSearch.makeQxQuants(16, 32, s.scales, Ls, rmseType: 1, weights: s.sw)
@@ -471,10 +484,11 @@ extension KQuants {
         let L = s.L8
         var maxScale: Float = 0
         var maxAbsScale: Float = 0
+        for g in 0..<2 {
+          s.qxEight(16, 32, x + 128 * g, qw.map { $0 + 128 * g }, s.Lu + 128 * g, scales: s.scales + 8 * g)
+        }
         for ib in 0..<16 {
-          let scale = QuantizationSearch.makeQxQuants(
-            16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1, weights: qw.map { $0 + 16 * ib })
-          s.scales[ib] = scale
+          let scale = s.scales[ib]
           let absScale = abs(scale)
           if absScale > maxAbsScale {
             maxAbsScale = absScale

@@ -534,4 +534,89 @@ enum QuantizationSearch {
     mn = select(degenerate, initialMin, mn)
     return (scale, -mn)
   }
+
+  /// `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw)` on eight independent groups at once,
+  /// one per lane, laid out as in `makeQkxQuantsLanes` (`w == nil` means weights `x²`). Levels
+  /// come back as `L[i] ∈ [0, 2·nmax−1]` per lane; the scales are returned. Bit-identical per
+  /// lane to `makeQxQuants(…, rmseType: 1, …)`.
+  static func makeQxQuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Lanes>, _ w: UnsafePointer<Lanes>?,
+    _ L: UnsafeMutablePointer<LaneLevels>, _ Laux: UnsafeMutablePointer<LaneLevels>
+  ) -> Lanes {
+    var amax = Lanes.zero
+    var mx = Lanes.zero
+    for i in 0..<n {
+      let ax = magnitude(x[i])
+      let larger = ax .> amax
+      amax = select(larger, ax, amax)
+      mx = select(larger, x[i], mx)
+    }
+    let zero = amax .< Lanes(repeating: groupMaxEps)
+    let low = LaneLevels(repeating: -nmax)
+    let high = LaneLevels(repeating: nmax &- 1)
+    let offset = LaneLevels(repeating: nmax)
+    @inline(__always) func level(_ iscale: Lanes, _ xi: Lanes) -> LaneLevels {
+      let l = nearestInt(iscale * xi)
+      let capped = select(high .< l, high, l)
+      return select(capped .< low, low, capped)
+    }
+    @inline(__always) func weight(_ i: Int) -> Lanes { w.map { $0[i] } ?? x[i] * x[i] }
+
+    var iscale = Lanes(repeating: Float(-nmax)) / mx
+    var sumlx = Lanes.zero
+    var suml2 = Lanes.zero
+    for i in 0..<n {
+      let l = level(iscale, x[i])
+      L[i] = l &+ offset
+      let wi = weight(i)
+      let fl = Lanes(l)
+      sumlx += (wi * x[i]) * fl
+      suml2 += (wi * fl) * fl
+    }
+    var scale = select(suml2 .!= Lanes.zero, sumlx / suml2, .zero)
+    var best = scale * sumlx
+    for step in -9...9 where step != 0 {
+      iscale = Lanes(repeating: -(Float(nmax) + 0.1 * Float(step))) / mx
+      sumlx = .zero
+      suml2 = .zero
+      for i in 0..<n {
+        let l = level(iscale, x[i])
+        Laux[i] = l
+        let wi = weight(i)
+        let fl = Lanes(l)
+        sumlx += (wi * x[i]) * fl
+        suml2 += (wi * fl) * fl
+      }
+      let better = (suml2 .> Lanes.zero) .& (sumlx * sumlx .> best * suml2)
+      if any(better) {
+        for i in 0..<n { L[i] = select(better, Laux[i] &+ offset, L[i]) }
+        let newScale = sumlx / suml2
+        scale = select(better, newScale, scale)
+        best = select(better, newScale * sumlx, best)
+      }
+    }
+    for i in 0..<n { L[i] = select(zero, .zero, L[i]) }
+    return select(zero, .zero, scale)
+  }
+
+  /// Gathers element `i` of eight groups `stride` apart into lane vectors: `out[i][k] =
+  /// src[k·stride + i]` for `i < n`.
+  @inline(__always)
+  static func transpose(_ n: Int, _ src: UnsafePointer<Float>, stride: Int, into out: UnsafeMutablePointer<Lanes>) {
+    for i in 0..<n {
+      out[i] = Lanes(
+        src[i], src[stride + i], src[2 * stride + i], src[3 * stride + i], src[4 * stride + i], src[5 * stride + i],
+        src[6 * stride + i], src[7 * stride + i])
+    }
+  }
+
+  /// Scatters lane levels back: `dst[k·stride + i] = levels[i][k]` (truncated to a byte).
+  @inline(__always)
+  static func untranspose(
+    _ n: Int, _ levels: UnsafePointer<LaneLevels>, stride: Int, into dst: UnsafeMutablePointer<UInt8>
+  ) {
+    for k in 0..<8 {
+      for i in 0..<n { dst[k * stride + i] = UInt8(truncatingIfNeeded: levels[i][k]) }
+    }
+  }
 }
