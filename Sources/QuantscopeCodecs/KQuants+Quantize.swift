@@ -273,8 +273,13 @@ extension KQuants {
         } else {
           var maxScale: Float = 0
           var amax: Float = 0
+          for g in 0..<2 {
+            QuantizationSearch.transpose(16, x + 128 * g, stride: 16, into: s.laneX)
+            let scales = QuantizationSearch.makeQ3QuantsLanes(16, 4, s.laneX, s.laneL)
+            for k in 0..<8 { s.scales[8 * g + k] = scales[k] }
+            QuantizationSearch.untranspose(16, s.laneL, stride: 16, into: s.Lu + 128 * g)
+          }
           for j in 0..<16 {
-            s.scales[j] = QuantizationSearch.makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, doRmse: true)
             let scale = abs(s.scales[j])
             if scale > amax {
               amax = scale

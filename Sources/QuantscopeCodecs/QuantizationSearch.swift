@@ -599,6 +599,67 @@ enum QuantizationSearch {
     return select(zero, .zero, scale)
   }
 
+  /// `make_q3_quants(n, nmax, x, L, do_rmse = true)` on eight independent groups at once, one
+  /// per lane. A pass that changes nothing leaves a lane's state as it was, so running further
+  /// passes on such a lane (until every lane is settled or five passes are done) changes nothing
+  /// either: the results are bit-identical per lane to `makeQ3Quants(…, doRmse: true)`.
+  static func makeQ3QuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Lanes>, _ L: UnsafeMutablePointer<LaneLevels>
+  ) -> Lanes {
+    var amax = Lanes.zero
+    var mx = Lanes.zero
+    for i in 0..<n {
+      let ax = magnitude(x[i])
+      let larger = ax .> amax
+      amax = select(larger, ax, amax)
+      mx = select(larger, x[i], mx)
+    }
+    let zero = amax .< Lanes(repeating: groupMaxEps)
+    let low = LaneLevels(repeating: -nmax)
+    let high = LaneLevels(repeating: nmax &- 1)
+    @inline(__always) func clamp(_ l: LaneLevels) -> LaneLevels {
+      let capped = select(high .< l, high, l)
+      return select(capped .< low, low, capped)
+    }
+    let iscale = Lanes(repeating: Float(-nmax)) / mx
+    var sumlx = Lanes.zero
+    var suml2 = Lanes.zero
+    for i in 0..<n {
+      let l = clamp(nearestInt(iscale * x[i]))
+      L[i] = l
+      let w = x[i] * x[i]
+      let fl = Lanes(l)
+      sumlx += (w * x[i]) * fl
+      suml2 += (w * fl) * fl
+    }
+    for _ in 0..<5 {
+      var changed = SIMDMask<LaneLevels>(repeating: false)
+      for i in 0..<n {
+        let xi = x[i]
+        let w = xi * xi
+        let li = Lanes(L[i])
+        var slx = sumlx - (w * xi) * li
+        let positive = slx .> Lanes.zero
+        var sl2 = suml2 - (w * li) * li
+        let newL = clamp(nearestInt((xi * sl2) / slx))
+        let differs = positive .& (newL .!= L[i])
+        let fl = Lanes(newL)
+        slx = slx + (w * xi) * fl
+        sl2 = sl2 + (w * fl) * fl
+        let accept = differs .& (sl2 .> Lanes.zero) .& ((slx * slx) * suml2 .> (sumlx * sumlx) * sl2)
+        L[i] = select(accept, newL, L[i])
+        sumlx = select(accept, slx, sumlx)
+        suml2 = select(accept, sl2, suml2)
+        changed = changed .| accept
+      }
+      if !any(changed) { break }
+    }
+    let offset = LaneLevels(repeating: nmax)
+    for i in 0..<n { L[i] = select(zero, .zero, L[i] &+ offset) }
+    let scale = select(suml2 .> Lanes.zero, sumlx / suml2, .zero)
+    return select(zero, .zero, scale)
+  }
+
   /// Gathers element `i` of eight groups `stride` apart into lane vectors: `out[i][k] =
   /// src[k·stride + i]` for `i < n`.
   @inline(__always)
