@@ -309,17 +309,19 @@ extension KQuants {
             L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-4, Swift.min(3, l)) + 4)
           }
         }
-        // High bits: bit n/32 of hmask[n % 32] is set for levels above 3.
-        for m in 0..<32 { y.storeBytes(of: 0, toByteOffset: m, as: UInt8.self) }
-        for j in 0..<256 {
-          if L[j] > 3 {
-            let m = j % 32
-            let old = y.load(fromByteOffset: m, as: UInt8.self)
-            y.storeBytes(of: old | UInt8(1 << (j / 32)), toByteOffset: m, as: UInt8.self)
-            L[j] -= 4
+        // High bits: bit n/32 of hmask[n % 32] is set for levels above 3, which then lose 4.
+        // Levels are in [0, 7] here, so "above 3" is bit 2 and "minus 4" is `& 3` (branch-free).
+        let Lu = s.Lu
+        for m in 0..<32 {
+          var h: UInt8 = 0
+          for b in 0..<8 {
+            let l = Lu[32 * b + m]
+            h |= ((l &>> 2) & 1) &<< UInt8(b)
+            Lu[32 * b + m] = l & 3
           }
+          y.storeBytes(of: h, toByteOffset: m, as: UInt8.self)
         }
-        packTwoBit(s.Lu, y + 32)
+        packTwoBit(Lu, y + 32)
       }
     }
   }
@@ -427,20 +429,15 @@ extension KQuants {
           for c in 0..<4 {
             let m1 = UInt8(1) &<< UInt8(2 * c)
             let m2 = UInt8(2) &<< UInt8(2 * c)
+            // Levels are in [0, 31]: "above 15" is bit 4 and "minus 16" is `& 15`.
             for j in 0..<32 {
-              var l1 = L[64 * c + j]
+              let l1 = L[64 * c + j]
+              let l2 = L[64 * c + j + 32]
               var h = qh.load(fromByteOffset: j, as: UInt8.self)
-              if l1 > 15 {
-                l1 -= 16
-                h |= m1
-              }
-              var l2 = L[64 * c + j + 32]
-              if l2 > 15 {
-                l2 -= 16
-                h |= m2
-              }
+              h |= (l1 &>> 4) != 0 ? m1 : 0
+              h |= (l2 &>> 4) != 0 ? m2 : 0
               qh.storeBytes(of: h, toByteOffset: j, as: UInt8.self)
-              ql.storeBytes(of: l1 | (l2 &<< 4), toByteOffset: 32 * c + j, as: UInt8.self)
+              ql.storeBytes(of: (l1 & 15) | ((l2 & 15) &<< 4), toByteOffset: 32 * c + j, as: UInt8.self)
             }
           }
         } else {
