@@ -438,6 +438,14 @@ enum QuantizationSearch {
     b.replacing(with: a, where: mask)
   }
 
+  /// `-x` on every lane by flipping the sign bit, as C's unary minus does. (The standard
+  /// library's SIMD prefix minus computes `0 - x`, which turns −0 into +0 instead of +0 into −0:
+  /// a visible difference once a min is stored as f16.)
+  @inline(__always)
+  static func negate(_ x: Lanes) -> Lanes {
+    unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) ^ 0x8000_0000, to: Lanes.self)
+  }
+
   /// `MAX(0, MIN(nmax, l))` on every lane.
   @inline(__always)
   static func clampLevels(_ l: LaneLevels, _ nmax: Int32) -> LaneLevels {
@@ -532,7 +540,7 @@ enum QuantizationSearch {
     for i in 0..<n { L[i] = select(degenerate, .zero, L[i]) }
     scale = select(degenerate, .zero, scale)
     mn = select(degenerate, initialMin, mn)
-    return (scale, -mn)
+    return (scale, negate(mn))
   }
 
   /// `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw)` on eight independent groups at once,
