@@ -21,34 +21,84 @@ extension KQuants {
     let L: UnsafeMutableRawPointer
     /// Candidate levels of one sub-block.
     let Laux: UnsafeMutablePointer<UInt8>
-    /// Weights of one sub-block.
+    /// Weights of the 256 elements.
     let weights: UnsafeMutablePointer<Float>
-    /// Sub-block scales, mins and weight sums.
+    /// Sub-block scales (16).
     let scales: UnsafeMutablePointer<Float>
+    /// Sub-block mins (16).
     let mins: UnsafeMutablePointer<Float>
+    /// Sub-block weight sums (16).
     let sw: UnsafeMutablePointer<Float>
-    /// Quantized sub-block scales and mins.
+    /// Quantized sub-block scales (16).
     let Ls: UnsafeMutableRawPointer
+    /// Quantized sub-block mins (16).
     let Lm: UnsafeMutablePointer<UInt8>
+    /// Transposed values, weights, levels and candidate levels for the eight-lane searches.
+    let laneX: UnsafeMutablePointer<QuantizationSearch.Lanes>
+    let laneW: UnsafeMutablePointer<QuantizationSearch.Lanes>
+    let laneL: UnsafeMutablePointer<QuantizationSearch.LaneLevels>
+    let laneAux: UnsafeMutablePointer<QuantizationSearch.LaneLevels>
 
     var L8: UnsafeMutablePointer<Int8> { L.assumingMemoryBound(to: Int8.self) }
     var Lu: UnsafeMutablePointer<UInt8> { L.assumingMemoryBound(to: UInt8.self) }
 
     /// Runs `body` with fresh scratch memory.
     static func with(_ body: (Scratch) -> Void) {
-      let bytes = UnsafeMutableRawPointer.allocate(byteCount: 256 + 32 + 16 + 16, alignment: 16)
-      let floats = UnsafeMutablePointer<Float>.allocate(capacity: 32 + 16 * 3)
+      let byteCount = 256 + 32 + 16 + 16
+      let floatCount = 256 + 16 * 3
+      let bytes = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 16)
+      let floats = UnsafeMutablePointer<Float>.allocate(capacity: floatCount)
+      let lanes = UnsafeMutablePointer<QuantizationSearch.Lanes>.allocate(capacity: 64)
+      let levels = UnsafeMutablePointer<QuantizationSearch.LaneLevels>.allocate(capacity: 64)
       defer {
         bytes.deallocate()
         floats.deallocate()
+        lanes.deallocate()
+        levels.deallocate()
       }
-      bytes.initializeMemory(as: UInt8.self, repeating: 0, count: 256 + 32 + 16 + 16)
-      floats.initialize(repeating: 0, count: 32 + 16 * 3)
+      bytes.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+      floats.initialize(repeating: 0, count: floatCount)
+      lanes.initialize(repeating: .zero, count: 64)
+      levels.initialize(repeating: .zero, count: 64)
       body(
         Scratch(
           L: bytes, Laux: (bytes + 256).assumingMemoryBound(to: UInt8.self), weights: floats,
-          scales: floats + 32, mins: floats + 48, sw: floats + 64, Ls: bytes + 288,
-          Lm: (bytes + 304).assumingMemoryBound(to: UInt8.self)))
+          scales: floats + 256, mins: floats + 272, sw: floats + 288, Ls: bytes + 288,
+          Lm: (bytes + 304).assumingMemoryBound(to: UInt8.self), laneX: lanes, laneW: lanes + 32,
+          laneL: levels, laneAux: levels + 32))
+    }
+
+    /// Runs `make_qkx2_quants` / `make_qkx3_quants` on the eight consecutive `n`-element
+    /// sub-blocks at `x` (weights at `w`, same layout) side by side, writing their levels to
+    /// `L` (same layout) and their scales and mins to `scales[0..<8]` / `mins[0..<8]`.
+    func searchEight(
+      _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>,
+      scales: UnsafeMutablePointer<Float>, mins: UnsafeMutablePointer<Float>,
+      rmin: Float, rdelta: Float, nstep: Int, useMad: Bool, qkx3: Bool
+    ) {
+      QuantizationSearch.transpose(n, x, stride: n, into: laneX)
+      QuantizationSearch.transpose(n, w, stride: n, into: laneW)
+      let (scale, theMin) = QuantizationSearch.makeQkxQuantsLanes(
+        n, nmax, laneX, laneW, laneL, laneAux, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: useMad, qkx3: qkx3)
+      for k in 0..<8 {
+        scales[k] = scale[k]
+        mins[k] = theMin[k]
+      }
+      QuantizationSearch.untranspose(n, laneL, stride: n, into: L)
+    }
+
+    /// Runs `make_qx_quants(n, nmax, …, rmse_type = 1, w)` on the eight consecutive `n`-element
+    /// groups at `x` side by side (`w == nil`: weights `x²`), writing levels to `L` and scales to
+    /// `scales[0..<8]`.
+    func qxEight(
+      _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ L: UnsafeMutablePointer<UInt8>,
+      scales: UnsafeMutablePointer<Float>
+    ) {
+      QuantizationSearch.transpose(n, x, stride: n, into: laneX)
+      if let w { QuantizationSearch.transpose(n, w, stride: n, into: laneW) }
+      let scale = QuantizationSearch.makeQxQuantsLanes(n, nmax, laneX, w == nil ? nil : UnsafePointer(laneW), laneL, laneAux)
+      for k in 0..<8 { scales[k] = scale[k] }
+      QuantizationSearch.untranspose(n, laneL, stride: n, into: L)
     }
   }
 
@@ -105,13 +155,16 @@ extension KQuants {
           let sigma2 = sumSquares256(x) / 256
           for j in 0..<16 {
             let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            let ws = s.weights + 16 * j
+            for l in 0..<16 { ws[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
             var sw: Float = 0
-            for l in 0..<16 { sw += s.weights[l] }
+            for l in 0..<16 { sw += ws[l] }
             s.sw[j] = sw
-            s.scales[j] = QuantizationSearch.makeQkx3Quants(
-              16, 3, xs, s.weights, L + 16 * j, &s.mins[j], s.Laux, rmin: -0.9, rdelta: 0.05, nstep: 36,
-              useMad: false)
+          }
+          for g in 0..<2 {
+            s.searchEight(
+              16, 3, x + 128 * g, s.weights + 128 * g, L + 128 * g, scales: s.scales + 8 * g, mins: s.mins + 8 * g,
+              rmin: -0.9, rdelta: 0.05, nstep: 36, useMad: false, qkx3: true)
           }
           let Ls = s.Ls.assumingMemoryBound(to: UInt8.self)
           let dm = QuantizationSearch.makeQpQuants(16, 15, s.scales, Ls, s.sw)
@@ -124,12 +177,13 @@ extension KQuants {
         } else {
           var maxScale: Float = 0
           var maxMin: Float = 0
+          for l in 0..<256 { s.weights[l] = abs(x[l]) }
+          for g in 0..<2 {
+            s.searchEight(
+              16, 3, x + 128 * g, s.weights + 128 * g, L + 128 * g, scales: s.scales + 8 * g, mins: s.mins + 8 * g,
+              rmin: -0.5, rdelta: 0.1, nstep: 15, useMad: true, qkx3: false)
+          }
           for j in 0..<16 {
-            let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = abs(xs[l]) }
-            s.scales[j] = QuantizationSearch.makeQkx2Quants(
-              16, 3, xs, s.weights, L + 16 * j, &s.mins[j], s.Laux, rmin: -0.5, rdelta: 0.1, nstep: 15,
-              useMad: true)
             if s.scales[j] > maxScale { maxScale = s.scales[j] }
             if s.mins[j] > maxMin { maxMin = s.mins[j] }
           }
@@ -203,11 +257,14 @@ extension KQuants {
           let sigma2 = 2 * sumSquares256(x) / 256
           for j in 0..<16 {
             let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            let ws = s.weights + 16 * j
+            for l in 0..<16 { ws[l] = qw[16 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
             var sw: Float = 0
-            for l in 0..<16 { sw += s.weights[l] }
+            for l in 0..<16 { sw += ws[l] }
             s.sw[j] = sw
-            s.scales[j] = QuantizationSearch.makeQxQuants(16, 4, xs, L + 16 * j, rmseType: 1, weights: s.weights)
+          }
+          for g in 0..<2 {
+            s.qxEight(16, 4, x + 128 * g, s.weights + 128 * g, s.Lu + 128 * g, scales: s.scales + 8 * g)
           }
           let Ls = s.Ls.assumingMemoryBound(to: Int8.self)
           let dBlock = QuantizationSearch.makeQxQuants(16, 32, s.scales, Ls, rmseType: 1, weights: s.sw)
@@ -216,8 +273,13 @@ extension KQuants {
         } else {
           var maxScale: Float = 0
           var amax: Float = 0
+          for g in 0..<2 {
+            QuantizationSearch.transpose(16, x + 128 * g, stride: 16, into: s.laneX)
+            let scales = QuantizationSearch.makeQ3QuantsLanes(16, 4, s.laneX, s.laneL)
+            for k in 0..<8 { s.scales[8 * g + k] = scales[k] }
+            QuantizationSearch.untranspose(16, s.laneL, stride: 16, into: s.Lu + 128 * g)
+          }
           for j in 0..<16 {
-            s.scales[j] = QuantizationSearch.makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, doRmse: true)
             let scale = abs(s.scales[j])
             if scale > amax {
               amax = scale
@@ -247,17 +309,19 @@ extension KQuants {
             L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-4, Swift.min(3, l)) + 4)
           }
         }
-        // High bits: bit n/32 of hmask[n % 32] is set for levels above 3.
-        for m in 0..<32 { y.storeBytes(of: 0, toByteOffset: m, as: UInt8.self) }
-        for j in 0..<256 {
-          if L[j] > 3 {
-            let m = j % 32
-            let old = y.load(fromByteOffset: m, as: UInt8.self)
-            y.storeBytes(of: old | UInt8(1 << (j / 32)), toByteOffset: m, as: UInt8.self)
-            L[j] -= 4
+        // High bits: bit n/32 of hmask[n % 32] is set for levels above 3, which then lose 4.
+        // Levels are in [0, 7] here, so "above 3" is bit 2 and "minus 4" is `& 3` (branch-free).
+        let Lu = s.Lu
+        for m in 0..<32 {
+          var h: UInt8 = 0
+          for b in 0..<8 {
+            let l = Lu[32 * b + m]
+            h |= ((l &>> 2) & 1) &<< UInt8(b)
+            Lu[32 * b + m] = l & 3
           }
+          y.storeBytes(of: h, toByteOffset: m, as: UInt8.self)
         }
-        packTwoBit(s.Lu, y + 32)
+        packTwoBit(Lu, y + 32)
       }
     }
   }
@@ -298,14 +362,15 @@ extension KQuants {
           let sigma2 = 2 * sumSquares256(x) / 256
           for j in 0..<8 {
             let xs = x + 32 * j
-            for l in 0..<32 { s.weights[l] = qw[32 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
+            let ws = s.weights + 32 * j
+            for l in 0..<32 { ws[l] = qw[32 * j + l] * (sigma2 + xs[l] * xs[l]).squareRoot() }
             var sw: Float = 0
-            for l in 0..<32 { sw += s.weights[l] }
+            for l in 0..<32 { sw += ws[l] }
             s.sw[j] = sw
-            s.scales[j] = QuantizationSearch.makeQkx3Quants(
-              32, nmax, xs, s.weights, L + 32 * j, &s.mins[j], s.Laux, rmin: -0.9, rdelta: 0.05, nstep: 36,
-              useMad: false)
           }
+          s.searchEight(
+            32, nmax, x, s.weights, L, scales: s.scales, mins: s.mins, rmin: -0.9, rdelta: 0.05, nstep: 36,
+            useMad: false, qkx3: true)
           let dBlock = QuantizationSearch.makeQpQuants(8, 63, s.scales, Ls, s.sw)
           let mBlock = QuantizationSearch.makeQpQuants(8, 63, s.mins, s.Lm, s.sw)
           if fiveBit {
@@ -325,10 +390,12 @@ extension KQuants {
             var sumX2: Float = 0
             for l in 0..<32 { sumX2 += xs[l] * xs[l] }
             let avX = (sumX2 / 32).squareRoot()
-            for l in 0..<32 { s.weights[l] = avX + abs(xs[l]) }
-            s.scales[j] = QuantizationSearch.makeQkx2Quants(
-              32, nmax, xs, s.weights, L + 32 * j, &s.mins[j], s.Laux, rmin: fiveBit ? -0.5 : -1.0, rdelta: 0.1,
-              nstep: fiveBit ? 15 : 20, useMad: false)
+            for l in 0..<32 { s.weights[32 * j + l] = avX + abs(xs[l]) }
+          }
+          s.searchEight(
+            32, nmax, x, s.weights, L, scales: s.scales, mins: s.mins, rmin: fiveBit ? -0.5 : -1.0, rdelta: 0.1,
+            nstep: fiveBit ? 15 : 20, useMad: false, qkx3: false)
+          for j in 0..<8 {
             if s.scales[j] > maxScale { maxScale = s.scales[j] }
             if s.mins[j] > maxMin { maxMin = s.mins[j] }
           }
@@ -362,20 +429,15 @@ extension KQuants {
           for c in 0..<4 {
             let m1 = UInt8(1) &<< UInt8(2 * c)
             let m2 = UInt8(2) &<< UInt8(2 * c)
+            // Levels are in [0, 31]: "above 15" is bit 4 and "minus 16" is `& 15`.
             for j in 0..<32 {
-              var l1 = L[64 * c + j]
+              let l1 = L[64 * c + j]
+              let l2 = L[64 * c + j + 32]
               var h = qh.load(fromByteOffset: j, as: UInt8.self)
-              if l1 > 15 {
-                l1 -= 16
-                h |= m1
-              }
-              var l2 = L[64 * c + j + 32]
-              if l2 > 15 {
-                l2 -= 16
-                h |= m2
-              }
+              h |= (l1 &>> 4) != 0 ? m1 : 0
+              h |= (l2 &>> 4) != 0 ? m2 : 0
               qh.storeBytes(of: h, toByteOffset: j, as: UInt8.self)
-              ql.storeBytes(of: l1 | (l2 &<< 4), toByteOffset: 32 * c + j, as: UInt8.self)
+              ql.storeBytes(of: (l1 & 15) | ((l2 & 15) &<< 4), toByteOffset: 32 * c + j, as: UInt8.self)
             }
           }
         } else {
@@ -424,10 +486,11 @@ extension KQuants {
         let L = s.L8
         var maxScale: Float = 0
         var maxAbsScale: Float = 0
+        for g in 0..<2 {
+          s.qxEight(16, 32, x + 128 * g, qw.map { $0 + 128 * g }, s.Lu + 128 * g, scales: s.scales + 8 * g)
+        }
         for ib in 0..<16 {
-          let scale = QuantizationSearch.makeQxQuants(
-            16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1, weights: qw.map { $0 + 16 * ib })
-          s.scales[ib] = scale
+          let scale = s.scales[ib]
           let absScale = abs(scale)
           if absScale > maxAbsScale {
             maxAbsScale = absScale

@@ -56,20 +56,11 @@ extension LegacyQuants {
       referenceQ4_0(source, rows * rowLength / 32, destination)
       return
     }
-    withScratch { weight, L in
-      forEachRow(source, rows, rowLength, destination, blockBytes: 18) { x, y in
-        let sigma2 = rowSigma2(x, rowLength)
-        for ib in 0..<(rowLength / 32) {
-          let xb = x + 32 * ib
-          importanceWeights(xb, importance + 32 * ib, sigma2, weight)
-          let d = QuantizationSearch.makeQxQuants(32, 8, xb, L, rmseType: 1, weights: weight)
-          let out = y + 18 * ib
-          out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
-          for j in 0..<16 {
-            let b = UInt8(bitPattern: L[j]) | (UInt8(bitPattern: L[j + 16]) &<< 4)
-            out.storeBytes(of: b, toByteOffset: 2 + j, as: UInt8.self)
-          }
-        }
+    searchImportanceBlocks(source, rows, rowLength, importance, destination, blockBytes: 18, .symmetric(8)) {
+      out, d, _, L in
+      out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
+      for j in 0..<16 {
+        out.storeBytes(of: L[j] | (L[j + 16] &<< 4), toByteOffset: 2 + j, as: UInt8.self)
       }
     }
   }
@@ -104,24 +95,12 @@ extension LegacyQuants {
       referenceQ4_1(source, rows * rowLength / 32, destination)
       return
     }
-    withScratch { weight, L in
-      let Lu = UnsafeMutableRawPointer(L).assumingMemoryBound(to: UInt8.self)
-      let Laux = Lu + 32
-      forEachRow(source, rows, rowLength, destination, blockBytes: 20) { x, y in
-        let sigma2 = rowSigma2(x, rowLength)
-        for ib in 0..<(rowLength / 32) {
-          let xb = x + 32 * ib
-          importanceWeights(xb, importance + 32 * ib, sigma2, weight)
-          var min: Float = 0
-          let d = QuantizationSearch.makeQkx3Quants(
-            32, 15, xb, weight, Lu, &min, Laux, rmin: -0.9, rdelta: 0.05, nstep: 36, useMad: false)
-          let out = y + 20 * ib
-          out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
-          out.storeBytes(of: Half.fromFloat(-min), toByteOffset: 2, as: UInt16.self)
-          for j in 0..<16 {
-            out.storeBytes(of: Lu[j] | (Lu[j + 16] &<< 4), toByteOffset: 4 + j, as: UInt8.self)
-          }
-        }
+    searchImportanceBlocks(source, rows, rowLength, importance, destination, blockBytes: 20, .asymmetric(15)) {
+      out, d, min, L in
+      out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
+      out.storeBytes(of: Half.fromFloat(-min), toByteOffset: 2, as: UInt16.self)
+      for j in 0..<16 {
+        out.storeBytes(of: L[j] | (L[j + 16] &<< 4), toByteOffset: 4 + j, as: UInt8.self)
       }
     }
   }
@@ -170,26 +149,10 @@ extension LegacyQuants {
       referenceQ5_0(source, rows * rowLength / 32, destination)
       return
     }
-    withScratch { weight, L in
-      forEachRow(source, rows, rowLength, destination, blockBytes: 22) { x, y in
-        let sigma2 = rowSigma2(x, rowLength)
-        for ib in 0..<(rowLength / 32) {
-          let xb = x + 32 * ib
-          importanceWeights(xb, importance + 32 * ib, sigma2, weight)
-          let d = QuantizationSearch.makeQxQuants(32, 16, xb, L, rmseType: 1, weights: weight)
-          let out = y + 22 * ib
-          out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
-          var qh: UInt32 = 0
-          for j in 0..<16 {
-            let xi0 = UInt8(bitPattern: L[j])
-            let xi1 = UInt8(bitPattern: L[j + 16])
-            out.storeBytes(of: (xi0 & 0x0f) | ((xi1 & 0x0f) &<< 4), toByteOffset: 6 + j, as: UInt8.self)
-            qh |= (UInt32(xi0 & 0x10) &>> 4) &<< UInt32(j)
-            qh |= (UInt32(xi1 & 0x10) &>> 4) &<< UInt32(j + 16)
-          }
-          out.storeBytes(of: qh.littleEndian, toByteOffset: 2, as: UInt32.self)
-        }
-      }
+    searchImportanceBlocks(source, rows, rowLength, importance, destination, blockBytes: 22, .symmetric(16)) {
+      out, d, _, L in
+      out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
+      storeFiveBit(L, out, qhOffset: 2)
     }
   }
 
@@ -227,31 +190,11 @@ extension LegacyQuants {
       referenceQ5_1(source, rows * rowLength / 32, destination)
       return
     }
-    withScratch { weight, L in
-      let Lu = UnsafeMutableRawPointer(L).assumingMemoryBound(to: UInt8.self)
-      let Laux = Lu + 32
-      forEachRow(source, rows, rowLength, destination, blockBytes: 24) { x, y in
-        let sigma2 = rowSigma2(x, rowLength)
-        for ib in 0..<(rowLength / 32) {
-          let xb = x + 32 * ib
-          importanceWeights(xb, importance + 32 * ib, sigma2, weight)
-          var min: Float = 0
-          let d = QuantizationSearch.makeQkx3Quants(
-            32, 31, xb, weight, Lu, &min, Laux, rmin: -0.9, rdelta: 0.05, nstep: 36, useMad: false)
-          let out = y + 24 * ib
-          out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
-          out.storeBytes(of: Half.fromFloat(-min), toByteOffset: 2, as: UInt16.self)
-          var qh: UInt32 = 0
-          for j in 0..<16 {
-            let xi0 = Lu[j]
-            let xi1 = Lu[j + 16]
-            out.storeBytes(of: (xi0 & 0x0f) | ((xi1 & 0x0f) &<< 4), toByteOffset: 8 + j, as: UInt8.self)
-            qh |= (UInt32(xi0 & 0x10) &>> 4) &<< UInt32(j)
-            qh |= (UInt32(xi1 & 0x10) &>> 4) &<< UInt32(j + 16)
-          }
-          out.storeBytes(of: qh.littleEndian, toByteOffset: 4, as: UInt32.self)
-        }
-      }
+    searchImportanceBlocks(source, rows, rowLength, importance, destination, blockBytes: 24, .asymmetric(31)) {
+      out, d, min, L in
+      out.storeBytes(of: Half.fromFloat(d), as: UInt16.self)
+      out.storeBytes(of: Half.fromFloat(-min), toByteOffset: 2, as: UInt16.self)
+      storeFiveBit(L, out, qhOffset: 4)
     }
   }
 
@@ -335,28 +278,109 @@ extension LegacyQuants {
     return amax / 127
   }
 
-  // MARK: - Scratch
+  // MARK: - The imatrix search driver
 
-  /// `w_j = qw_j · sqrt(sigma2 + x_j²)` for one 32-block.
-  @inline(__always)
-  static func importanceWeights(
-    _ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ sigma2: Float, _ weight: UnsafeMutablePointer<Float>
-  ) {
-    for j in 0..<32 { weight[j] = qw[j] * (sigma2 + x[j] * x[j]).squareRoot() }
+  /// Which ggml search a legacy imatrix path runs on each 32-block.
+  enum BlockSearch {
+    /// `make_qx_quants(32, nmax, x, L, 1, w)`: Q4_0 (8) and Q5_0 (16).
+    case symmetric(Int32)
+    /// `make_qkx3_quants(32, nmax, x, w, L, &min, Laux, −0.9, 0.05, 36, false)`: Q4_1 (15), Q5_1 (31).
+    case asymmetric(Int32)
   }
 
-  /// Runs `body` with 32 floats of weights and 64 bytes of level scratch (one allocation per
-  /// quantizer call, so concurrent calls never share state).
+  /// `w_j = qw_j · sqrt(sigma2 + x_j²)` for `count` values.
   @inline(__always)
-  static func withScratch(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int8>) -> Void) {
-    let weight = UnsafeMutablePointer<Float>.allocate(capacity: 32)
-    let levels = UnsafeMutablePointer<Int8>.allocate(capacity: 64)
+  static func importanceWeights(
+    _ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ sigma2: Float, _ weight: UnsafeMutablePointer<Float>,
+    count: Int = 32
+  ) {
+    for j in 0..<count { weight[j] = qw[j] * (sigma2 + x[j] * x[j]).squareRoot() }
+  }
+
+  /// The shared body of the legacy `quantize_row_*_impl` paths: per row, `sigma2` over the
+  /// whole row, per-block weights, then the type's search on each 32-block — eight blocks at a
+  /// time in SIMD lanes (bit-identical per lane to the scalar search), the rest one by one.
+  /// `store(out, d, min, L)` packs one block (`min` is the asymmetric search's `the_min`).
+  @inline(__always)
+  static func searchImportanceBlocks(
+    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>,
+    _ destination: UnsafeMutableRawPointer, blockBytes: Int, _ search: BlockSearch,
+    _ store: (UnsafeMutableRawPointer, Float, Float, UnsafePointer<UInt8>) -> Void
+  ) {
+    let weights = UnsafeMutablePointer<Float>.allocate(capacity: 256)
+    let levels = UnsafeMutablePointer<UInt8>.allocate(capacity: 256 + 32)
+    let laneX = UnsafeMutablePointer<QuantizationSearch.Lanes>.allocate(capacity: 64)
+    let laneL = UnsafeMutablePointer<QuantizationSearch.LaneLevels>.allocate(capacity: 64)
     defer {
-      weight.deallocate()
+      weights.deallocate()
       levels.deallocate()
+      laneX.deallocate()
+      laneL.deallocate()
     }
-    weight.initialize(repeating: 0, count: 32)
-    levels.initialize(repeating: 0, count: 64)
-    body(weight, levels)
+    weights.initialize(repeating: 0, count: 256)
+    levels.initialize(repeating: 0, count: 256 + 32)
+    laneX.initialize(repeating: .zero, count: 64)
+    laneL.initialize(repeating: .zero, count: 64)
+    let laneW = laneX + 32
+    let laneAux = laneL + 32
+    let blocks = rowLength / 32
+    let rowBytes = blocks * blockBytes
+    for r in 0..<rows {
+      let x = source + r * rowLength
+      let y = destination + r * rowBytes
+      let sigma2 = rowSigma2(x, rowLength)
+      var ib = 0
+      while ib + 8 <= blocks {
+        let xb = x + 32 * ib
+        importanceWeights(xb, importance + 32 * ib, sigma2, weights, count: 256)
+        QuantizationSearch.transpose(32, xb, stride: 32, into: laneX)
+        QuantizationSearch.transpose(32, weights, stride: 32, into: laneW)
+        let d: QuantizationSearch.Lanes
+        var mins = QuantizationSearch.Lanes.zero
+        switch search {
+        case .symmetric(let nmax):
+          d = QuantizationSearch.makeQxQuantsLanes(32, nmax, laneX, laneW, laneL, laneAux)
+        case .asymmetric(let nmax):
+          (d, mins) = QuantizationSearch.makeQkxQuantsLanes(
+            32, nmax, laneX, laneW, laneL, laneAux, rmin: -0.9, rdelta: 0.05, nstep: 36, useMad: false, qkx3: true)
+        }
+        QuantizationSearch.untranspose(32, laneL, stride: 32, into: levels)
+        for k in 0..<8 {
+          store(y + blockBytes * (ib + k), d[k], mins[k], levels + 32 * k)
+        }
+        ib += 8
+      }
+      while ib < blocks {
+        let xb = x + 32 * ib
+        importanceWeights(xb, importance + 32 * ib, sigma2, weights)
+        var min: Float = 0
+        let d: Float
+        switch search {
+        case .symmetric(let nmax):
+          let L = UnsafeMutableRawPointer(levels).assumingMemoryBound(to: Int8.self)
+          d = QuantizationSearch.makeQxQuants(32, nmax, xb, L, rmseType: 1, weights: weights)
+        case .asymmetric(let nmax):
+          d = QuantizationSearch.makeQkx3Quants(
+            32, nmax, xb, weights, levels, &min, levels + 256, rmin: -0.9, rdelta: 0.05, nstep: 36, useMad: false)
+        }
+        store(y + blockBytes * ib, d, min, levels)
+        ib += 1
+      }
+    }
+  }
+
+  /// Packs 32 five-bit levels as Q5_0/Q5_1 do: low nibbles split-halves in `qs` (after `qh`),
+  /// fifth bits in the LE u32 `qh` at `qhOffset`.
+  @inline(__always)
+  static func storeFiveBit(_ L: UnsafePointer<UInt8>, _ out: UnsafeMutableRawPointer, qhOffset: Int) {
+    var qh: UInt32 = 0
+    for j in 0..<16 {
+      let xi0 = L[j]
+      let xi1 = L[j + 16]
+      out.storeBytes(of: (xi0 & 0x0f) | ((xi1 & 0x0f) &<< 4), toByteOffset: qhOffset + 4 + j, as: UInt8.self)
+      qh |= (UInt32(xi0 & 0x10) &>> 4) &<< UInt32(j)
+      qh |= (UInt32(xi1 & 0x10) &>> 4) &<< UInt32(j + 16)
+    }
+    out.storeBytes(of: qh.littleEndian, toByteOffset: qhOffset, as: UInt32.self)
   }
 }

@@ -54,13 +54,6 @@ struct DecodeBenchmark {
       let decode = codec.decode
       decode(source, blocks, output)
       let one = bestOf(options.repeats) { decode(source, blocks, output) }
-      let from = SendablePointer(pointer: source)
-      let to = SendablePointer(pointer: output)
-      let all = bestOf(options.repeats) {
-        parallelChunks(blocks) { start, count in
-          decode(from.pointer + start * type.blockBytes, count, to.pointer + start * type.blockElements)
-        }
-      }
       let tileBlocks = max(1, 4096 / type.blockElements)
       let tiled = bestOf(options.repeats) {
         var start = 0
@@ -68,6 +61,13 @@ struct DecodeBenchmark {
           let n = min(tileBlocks, blocks - start)
           decode(source + start * type.blockBytes, n, output)
           start += n
+        }
+      }
+      let from = SendablePointer(pointer: source)
+      let to = SendablePointer(pointer: output)
+      let all = bestOf(options.repeats) {
+        parallelChunks(blocks) { start, count in
+          decode(from.pointer + start * type.blockBytes, count, to.pointer + start * type.blockElements)
         }
       }
       report(type.name, blocks * type.blockElements * 4, one, all, tiled: tiled, ggml: Self.ggmlSingleThread[type])

@@ -16,7 +16,7 @@ let usage = """
 struct Options {
   var command = ""
   var types: [GGMLType]? = nil
-  var repeats = 5
+  var repeats = 10
   var megabytes = 64
   var seconds = 0.4
 }
