@@ -35,12 +35,16 @@ struct DiffBenchmark {
     }
     while let flag = rest.popFirst() {
       switch flag {
-      case "--pair": pair = rest.popFirst() ?? usage()
+      case "--pair":
+        guard let v = rest.popFirst() else { usage() }
+        pair = v
       case "--repeat":
         guard let v = rest.popFirst().flatMap(Int.init), v > 0 else { usage() }
         bench.repeats = v
       case "--no-python": bench.runPython = false
-      case "--python": bench.pythonScript = rest.popFirst() ?? usage()
+      case "--python":
+        guard let v = rest.popFirst() else { usage() }
+        bench.pythonScript = v
       default: usage()
       }
     }
