@@ -102,38 +102,29 @@ public struct ErrorAccumulator: Sendable, Equatable {
       addScalar(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: importance)
       return
     }
-    // Two passes over the segment (it is in cache), three accumulators each, so that with
-    // baseline SSE2 (two doubles per register) nothing spills to the stack.
-    typealias V = SIMD4<Double>
-    let signMask = SIMD4<UInt64>(repeating: 0x7FFF_FFFF_FFFF_FFFF)
+    // One pass, six accumulators of two lanes each: with baseline SSE2 (two doubles per
+    // register) they and the temporaries fit the 16 vector registers without spilling.
+    typealias V = SIMD2<Double>
+    let signMask = SIMD2<UInt64>(repeating: 0x7FFF_FFFF_FFFF_FFFF)
     let rRaw = UnsafeRawPointer(reference)
-    var vse = V(), vae = V(), vmax = V()
+    var vse = V(), vae = V(), vmax = V(), vrr = V(), vcc = V(), vcr = V()
     var i = 0
-    while i + 4 <= n {
+    while i + 2 <= n {
       // Lane-by-lane widening: SIMD lane-type conversions stay out-of-line calls (swift-notes §2.4).
-      let p = candidate + i
-      let c = V(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3]))
+      let c = V(Double(candidate[i]), Double(candidate[i + 1]))
       let r = rRaw.loadUnaligned(fromByteOffset: 8 * i, as: V.self)
       let e = c - r
-      let a = unsafeBitCast(unsafeBitCast(e, to: SIMD4<UInt64>.self) & signMask, to: V.self)
+      let a = unsafeBitCast(unsafeBitCast(e, to: SIMD2<UInt64>.self) & signMask, to: V.self)
       vse += e * e
       vae += a
       vmax.replace(with: a, where: a .> vmax)
-      i += 4
-    }
-    var vrr = V(), vcc = V(), vcr = V()
-    i = 0
-    while i + 4 <= n {
-      let p = candidate + i
-      let c = V(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3]))
-      let r = rRaw.loadUnaligned(fromByteOffset: 8 * i, as: V.self)
       vrr += r * r
       vcc += c * c
       vcr += c * r
-      i += 4
+      i += 2
     }
     var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0, segmentMax = 0.0
-    for l in 0..<4 {
+    for l in 0..<2 {
       sse += vse[l]
       sae += vae[l]
       srr += vrr[l]
