@@ -89,8 +89,9 @@ public struct ErrorAccumulator: Sendable, Equatable {
   /// decoded without scale: its values are exactly representable, so this gives the sums of the
   /// `Double` overload up to summation order).
   ///
-  /// The sums run in eight `Double` lanes (SIMD8, separate multiply and add), then are reduced in
-  /// a fixed order, so results depend only on the values and their position, never on threads.
+  /// The sums run in two-lane `Double` accumulators (separate multiply and add, no FMA), then are
+  /// reduced in a fixed order, so results depend only on the values and their position, never on
+  /// threads.
   /// The largest error is found per segment and, only when it beats the running maximum, located
   /// by a scan for its first occurrence — the same index the sequential loop reports. A segment
   /// holding NaN or infinity (seen as non-finite sums) is redone value by value to exclude them.
