@@ -187,7 +187,7 @@ struct DiffBenchmark {
   }
 
   /// Runs the Python pipeline on `input`: its own wall time (after imports), the process's, and MSE per tensor.
-  func runPipeline(_ input: Input) throws -> (wall: Double, process: Double, mse: [String: Double]) {
+  func runPipeline(_ input: Input) throws -> (wall: Double, process: Double, mse: [String: (mse: Double, cosine: Double)]) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", pythonScript, input.candidate, input.reference]
@@ -202,32 +202,38 @@ struct DiffBenchmark {
       throw FormatError(path: pythonScript, "exited with status \(process.terminationStatus)")
     }
     var wall = elapsed
-    var mse: [String: Double] = [:]
+    var mse: [String: (mse: Double, cosine: Double)] = [:]
     for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
       let f = line.split(separator: " ")
-      if f.first == "TENSOR", f.count >= 6, let m = Double(f[4]) { mse[String(f[1])] = m }
+      if f.first == "TENSOR", f.count >= 6, let m = Double(f[4]), let c = Double(f[5]) { mse[String(f[1])] = (m, c) }
       if f.first == "WALL", f.count == 2, let w = Double(f[1]) { wall = w }
     }
     return (wall, elapsed, mse)
   }
 
-  /// Whether every tensor's MSE agrees with the Python pipeline's within 1e-9 relative.
-  func check(_ diff: Diff, against python: [String: Double], label: String) -> Bool {
+  /// Whether every tensor's MSE and cosine agree with the Python pipeline's within 1e-9 relative.
+  func check(_ diff: Diff, against python: [String: (mse: Double, cosine: Double)], label: String) -> Bool {
     var worst = 0.0
     var bad: [String] = []
+    var badTensors = Set<String>()
     for t in diff.tensors {
       guard let p = python[t.name] else {
         bad.append("\(t.name) (not in Python output)")
+        badTensors.insert(t.name)
         continue
       }
-      let ours = t.metrics.mse
-      let scale = max(abs(ours), abs(p))
-      let rel = scale == 0 ? 0 : abs(ours - p) / scale
-      worst = max(worst, rel)
-      if rel > 1e-9 { bad.append("\(t.name): ours \(ours), python \(p)") }
+      for (name, ours, theirs) in [("MSE", t.metrics.mse, p.mse), ("cosine", t.metrics.cosine, p.cosine)] {
+        let scale = max(abs(ours), abs(theirs))
+        let rel = scale == 0 ? 0 : abs(ours - theirs) / scale
+        worst = max(worst, rel)
+        if rel > 1e-9 {
+          bad.append("\(t.name) \(name): ours \(ours), python \(theirs)")
+          badTensors.insert(t.name)
+        }
+      }
     }
     if python.count != diff.tensors.count { bad.append("tensor count: ours \(diff.tensors.count), python \(python.count)") }
-    print("  \(label): MSE agrees with Python on \(diff.tensors.count - bad.count)/\(diff.tensors.count) tensors, "
+    print("  \(label): MSE and cosine agree with Python on \(diff.tensors.count - badTensors.count)/\(diff.tensors.count) tensors, "
       + "largest relative difference \(String(format: "%.2e", worst)) (limit 1e-9)")
     for b in bad.prefix(10) { print("    MISMATCH \(b)") }
     return bad.isEmpty
