@@ -59,6 +59,8 @@ func parseOptions(_ arguments: [String]) -> Options? {
   return options
 }
 
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "diff" { DiffBenchmark.main(Array(CommandLine.arguments.dropFirst(2))) }
+
 guard let options = parseOptions(Array(CommandLine.arguments.dropFirst())) else {
   print(usage)
   exit(64)

@@ -154,19 +154,17 @@ public struct Diff: Sendable {
     let importance = options.importance
     let jobsBox = UnsafeSendable(jobs)
     let chunksBox = UnsafeSendable(chunks)
-    try ParallelWork.run(count: chunks.count, threads: options.threads) { i in
+    // Every chunk fits one worker's scratch, allocated once per worker thread.
+    let maxChunkValues = chunks.map { $0.rows.count * jobs[$0.job].1.rowLength }.max() ?? 0
+    try ParallelWork.run(count: chunks.count, threads: options.threads, scratchValues: maxChunkValues) { i, scratch in
       let chunk = chunksBox.value[i]
       let (candidateRows, reference) = jobsBox.value[chunk.job]
       let tensor = candidateRows.decoder.tensor
       let rowLength = reference.rowLength
-      let n = chunk.rows.count * rowLength
-      let cand = UnsafeMutablePointer<Double>.allocate(capacity: n)
-      let ref = UnsafeMutablePointer<Double>.allocate(capacity: n)
-      defer {
-        cand.deallocate()
-        ref.deallocate()
-      }
-      try candidateRows.decodeRows(chunk.rows, into: cand)
+      // The candidate is a GGUF tensor without scale: binary32 holds its values exactly.
+      let cand = scratch.candidate
+      let ref = scratch.reference
+      try candidateRows.decoder.decodeRows(chunk.rows, into: cand)
       try reference.decodeRows(chunk.rows, into: ref)
       var acc = ErrorAccumulator()
       let weights = importance?.weights(for: tensor.name)
@@ -178,7 +176,7 @@ public struct Diff: Sendable {
           let start = (weights.count == rowLength ? 0 : matrix * rowLength)
           if start + rowLength <= weights.count { w = weights.base + start }
         }
-        acc.add(candidate: cand + k * rowLength, reference: ref + k * rowLength, count: rowLength,
+        acc.add(candidate: UnsafePointer(cand + k * rowLength), reference: ref + k * rowLength, count: rowLength,
           firstIndex: row * rowLength, importance: w)
       }
       out.value[i] = acc

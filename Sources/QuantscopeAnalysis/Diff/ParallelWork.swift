@@ -23,6 +23,38 @@ public enum ParallelWork {
     if let error = state.firstError { throw error }
   }
 
+  /// Per-worker buffers for ``run(count:threads:scratchValues:_:)``: allocated once per worker
+  /// thread and reused for every item that worker runs, so the hot loop allocates nothing.
+  public struct Scratch {
+    /// Room for `scratchValues` candidate values.
+    public let candidate: UnsafeMutablePointer<Float>
+    /// Room for `scratchValues` reference values.
+    public let reference: UnsafeMutablePointer<Double>
+  }
+
+  /// Like ``run(count:threads:_:)``, handing each call its worker's ``Scratch`` of
+  /// `scratchValues` values per side (contents unspecified on entry).
+  public static func run(
+    count: Int, threads: Int, scratchValues: Int, _ body: @Sendable (Int, Scratch) throws -> Void
+  ) throws {
+    guard count > 0 else { return }
+    let workers = max(1, min(threads, count))
+    let state = SharedState()
+    let n = max(1, scratchValues)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      let scratch = Scratch(
+        candidate: .allocate(capacity: n), reference: .allocate(capacity: n))
+      defer {
+        scratch.candidate.deallocate()
+        scratch.reference.deallocate()
+      }
+      while let i = state.next(limit: count) {
+        do { try body(i, scratch) } catch { state.fail(index: i, error) }
+      }
+    }
+    if let error = state.firstError { throw error }
+  }
+
   private final class SharedState: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()

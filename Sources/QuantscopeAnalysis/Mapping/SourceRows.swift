@@ -5,19 +5,104 @@ import QuantscopeFormats
 public struct SourceRows: ReferenceRows {
   /// The decoder (validated when made).
   public let decoder: TensorDecoder
+  /// A direct binary64 path for the common reference dtypes, or `nil` to go through `decoder`.
+  private let direct: DirectDecoding?
 
   /// A view of `tensor`, dequantized with `scale` at `precision`.
   ///
   /// - Throws: ``FormatError`` when the tensor's type cannot be decoded or the scale does not fit.
   public init(tensor: TensorInfo, scale: TensorInfo?, precision: ReferencePrecision) throws {
     decoder = try TensorDecoder(tensor, scale: scale, precision: precision.scalePrecision)
+    direct = try DirectDecoding(decoder)
   }
 
   public var shape: [Int] { decoder.tensor.shape.isEmpty ? [1] : decoder.tensor.shape }
   public var origin: String { decoder.scale.map { "\(decoder.tensor.name) × \($0.tensor.name)" } ?? decoder.tensor.name }
 
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
-    try decoder.decodeRowsDouble(rows, into: destination)
+    guard let direct, rows.lowerBound >= 0, rows.upperBound <= decoder.rowCount else {
+      // The decoder's own path (and its range error).
+      try decoder.decodeRowsDouble(rows, into: destination)
+      return
+    }
+    direct.decode(rows, rowLength: decoder.rowLength, into: destination)
+  }
+}
+
+/// Decoding straight to `Double` for FP8 (optionally × an exact scale), BF16 and F32 tensors.
+///
+/// `TensorDecoder.decodeRowsDouble` decodes to a binary32 scratch buffer it allocates per call
+/// and then widens; references are almost all FP8 and BF16, so this path writes the same values
+/// (an FP8 code's value widened, times the widened scale: exact in binary64; BF16 and F32
+/// widened) without the scratch buffer or per-element division.
+private struct DirectDecoding: @unchecked Sendable {
+  // @unchecked Sendable: `data` points into the read-only mapping kept alive by the decoder's
+  // tensor; nothing writes through it.
+  enum Kind {
+    case table([Double])
+    case bf16
+    case f32
+  }
+
+  let kind: Kind
+  let data: UnsafeRawPointer
+  let scale: ScaleLayout?
+  let scaleValues: [Double]
+
+  init?(_ decoder: TensorDecoder) throws {
+    guard case .safetensors(let dtype) = decoder.tensor.encoding else { return nil }
+    if decoder.scale != nil && decoder.precision != .exact { return nil }
+    switch dtype {
+    case .F8_E4M3, .F8_E5M2, .F8_E4M3FNUZ, .F8_E5M2FNUZ:
+      guard let t = SafetensorsDecoding.table(for: dtype) else { return nil }
+      kind = .table(t.map(Double.init))
+    case .BF16 where decoder.scale == nil: kind = .bf16
+    case .F32 where decoder.scale == nil: kind = .f32
+    default: return nil
+    }
+    guard let base = try decoder.tensor.bytes().baseAddress else { return nil }
+    data = base
+    scale = decoder.scale
+    scaleValues = decoder.scale?.values.map(Double.init) ?? []
+  }
+
+  func decode(_ rows: Range<Int>, rowLength: Int, into destination: UnsafeMutablePointer<Double>) {
+    switch kind {
+    case .table(let table):
+      table.withUnsafeBufferPointer { t in
+        scaleValues.withUnsafeBufferPointer { s in
+          for (k, r) in rows.enumerated() {
+            let src = data + r * rowLength
+            let out = destination + k * rowLength
+            guard let scale else {
+              for c in 0..<rowLength { out[c] = t[Int(src.load(fromByteOffset: c, as: UInt8.self))] }
+              continue
+            }
+            let rowBase = (r / scale.blockRows) * scale.gridColumns
+            var c = 0
+            var j = 0
+            while c < rowLength {
+              let end = min(rowLength, c + scale.blockColumns)
+              let factor = s[rowBase + j]
+              for i in c..<end { out[i] = t[Int(src.load(fromByteOffset: i, as: UInt8.self))] * factor }
+              c = end
+              j += 1
+            }
+          }
+        }
+      }
+    case .bf16:
+      let src = data + 2 * rows.lowerBound * rowLength
+      for i in 0..<rows.count * rowLength {
+        let bits = UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
+        destination[i] = Double(Float(bitPattern: bits))
+      }
+    case .f32:
+      let src = data + 4 * rows.lowerBound * rowLength
+      for i in 0..<rows.count * rowLength {
+        destination[i] = Double(Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+      }
+    }
   }
 }
 

@@ -85,6 +85,132 @@ public struct ErrorAccumulator: Sendable, Equatable {
     maxErrorIndex = maxAt
   }
 
+  /// Adds `count` values of one row segment whose candidate side is binary32 (a GGUF tensor
+  /// decoded without scale: its values are exactly representable, so this gives the sums of the
+  /// `Double` overload up to summation order).
+  ///
+  /// The sums run in two-lane `Double` accumulators (separate multiply and add, no FMA), then are
+  /// reduced in a fixed order, so results depend only on the values and their position, never on
+  /// threads.
+  /// The largest error is found per segment and, only when it beats the running maximum, located
+  /// by a scan for its first occurrence — the same index the sequential loop reports. A segment
+  /// holding NaN or infinity (seen as non-finite sums) is redone value by value to exclude them.
+  public mutating func add(
+    candidate: UnsafePointer<Float>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
+    importance: UnsafePointer<Float>? = nil
+  ) {
+    if importance != nil {
+      addScalar(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: importance)
+      return
+    }
+    // One pass, six accumulators of two lanes each: with baseline SSE2 (two doubles per
+    // register) they and the temporaries fit the 16 vector registers without spilling.
+    typealias V = SIMD2<Double>
+    let signMask = SIMD2<UInt64>(repeating: 0x7FFF_FFFF_FFFF_FFFF)
+    let rRaw = UnsafeRawPointer(reference)
+    var vse = V(), vae = V(), vmax = V(), vrr = V(), vcc = V(), vcr = V()
+    var i = 0
+    while i + 2 <= n {
+      // Lane-by-lane widening: SIMD lane-type conversions stay out-of-line calls (swift-notes §2.4).
+      let c = V(Double(candidate[i]), Double(candidate[i + 1]))
+      let r = rRaw.loadUnaligned(fromByteOffset: 8 * i, as: V.self)
+      let e = c - r
+      let a = unsafeBitCast(unsafeBitCast(e, to: SIMD2<UInt64>.self) & signMask, to: V.self)
+      vse += e * e
+      vae += a
+      vmax.replace(with: a, where: a .> vmax)
+      vrr += r * r
+      vcc += c * c
+      vcr += c * r
+      i += 2
+    }
+    var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0, segmentMax = 0.0
+    for l in 0..<2 {
+      sse += vse[l]
+      sae += vae[l]
+      srr += vrr[l]
+      scc += vcc[l]
+      scr += vcr[l]
+      segmentMax = Swift.max(segmentMax, vmax[l])
+    }
+    while i < n {
+      let c = Double(candidate[i]), r = reference[i]
+      let e = c - r
+      sse += e * e
+      sae += abs(e)
+      srr += r * r
+      scc += c * c
+      scr += c * r
+      segmentMax = Swift.max(segmentMax, abs(e))
+      i += 1
+    }
+    guard (sse + sae + srr + scc + scr + segmentMax).isFinite else {
+      addScalar(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: nil)
+      return
+    }
+    count += n
+    sumSquaredError += sse
+    sumAbsoluteError += sae
+    sumSquaredReference += srr
+    sumSquaredCandidate += scc
+    sumProduct += scr
+    if n > 0 && (segmentMax > maxAbsoluteError || maxErrorIndex < 0) {
+      for k in 0..<n where abs(Double(candidate[k]) - reference[k]) == segmentMax {
+        maxAbsoluteError = segmentMax
+        maxErrorIndex = firstIndex + k
+        break
+      }
+    }
+  }
+
+  /// The value-by-value form of the binary32-candidate ``add(candidate:reference:count:firstIndex:importance:)``.
+  private mutating func addScalar(
+    candidate: UnsafePointer<Float>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
+    importance: UnsafePointer<Float>?
+  ) {
+    var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0
+    var wse = 0.0, wrr = 0.0, sw = 0.0
+    var maxErr = maxAbsoluteError, maxAt = maxErrorIndex
+    var bad = 0
+    for i in 0..<n {
+      let c = Double(candidate[i]), r = reference[i]
+      guard c.isFinite && r.isFinite else {
+        bad += 1
+        continue
+      }
+      let e = c - r
+      let e2 = e * e
+      sse += e2
+      let a = abs(e)
+      sae += a
+      srr += r * r
+      scc += c * c
+      scr += c * r
+      if a > maxErr || maxAt < 0 {
+        maxErr = a
+        maxAt = firstIndex + i
+      }
+      if let importance {
+        let w = Double(importance[i])
+        wse += w * e2
+        wrr += w * (r * r)
+        sw += w
+      }
+    }
+    count += n - bad
+    nonFinite += bad
+    sumSquaredError += sse
+    sumAbsoluteError += sae
+    sumSquaredReference += srr
+    sumSquaredCandidate += scc
+    sumProduct += scr
+    weightedSquaredError += wse
+    weightedSquaredReference += wrr
+    sumWeights += sw
+    maxAbsoluteError = maxErr
+    maxErrorIndex = maxAt
+  }
+
   /// Adds another accumulator's sums (which covered later values).
   public mutating func merge(_ other: ErrorAccumulator) {
     count += other.count
