@@ -6,7 +6,7 @@ import QuantscopeTestSupport
 import Testing
 
 /// Fault injection on every writer the CLI uses: `requant` (`Requantization.run`, single and
-/// split output), `decode -o` (`DecodedTensorWriter`) and `hash -o` (`HashManifest` through
+/// split output), `decode -o` (`TensorExport` into an `OutputFile`, committed) and `hash -o` (`HashManifest` through
 /// `OutputFile`, plain and zstd). For each writer a clean run measures how many bytes it writes;
 /// then a sampled sweep of failure points (a failing write at byte 0, 1, a page, several
 /// fractions and the last byte; ENOSPC at the start, middle and last byte; fsync; rename; the
@@ -102,8 +102,8 @@ struct FaultInjectionTests {
     try Self.sweep("requant-split", inputs: [Self.sampleGGUF], writer: writer)
   }
 
-  @Test(arguments: [DecodedTensorWriter.Format.npy, .safetensors, .bf16])
-  func `decode -o: FP8 weights with their scales`(format: DecodedTensorWriter.Format) throws {
+  @Test(arguments: [TensorExport.Format.npy, .safetensors, .bf16])
+  func `decode -o: FP8 weights with their scales`(format: TensorExport.Format) throws {
     let model = try WeightFiles.open([Self.sampleFP8.path])
     let index = model.tensorsByName
     let names = model.tensors.map(\.name).filter { $0.hasSuffix("mlp.experts.0.up_proj.weight") || $0.hasSuffix("self_attn.q_b_proj.weight") }
@@ -114,7 +114,15 @@ struct FaultInjectionTests {
     let inputs = model.files.map(\.path)
     try Self.sweep("decode-\(format)", inputs: inputs) { dir in
       let path = dir.appendingPathComponent("out.\(format.rawValue)").path
-      try DecodedTensorWriter.write(decoders, format: format, to: OutputFile(path: path, overwrite: true))
+      // What `quantscope decode -o` does: export into the output file, commit; abandon on error.
+      let out = try OutputFile(path: path, overwrite: false)
+      do {
+        try TensorExport.write(decoders, as: format, to: out, path: path)
+        try out.commit()
+      } catch {
+        out.abandon()
+        throw error
+      }
       return [path]
     }
   }

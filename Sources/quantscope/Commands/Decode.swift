@@ -116,10 +116,28 @@ extension Quantscope {
       var rowRange: Range<Int>? = nil
       if let rows { rowRange = try Self.parseRows(rows, count: decoders[0].rowCount) }
 
-      // Written under a temporary name and renamed when complete (the library's output layer).
-      let output = try OutputFile(path: destination, overwrite: true, compression: OutputFile.Compression.none)
-      try DecodedTensorWriter.write(
-        decoders, rows: rowRange, format: DecodedTensorWriter.Format(rawValue: chosen.rawValue) ?? .f32, to: output)
+      let sink = try OutputSink(path: destination)
+      do {
+        switch chosen {
+        case .safetensors:
+          try sink.write(SafetensorsHeader.make(decoders.map { d in
+            let shape = rowRange.map { [$0.count, d.rowLength] } ?? d.tensor.shape
+            return (d.tensor.name, shape, shape.reduce(1, *) * 4)
+          }))
+          for d in decoders { try Self.stream(d, rows: rowRange, as: .f32, to: sink) }
+        case .npy:
+          let d = decoders[0]
+          let shape = rowRange.map { [$0.count, d.rowLength] } ?? d.tensor.shape
+          try sink.write(NPYHeader.make(shape: shape))
+          try Self.stream(d, rows: rowRange, as: .f32, to: sink)
+        case .f32, .f16, .bf16:
+          try Self.stream(decoders[0], rows: rowRange, as: chosen, to: sink)
+        }
+        try sink.commit()
+      } catch {
+        sink.abandon()
+        throw error
+      }
     }
 
     /// Parses `A:B`, `A:`, `:B` or `A` against `count` rows.
@@ -138,10 +156,147 @@ extension Quantscope {
       }
       return a..<b
     }
+
+    /// Decodes `decoder`'s rows tile by tile and writes them in `format` (f32, f16 or bf16).
+    static func stream(_ decoder: TensorDecoder, rows: Range<Int>?, as format: OutputFormat, to sink: OutputSink) throws {
+      var halves: [UInt16] = []
+      try decoder.forEachTile(rows: rows) { tile in
+        switch format {
+        case .f16, .bf16:
+          halves.removeAll(keepingCapacity: true)
+          for v in tile {
+            if format == .bf16 {
+              halves.append(Half.bf16FromFloat(v).littleEndian)
+            } else {
+              halves.append((v.isNaN ? (v.sign == .minus ? 0xFE00 : 0x7E00) : Half.fromFloat(v)).littleEndian)
+            }
+          }
+          try halves.withUnsafeBytes { try sink.write($0) }
+        default:
+          try sink.write(UnsafeRawBufferPointer(tile))
+        }
+      }
+    }
   }
 }
 
-/// JSON string quoting for the commands' JSON output (shared with the decode writer).
+/// NPY format version 1.0 header for a little-endian float32 C-order array.
+enum NPYHeader {
+  static func make(shape: [Int]) -> [UInt8] {
+    let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+    var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+    // magic (6) + version (2) + length (2) + dict + '\n' must be a multiple of 64.
+    let unpadded = 10 + dict.utf8.count + 1
+    dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    let length = UInt16(dict.utf8.count)
+    bytes += [UInt8(length & 0xFF), UInt8(length >> 8)]
+    bytes += Array(dict.utf8)
+    return bytes
+  }
+}
+
+/// The header of a safetensors file of F32 tensors laid out back to back in the given order.
+/// (A minimal writer for `decode`; the shared safetensors writer may replace it.)
 enum SafetensorsHeader {
-  static func quote(_ s: String) -> String { DecodedTensorWriter.jsonString(s) }
+  static func make(_ tensors: [(name: String, shape: [Int], bytes: Int)]) -> [UInt8] {
+    var json = "{"
+    var offset = 0
+    for (i, t) in tensors.enumerated() {
+      if i > 0 { json += "," }
+      json += "\(quote(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+      json += "\"data_offsets\":[\(offset),\(offset + t.bytes)]}"
+      offset += t.bytes
+    }
+    json += "}"
+    // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
+    json += String(repeating: " ", count: (8 - json.utf8.count % 8) % 8)
+    let n = UInt64(json.utf8.count)
+    return (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) } + Array(json.utf8)
+  }
+
+  /// A JSON string literal.
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 {
+          out += String(format: "\\u%04x", u.value)
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
+  }
+}
+
+/// Where `decode` writes: standard output, or a temporary file beside the destination that is
+/// renamed over it only when everything was written (so a failed run leaves no partial file).
+final class OutputSink {
+  let fd: Int32
+  let destination: String?
+  let temporary: String?
+
+  init(path: String) throws {
+    if path == "-" {
+      fd = 1
+      destination = nil
+      temporary = nil
+      return
+    }
+    let url = URL(fileURLWithPath: path)
+    let temp = url.deletingLastPathComponent()
+      .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+    let f = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard f >= 0 else {
+      throw CommandFailure("\(path): cannot create: \(String(cString: strerror(errno)))")
+    }
+    fd = f
+    destination = path
+    temporary = temp
+  }
+
+  func write(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { try write($0) }
+  }
+
+  func write(_ bytes: UnsafeRawBufferPointer) throws {
+    guard var p = bytes.baseAddress else { return }
+    var left = bytes.count
+    while left > 0 {
+      let n = Glibc.write(fd, p, left)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw CommandFailure("\(destination ?? "standard output"): write failed: \(String(cString: strerror(errno)))")
+      }
+      p += n
+      left -= n
+    }
+  }
+
+  func commit() throws {
+    guard let temporary, let destination else { return }
+    guard close(fd) == 0 else {
+      unlink(temporary)
+      throw CommandFailure("\(destination): close failed: \(String(cString: strerror(errno)))")
+    }
+    guard rename(temporary, destination) == 0 else {
+      let message = String(cString: strerror(errno))
+      unlink(temporary)
+      throw CommandFailure("\(destination): cannot rename into place: \(message)")
+    }
+  }
+
+  func abandon() {
+    guard let temporary else { return }
+    close(fd)
+    unlink(temporary)
+  }
 }
