@@ -37,6 +37,9 @@ public enum MappedInputGuard {
   }()
   static let lock = Mutex<Void>(())
   static let installed = Atomic<Bool>(false)
+  /// Set by the first thread to take a SIGBUS: several workers reading the shrunk file fault at
+  /// once, and only one may print the message.
+  static let reporting = Atomic<Bool>(false)
 
   /// Records a mapping so the handler can name its file; returns the slot, or `nil` if full.
   static func register(base: UnsafeRawPointer, size: Int, path: String) -> Int? {
@@ -68,6 +71,7 @@ public enum MappedInputGuard {
     _ = paths
     _ = TemporaryFileCleanup.paths
     _ = TemporaryFileCleanup.live
+    _ = reporting.load(ordering: .relaxed)
     var action = sigaction()
     action.__sigaction_handler.sa_sigaction = busErrorHandler
     action.sa_flags = SA_SIGINFO
@@ -91,6 +95,10 @@ private func writeError(_ s: StaticString) {
 }
 
 private func busErrorHandler(_ sig: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+  // Another thread is already reporting and about to exit the process: wait for it.
+  if MappedInputGuard.reporting.exchange(true, ordering: .acquiringAndReleasing) {
+    while true { pause() }
+  }
   let address = UInt(bitPattern: info?.pointee._sifields._sigfault.si_addr)
   writeError("quantscope: error: ")
   var named = false
