@@ -109,7 +109,9 @@ struct ResourceLimitTests {
     let path = Self.write(Self.safetensors(header: header) + [0, 0, 128, 63], "big-header.safetensors", in: dir)
     let r = try Self.measure(["inspect", path])
     #expect(r.status == 0, "\(r.stderr)")
-    // The mapping itself is up to 90 MB of resident file pages; allow the parse one more copy.
-    #expect(r.peakKiB < Self.baselineKiB + 2 * 90_000 + 32 << 10, "peak \(r.peakKiB) KiB vs baseline \(Self.baselineKiB) KiB")
+    // The mapping itself is up to 90 MB of resident file pages; allow the parse one more copy,
+    // and the thread sanitizer's shadow of the mapping one more (in a plain build the peak is
+    // the baseline plus the mapping).
+    #expect(r.peakKiB < Self.baselineKiB + 3 * 90_000 + 32 << 10, "peak \(r.peakKiB) KiB vs baseline \(Self.baselineKiB) KiB")
   }
 }
