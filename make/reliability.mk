@@ -26,7 +26,8 @@ test-asan:
 test-tsan:
 	scripts/setup --test
 	swift build --build-tests --sanitize=thread --build-path .build-tsan
-	$(SANITIZER_ENV) swift test --skip-build --disable-xctest --sanitize=thread --build-path .build-tsan
+	$(SANITIZER_ENV) TSAN_OPTIONS=suppressions=$(CURDIR)/make/tsan.supp \
+	  swift test --skip-build --disable-xctest --sanitize=thread --build-path .build-tsan
 
 fuzz-smoke:
 	scripts/fuzz --time $(FUZZ_TIME)

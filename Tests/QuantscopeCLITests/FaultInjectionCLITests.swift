@@ -92,7 +92,13 @@ struct FaultInjectionCLITests {
     for gib in [4, 16] {
       try Self.sparseSafetensors(input, bytes: gib << 30)
       let (p, errURL) = try Self.start(["hash", input, "-o", manifest.path, "--threads", "2"], in: dir)
-      usleep(400_000)
+      // Wait until the file is mapped (slow under sanitizers), then a little into the reading.
+      let mapped = Self.wait(seconds: 60) {
+        ((try? String(contentsOfFile: "/proc/\(p.processIdentifier)/maps", encoding: .utf8)) ?? "").contains(input)
+          || !p.isRunning
+      }
+      #expect(mapped)
+      usleep(100_000)
       // Stop it, cut the file to its header, let it go on: its next page read is past the end.
       kill(p.processIdentifier, SIGSTOP)
       let h = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
