@@ -47,6 +47,7 @@ struct Quantscope: ParsableCommand {
   /// `quantscope: error: FILE: what (tensor NAME, offset N)`, and exit status 1.
   static func main() {
     TemporaryFileCleanup.installSignalHandlers()
+    MappedInputGuard.installSignalHandler()
     do {
       var command = try parseAsRoot()
       try command.run()

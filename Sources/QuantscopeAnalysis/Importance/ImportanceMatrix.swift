@@ -48,7 +48,11 @@ public struct ImportanceMatrix: Sendable {
 
   /// Reads an imatrix file of either format.
   public init(path: String) throws {
-    let file = try MappedFile(path: path)
+    try self.init(file: MappedFile(path: path))
+  }
+
+  /// Reads an imatrix of either format from an already opened file (or bytes in memory).
+  public init(file: MappedFile) throws {
     if file.size >= 4, file.allBytes.prefix(4).elementsEqual("GGUF".utf8) {
       try self.init(gguf: GGUFFile(file: file))
     } else {

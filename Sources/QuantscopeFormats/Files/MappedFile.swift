@@ -17,6 +17,10 @@ public final class MappedFile: @unchecked Sendable {
   public let size: Int
   /// The first byte of the mapping; `nil` for an empty file.
   public let base: UnsafeRawPointer?
+  /// Whether `base` is heap memory of ``init(bytes:path:)`` rather than a mapping.
+  private let ownsHeapCopy: Bool
+  /// The mapping's slot in ``MappedInputGuard``'s table (names the file if it shrinks).
+  private let guardSlot: Int?
 
   /// Maps the file at `path` read-only.
   ///
@@ -31,11 +35,40 @@ public final class MappedFile: @unchecked Sendable {
     let size = Int(st.st_size)
     self.path = path
     self.size = size
-    self.base = size == 0 ? nil : try SystemCalls.mapReadOnly(fd, count: size, path: path)
+    let base = size == 0 ? nil : try SystemCalls.mapReadOnly(fd, count: size, path: path)
+    self.base = base
+    self.ownsHeapCopy = false
+    self.guardSlot = base.flatMap { MappedInputGuard.register(base: $0, size: size, path: path) }
+  }
+
+  /// A "file" whose contents are a copy of `bytes`, held in memory; `path` is only used in
+  /// error messages.
+  ///
+  /// For parsing untrusted bytes without touching the file system (fuzzing, tests): the copy is
+  /// exactly `bytes.count` long, so a read past its end is caught by the address sanitizer as it
+  /// would be a SIGBUS past the end of a mapping.
+  public init(bytes: UnsafeRawBufferPointer, path: String) {
+    self.path = path
+    self.size = bytes.count
+    self.ownsHeapCopy = true
+    self.guardSlot = nil
+    if let source = bytes.baseAddress, !bytes.isEmpty {
+      let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+      copy.copyMemory(from: source, byteCount: bytes.count)
+      self.base = UnsafeRawPointer(copy)
+    } else {
+      self.base = nil
+    }
   }
 
   deinit {
-    if let base { SystemCalls.unmap(base, count: size) }
+    if let guardSlot { MappedInputGuard.unregister(guardSlot) }
+    guard let base else { return }
+    if ownsHeapCopy {
+      UnsafeMutableRawPointer(mutating: base).deallocate()
+    } else {
+      SystemCalls.unmap(base, count: size)
+    }
   }
 
   /// The bytes `offset ..< offset + count`, checked against the file's size.
@@ -67,7 +100,8 @@ public final class MappedFile: @unchecked Sendable {
 
   /// Tells the kernel how `offset ..< offset + count` will be read. Out-of-range parts are ignored.
   public func advise(_ access: Access, offset: Int = 0, count: Int? = nil) {
-    guard let base, offset < size else { return }
+    // Never on a heap copy: MADV_DONTNEED would zero whole pages, other allocations' included.
+    guard let base, !ownsHeapCopy, offset < size else { return }
     let page = SystemCalls.pageSize
     let start = offset - offset % page
     let end = min(size, offset + (count ?? size - offset))

@@ -57,7 +57,19 @@ public struct TensorInfo: Sendable {
   public var rowLength: Int { shape.last ?? 1 }
 
   /// Number of rows (every dimension but the innermost).
-  public var rowCount: Int { shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *) }
+  ///
+  /// Never traps: with a zero-length row (no data at all) the other dimensions' product may
+  /// exceed `Int.max` in a hostile header, and is then reported as `Int.max`.
+  public var rowCount: Int {
+    guard shape.count > 1 else { return 1 }
+    var rows = 1
+    for d in shape.dropLast() {
+      let (p, overflow) = rows.multipliedReportingOverflow(by: d)
+      if overflow { return Int.max }
+      rows = p
+    }
+    return rows
+  }
 
   /// Bits of data per value.
   public var bitsPerWeight: Double { elementCount == 0 ? 0 : Double(byteCount) * 8 / Double(elementCount) }
