@@ -16,7 +16,7 @@ struct FaultInjectionCLITests {
     let errURL = dir.appendingPathComponent("stderr")
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: quantscopeBinary)
+    p.executableURL = URL(fileURLWithPath: CLI.binary)
     p.arguments = arguments
     p.standardOutput = FileHandle.nullDevice
     p.standardError = try FileHandle(forWritingTo: errURL)

@@ -16,7 +16,7 @@ struct ResourceLimitTests {
       print(json.dumps({"status": r.returncode, "stderr": r.stderr.decode(errors="replace"),
                         "peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
       """
-    let r = try run("/usr/bin/env", ["python3", "-c", script, quantscopeBinary] + arguments)
+    let r = try run("/usr/bin/env", ["python3", "-c", script, CLI.binary] + arguments)
     struct Out: Decodable { var status: Int32; var stderr: String; var peak: Int }
     let out = try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8))
     return (out.status, out.stderr, out.peak)
