@@ -29,6 +29,12 @@ public enum Requantization {
       self.precision = precision
       self.heads = heads
     }
+
+    /// `reference` mapped onto `input`'s tensors as `diff` maps them.
+    public init(reference: any TensorCollection, for input: GGUFModel, precision: ReferencePrecision = .exact) throws {
+      let (mapping, heads) = try ReferenceMapping.resolve(reference: reference, for: input)
+      self.init(mapping: mapping, precision: precision, heads: heads)
+    }
   }
 
   /// Which tensors are regenerated from the reference.

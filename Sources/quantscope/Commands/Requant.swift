@@ -104,23 +104,7 @@ extension Quantscope {
 
       var options = Requantization.Options()
       if !reference.isEmpty {
-        let ref = try WeightFiles.open(reference)
-        let mapping: ReferenceMapping
-        var heads: ReferenceMapping.HeadCounts? = nil
-        if ref is GGUFModel {
-          mapping = ReferenceMapping(identity: ref)
-        } else {
-          let config = ModelConfig(ref.metadataEntries)
-          let arch = model["general.architecture"]?.string
-          guard let map = ArchitectureMap.named(arch ?? config.modelType ?? "") else {
-            throw CommandFailure("\(input): no HF→GGUF name map for architecture '\(arch ?? "?")'")
-          }
-          mapping = try ReferenceMapping(reference: ref, architecture: map, firstSkippedLayer: config.hiddenLayers)
-          if let a = arch, let q = model["\(a).attention.head_count"]?.integer ?? config.attentionHeads {
-            heads = .init(query: q, key: model["\(a).attention.head_count_kv"]?.integer ?? config.keyValueHeads ?? q)
-          }
-        }
-        options.reference = .init(mapping: mapping, precision: precision, heads: heads)
+        options.reference = try .init(reference: WeightFiles.open(reference), for: model, precision: precision)
       }
       options.regenerate = regenerate
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
