@@ -42,47 +42,7 @@ public struct ErrorAccumulator: Sendable, Equatable {
     candidate: UnsafePointer<Double>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
     importance: UnsafePointer<Float>? = nil
   ) {
-    var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0
-    var wse = 0.0, wrr = 0.0, sw = 0.0
-    var maxErr = maxAbsoluteError, maxAt = maxErrorIndex
-    var bad = 0
-    for i in 0..<n {
-      let c = candidate[i], r = reference[i]
-      guard c.isFinite && r.isFinite else {
-        bad += 1
-        continue
-      }
-      let e = c - r
-      let e2 = e * e
-      sse += e2
-      let a = abs(e)
-      sae += a
-      srr += r * r
-      scc += c * c
-      scr += c * r
-      if a > maxErr || maxAt < 0 {
-        maxErr = a
-        maxAt = firstIndex + i
-      }
-      if let importance {
-        let w = Double(importance[i])
-        wse += w * e2
-        wrr += w * (r * r)
-        sw += w
-      }
-    }
-    count += n - bad
-    nonFinite += bad
-    sumSquaredError += sse
-    sumAbsoluteError += sae
-    sumSquaredReference += srr
-    sumSquaredCandidate += scc
-    sumProduct += scr
-    weightedSquaredError += wse
-    weightedSquaredReference += wrr
-    sumWeights += sw
-    maxAbsoluteError = maxErr
-    maxErrorIndex = maxAt
+    addValues(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: importance)
   }
 
   /// Adds `count` values of one row segment whose candidate side is binary32 (a GGUF tensor
@@ -166,6 +126,16 @@ public struct ErrorAccumulator: Sendable, Equatable {
   /// The value-by-value form of the binary32-candidate ``add(candidate:reference:count:firstIndex:importance:)``.
   private mutating func addScalar(
     candidate: UnsafePointer<Float>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
+    importance: UnsafePointer<Float>?
+  ) {
+    addValues(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: importance)
+  }
+
+  /// Adds values one by one in `Double`: the whole computation for a `Double` candidate, and the
+  /// fallback of the SIMD path for rows with NaN or infinities.
+  @inline(__always)
+  private mutating func addValues<Candidate: BinaryFloatingPoint>(
+    candidate: UnsafePointer<Candidate>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
     importance: UnsafePointer<Float>?
   ) {
     var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0
