@@ -157,7 +157,7 @@ private func iqQuantizeIQ4SuperBlock(
           let id: Float = d != 0 ? 1 / d : 0
           var scalesH: UInt16 = 0
           for ib in 0..<blocks {
-            var l = iqNearestInt(id * scales[ib])
+            var l = QuantizationSearch.nearestInt(id * scales[ib])
             l = Swift.max(-32, Swift.min(31, l))
             let dl = d * Float(l)
             let idl: Float = dl != 0 ? 1 / dl : 0

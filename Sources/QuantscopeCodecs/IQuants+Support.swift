@@ -27,15 +27,6 @@ func iqLoadHalf(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
   Half.toFloat(iqLoadU16(p, offset))
 }
 
-/// ggml's `nearest_int`: adds 1.5·2²³ and reads the low mantissa bits, which rounds half to
-/// even inside ±2²² and wraps (without trapping) outside it, exactly as the C bit trick does.
-@inline(__always)
-func iqNearestInt(_ f: Float) -> Int32 {
-  let t = f + 12_582_912.0
-  let bits = Int32(bitPattern: t.bitPattern)
-  return (bits & 0x007F_FFFF) &- 0x0040_0000
-}
-
 /// C's `lroundf` (half away from zero) as glibc behaves on x86-64: values that do not fit a
 /// `long`, and NaN, give `Int.min` instead of trapping.
 @inline(__always)
@@ -321,76 +312,6 @@ struct IQNeighbourCache {
   }
 }
 
-/// ggml's `make_qp_quants(n, nmax, x ≥ 0, L, quant_weights)` (reference §5.5): a non-negative
-/// scale and levels in [0, nmax] minimising the weighted error, with the C code's evaluation
-/// order. `L` receives the levels (as the C code's `uint8_t` stores, wrapping).
-func iqMakeQPQuants(
-  _ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>, _ qw: UnsafePointer<Float>
-) -> Float {
-  var max: Float = 0
-  for i in 0..<n { max = max > x[i] ? max : x[i] }
-  if max < 1e-15 {
-    for i in 0..<n { L[i] = 0 }
-    return 0
-  }
-  let fmax = Float(nmax)
-  var iscale = fmax / max
-  for i in 0..<n { L[i] = UInt8(truncatingIfNeeded: iqNearestInt(iscale * x[i])) }
-  let scale = 1 / iscale
-  var bestMSE: Float = 0
-  for i in 0..<n {
-    let diff = x[i] - scale * Float(L[i])
-    bestMSE = bestMSE + (qw[i] * diff) * diff
-  }
-  for step in -4...4 where step != 0 {
-    let iscaleStep = (0.1 * Float(step) + fmax) / max
-    let scaleStep = 1 / iscaleStep
-    var mse: Float = 0
-    for i in 0..<n {
-      let l = Swift.min(Int32(nmax), iqNearestInt(iscaleStep * x[i]))
-      let diff = x[i] - scaleStep * Float(l)
-      mse = mse + (qw[i] * diff) * diff
-    }
-    if mse < bestMSE {
-      bestMSE = mse
-      iscale = iscaleStep
-    }
-  }
-  var sumlx: Float = 0
-  var suml2: Float = 0
-  for i in 0..<n {
-    let l = Swift.min(Int32(nmax), iqNearestInt(iscale * x[i]))
-    L[i] = UInt8(truncatingIfNeeded: l)
-    let w = qw[i]
-    sumlx = sumlx + (w * x[i]) * Float(l)
-    suml2 = suml2 + (w * Float(l)) * Float(l)
-  }
-  for _ in 0..<5 {
-    var changed = 0
-    for i in 0..<n {
-      let w = qw[i]
-      let li = Float(L[i])
-      var slx = sumlx - (w * x[i]) * li
-      var sl2 = suml2 - (w * li) * li
-      if slx > 0 && sl2 > 0 {
-        let newL = Swift.min(Int32(nmax), iqNearestInt((x[i] * sl2) / slx))
-        if Int(newL) != Int(L[i]) {
-          slx = slx + (w * x[i]) * Float(newL)
-          sl2 = sl2 + (w * Float(newL)) * Float(newL)
-          if (slx * slx) * suml2 > (sumlx * sumlx) * sl2 {
-            L[i] = UInt8(truncatingIfNeeded: newL)
-            sumlx = slx
-            suml2 = sl2
-            changed += 1
-          }
-        }
-      }
-    }
-    if changed == 0 { break }
-  }
-  return suml2 > 0 ? sumlx / suml2 : 0
-}
-
 // MARK: - The shared grid search of IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S
 
 /// The per-type choices of ggml's `quantize_row_iq2_xxs_impl`, `…iq2_xs_impl`, `…iq2_s_impl`,
@@ -563,7 +484,7 @@ func iqSearchSubBlock(
   var scale: Float
   let denominator: Float
   if config.startFromQP {
-    scale = iqMakeQPQuants(n, kMaxQ + 1, xval, s.qpLevels, weight)
+    scale = QuantizationSearch.makeQpQuants(n, Int32(kMaxQ + 1), xval, s.qpLevels, weight)
     for i in 0..<n { L[i] = Int8(truncatingIfNeeded: s.qpLevels[i]) }
     let effMax = scale * Float(kMaxQ)
     if effMax <= 0 { return nil }
@@ -581,7 +502,7 @@ func iqSearchSubBlock(
     for k in 0..<groups {
       var key = 0
       for i in 0..<dims {
-        let l = iqNearestInt(0.5 * (id * xval[dims * k + i] - 1))
+        let l = QuantizationSearch.nearestInt(0.5 * (id * xval[dims * k + i] - 1))
         let clamped = Swift.max(0, Swift.min(Int32(kMaxQ - 1), l))
         Laux[dims * k + i] = Int8(clamped)
         key |= Int(clamped) << (bits * i)
@@ -620,7 +541,7 @@ func iqSearchSubBlock(
       if case .offGridGroups = config.refit, s.onGrid[k] { continue }
       var key = 0
       for i in 0..<dims {
-        let l = iqNearestInt(0.5 * (id * xval[dims * k + i] - 1))
+        let l = QuantizationSearch.nearestInt(0.5 * (id * xval[dims * k + i] - 1))
         let clamped = Swift.max(0, Swift.min(Int32(kMaxQ - 1), l))
         L[dims * k + i] = Int8(clamped)
         key |= Int(clamped) << (bits * i)
@@ -665,5 +586,5 @@ func iqSigma2(_ x: UnsafePointer<Float>, doubled: Bool) -> Float {
 /// The 4-bit scale code of a sub-block: `clamp(nint(0.5·(id·scale − 1)), 0, 15)`.
 @inline(__always)
 func iqScaleCode(_ id: Float, _ scale: Float, max: Int32 = 15) -> UInt8 {
-  UInt8(Swift.max(0, Swift.min(max, iqNearestInt(0.5 * (id * scale - 1)))))
+  UInt8(Swift.max(0, Swift.min(max, QuantizationSearch.nearestInt(0.5 * (id * scale - 1)))))
 }

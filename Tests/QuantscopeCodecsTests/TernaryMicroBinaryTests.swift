@@ -110,12 +110,12 @@ struct IQPrimitiveTests {
 
   /// nearest_int rounds half to even and wraps outside ±2²² the way the C bit trick does.
   @Test func `nearest_int matches ggml's bit trick`() {
-    #expect(iqNearestInt(2.5) == 2)
-    #expect(iqNearestInt(3.5) == 4)
-    #expect(iqNearestInt(-2.5) == -2)
-    #expect(iqNearestInt(-0.4) == 0)
-    #expect(iqNearestInt(.nan) == 0)
-    #expect(iqNearestInt(.infinity) == -4_194_304)
+    #expect(QuantizationSearch.nearestInt(2.5) == 2)
+    #expect(QuantizationSearch.nearestInt(3.5) == 4)
+    #expect(QuantizationSearch.nearestInt(-2.5) == -2)
+    #expect(QuantizationSearch.nearestInt(-0.4) == 0)
+    #expect(QuantizationSearch.nearestInt(.nan) == 0)
+    #expect(QuantizationSearch.nearestInt(.infinity) == -4_194_304)
   }
 
   /// best_index_int8 sends ties to the upper table value.
