@@ -5,7 +5,7 @@ Used by scripts/make-samples.py and, through its CLI, by the Swift tests. It dep
 ml_dtypes (no `safetensors`, no `torch`, no `gguf`): safetensors shards are parsed from their raw bytes,
 F8_E4M3 (e4m3fn) codes are decoded with a table built from the bit formula, BF16 is `u16 << 16`.
 
-Facts implemented here (see /work/shared/reference/safetensors-fp8-deepseek.md §2, §4):
+Facts implemented here (DeepSeek's FP8 checkpoint layout and llama.cpp's convert_hf_to_gguf.py deepseek2 mapping):
   * dequantization: y[r, c] = fp8(x[r, c]) * scale_inv[r // 128, c // 128]; exact in float64 (a 4-bit
     significand times a 24-bit one needs at most 28 bits), one rounding in float32 (what DeepSeek's kernel and
     llama.cpp's converter compute), and optionally rounded to bf16 (round to nearest even) after that;

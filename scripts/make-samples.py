@@ -928,7 +928,7 @@ def write_readme(out: str, c: dict, ckpt: dm.Checkpoint, sections, with_bf16: bo
           "**K-quants:** gguf-py 0.19 cannot quantize K-quants or IQ types, so Q3_K, Q4_K and Q6_K are made by",
           "numpy ports of ggml's `quantize_row_{q3,q4,q6}_K_ref` in `scripts/make-samples.py` (float32 operations",
           "in ggml's order, no fused multiply-add). They reproduce ggml's golden vectors byte for byte",
-          "(`python3 scripts/make-samples.py --golden ../shared/golden/ggml-quants.gguf` checks before writing),",
+          "(`python3 scripts/make-samples.py --golden Tests/Fixtures/golden/ggml-quants.gguf` checks before writing),",
           "so the tensors are what x86-64 `llama-quantize` (no imatrix) writes for the same bf16 input.",
           "Q4_0, Q5_0 and Q8_0 come from gguf-py, whose output also matches the golden vectors.", "",
           "The mixes follow the deepseek2 rules as they apply to the real 256-expert model (reference",

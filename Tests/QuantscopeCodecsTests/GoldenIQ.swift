@@ -5,7 +5,7 @@ import QuantscopeTestSupport
 import Testing
 
 /// One (input case, type) pair of the golden files, for the IQ, ternary, microscaling and binary
-/// codecs. Names follow `/work/shared/golden/README.md`: `CASE.TYPE`, `CASE.TYPE.im`,
+/// codecs. Names follow `Tests/Fixtures/golden/README.md`: `CASE.TYPE`, `CASE.TYPE.im`,
 /// `CASE.TYPE.f32`, `in.CASE`, `im.CASE`.
 struct IQGoldenCase: Sendable, CustomTestStringConvertible {
   /// The input case (`gauss`, `edge`, …).

@@ -2,7 +2,7 @@ import Foundation
 import QuantscopeFormats
 import QuantscopeTestSupport
 
-/// The golden vectors made by ggml's own code (`/work/shared/golden/`, see its README), read in
+/// The golden vectors made by ggml's own code (`Tests/Fixtures/golden/`, see its README), read in
 /// place through our GGUF reader. Shared by every codec family's tests.
 ///
 /// Naming in the files: `in.CASE` (F32 rows), `im.CASE` (F32 importance vector of one row),

@@ -7,17 +7,9 @@ public enum TestPaths {
   public static let repository: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-  /// `shared/golden/` beside the repository, or beside the nearest ancestor that has one (a git
-  /// worktree checked out a level deeper, such as `…/wt/NAME`).
-  public static let golden: URL = {
-    var dir = repository.deletingLastPathComponent()
-    while dir.path != "/" {
-      let candidate = dir.appendingPathComponent("shared/golden")
-      if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return repository.deletingLastPathComponent().appendingPathComponent("shared/golden")
-  }()
+  /// `Tests/Fixtures/golden/`: ggml's golden vectors, kept in the repository so a clone tests on
+  /// its own (see the README there for how they were made).
+  public static let golden: URL = repository.appendingPathComponent("Tests/Fixtures/golden")
 
   /// The path of the golden file `name` (in ``golden``; the path there even when it is missing,
   /// so a test fails naming the file it wanted).
