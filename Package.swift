@@ -36,7 +36,10 @@ let package = Package(
       dependencies: [
         "QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]),
+      ],
+      plugins: ["BuildCommit"]),
+    // `quantscope --version` names the git commit it was built from.
+    .plugin(name: "BuildCommit", capability: .buildTool()),
     .executableTarget(
       name: "quantscope-bench",
       dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis"]),

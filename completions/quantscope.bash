@@ -269,7 +269,7 @@ _quantscope_compare() {
 
 _quantscope_requant() {
     repeating_flags=()
-    non_repeating_flags=(--force -q --quiet --version -h --help)
+    non_repeating_flags=(--force --json -q --quiet --version -h --help)
     repeating_options=(--rule --ref)
     non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --split-max-size --threads --progress)
     __quantscope_offer_flags_options 1
@@ -341,7 +341,7 @@ _quantscope_recipes() {
 
 _quantscope_recipes_list() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=()
     __quantscope_offer_flags_options 0
@@ -349,7 +349,7 @@ _quantscope_recipes_list() {
 
 _quantscope_recipes_show() {
     repeating_flags=()
-    non_repeating_flags=(--tied --version -h --help)
+    non_repeating_flags=(--tied --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--blocks --dense-blocks --experts --arch)
     __quantscope_offer_flags_options 1
@@ -462,7 +462,7 @@ _quantscope_stats() {
 
 _quantscope_hash() {
     repeating_flags=()
-    non_repeating_flags=(--force -q --quiet --version -h --help)
+    non_repeating_flags=(--force --json -q --quiet --version -h --help)
     repeating_options=()
     non_repeating_options=(--tensors -o --output --check --threads --progress --color)
     __quantscope_offer_flags_options -1
@@ -494,7 +494,7 @@ _quantscope_hash() {
 
 _quantscope_verify() {
     repeating_flags=()
-    non_repeating_flags=(--deep -q --quiet --version -h --help)
+    non_repeating_flags=(--deep --json -q --quiet --version -h --help)
     repeating_options=()
     non_repeating_options=(--progress --color)
     __quantscope_offer_flags_options -1

@@ -28,7 +28,7 @@ struct Quantscope: ParsableCommand {
         quantscope hash model.gguf -o model.manifest.json.zst
         quantscope help diff
       """,
-    version: "0.1.0",
+    version: "\(QuantscopeVersion.number) (commit \(buildCommit))",
     subcommands: [
       Inspect.self,
       Diff.self,

@@ -149,7 +149,9 @@ struct DecodeStatsCLITests {
   @Test func `stats agrees with numpy and scipy`() throws {
     let result = try CLI.quantscope(["stats", golden, "--tensors", #"^in\."#, "--json", "--top", "5"])
     #expect(result.status == 0, "\(result.stderr)")
-    let list = try #require(try JSONSerialization.jsonObject(with: result.data) as? [[String: Any]])
+    let document = try #require(try JSONSerialization.jsonObject(with: result.data) as? [String: Any])
+    #expect(document["schema"] as? String == "quantscope.stats/1")
+    let list = try #require(document["tensors"] as? [[String: Any]])
     #expect(list.count == 7)
     let dir = try TestPaths.temporaryDirectory("cli-stats")
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -160,7 +162,7 @@ struct DecodeStatsCLITests {
         import scipy.stats as st
         worst = 0.0
         topok = True
-        for e in json.load(open(sys.argv[2])):
+        for e in json.load(open(sys.argv[2]))['tensors']:
             x = tensor(e['name']).astype(np.float64).ravel()
             ref = {'mean': x.mean(), 'std': x.std(), 'min': x.min(), 'max': x.max(),
                    'excess_kurtosis': st.kurtosis(x), 'rms': np.sqrt(np.mean(x * x))}

@@ -96,7 +96,7 @@ enum PlanCLI {
           if t["name"] != "in.superweight":
               assert (t["target"], t["bytes"]) == cur[t["name"]], t
           total += b
-      assert total == plan["totalBytes"], total
+      assert total == plan["total_bytes"], total
       print("ok", total)
       """
     let dir = try TestPaths.temporaryDirectory("plan-json")
@@ -108,7 +108,7 @@ enum PlanCLI {
     #expect(check.stdout.hasPrefix("ok "))
     let superweight = try #require(tensors.first { $0["name"] as? String == "in.superweight" })
     #expect(superweight["target"] as? String == "Q4_K")
-    #expect((plan["ruleHits"] as? [[String: Any]])?.contains { $0["rule"] as? String == "keep: not a weight" } == true)
+    #expect((plan["rule_hits"] as? [[String: Any]])?.contains { $0["rule"] as? String == "keep: not a weight" } == true)
   }
 
   @Test func `plan on a tiny llama GGUF: llama.cpp's Q4_K_M choices, fallbacks, --rule precedence, text output`() throws {
@@ -121,7 +121,7 @@ enum PlanCLI {
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.isEmpty)
     let plan = try PlanCLI.json(r.stdout)
-    #expect(plan["blockCount"] as? Int == 4)
+    #expect(plan["block_count"] as? Int == 4)
     let tensors = try #require(plan["tensors"] as? [[String: Any]])
     func target(_ name: String) -> String? { tensors.first { $0["name"] as? String == name }?["target"] as? String }
     // use_more_bits(i, 4): blocks 2 and 3.
@@ -136,11 +136,11 @@ enum PlanCLI {
     #expect(target("token_embd.weight") == "Q4_K")
     #expect(target("blk.0.attn_norm.weight") == "F32")
     let down = try #require(tensors.first { $0["name"] as? String == "blk.0.ffn_down.weight" })
-    #expect(down["ruleType"] as? String == "Q4_K")
+    #expect(down["rule_type"] as? String == "Q4_K")
     #expect(down["fallback"] as? String == "Q4_K → Q5_0 (ne[0] = 96)")
     #expect(down["bytes"] as? Int == 256 * 3 * 22)
-    #expect((tensors[0]["decidedBy"] as? String)?.hasPrefix(#"^token_embd\.weight$=q4_k (preset:q4_k_m:"#) == true)
-    let hits = try #require(plan["ruleHits"] as? [[String: Any]])
+    #expect((tensors[0]["decided_by"] as? String)?.hasPrefix(#"^token_embd\.weight$=q4_k (preset:q4_k_m:"#) == true)
+    let hits = try #require(plan["rule_hits"] as? [[String: Any]])
     #expect(hits.first?["rule"] as? String == #"blk\.0\.attn_v=q8_0 (--rule)"#)
     #expect(hits.first?["count"] as? Int == 1)
 
@@ -149,8 +149,8 @@ enum PlanCLI {
     #expect(text.stdout.contains("blk.0.ffn_down.weight"))
     #expect(text.stdout.contains("fallback Q4_K → Q5_0 (ne[0] = 96)"))
     let totalLine = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("total: ") })
-    let bytes = try #require(plan["totalBytes"] as? Int)
-    let bpw = try #require(plan["bitsPerWeight"] as? Double)
+    let bytes = try #require(plan["total_bytes"] as? Int)
+    let bpw = try #require(plan["bits_per_weight"] as? Double)
     #expect(totalLine.contains("\(bytes) bytes = 0.00 GiB, \(String(format: "%.3f", bpw)) bits per weight"))
     #expect(text.stdout.contains("HITS  RULE"))
     #expect(text.stdout.contains("TYPE "))

@@ -35,8 +35,8 @@ struct PlanCheckpointCLITests {
     let r = try quantscope("plan", dir.path, "--recipe", preset, "--kv-b", "legacy", "--json")
     #expect(r.status == 0, "\(r.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
-    let bytes = try #require(object["totalBytes"] as? Int, "\(object.keys.sorted())")
-    let parameters = try #require(object["totalParameters"] as? Int)
+    let bytes = try #require(object["total_bytes"] as? Int, "\(object.keys.sorted())")
+    let parameters = try #require(object["total_parameters"] as? Int)
     #expect(String(format: "%.2f", Double(bytes) / 1_073_741_824) == gib)
     #expect(abs(Double(bytes) * 8 / Double(parameters) - bpw) < 0.0006)
     #expect(parameters == 671_026_419_200)
@@ -52,7 +52,7 @@ struct PlanCheckpointCLITests {
     let fromCheckpoint = try quantscope("plan", try Self.checkpoint.get().path, "--recipe", "dq3_k_m", "--kv-b", "legacy", "--json")
     let a = try #require(try JSONSerialization.jsonObject(with: fromConfig.data) as? [String: Any])
     let b = try #require(try JSONSerialization.jsonObject(with: fromCheckpoint.data) as? [String: Any])
-    #expect(a["totalBytes"] as? Int == b["totalBytes"] as? Int)
+    #expect(a["total_bytes"] as? Int == b["total_bytes"] as? Int)
     #expect((a["tensors"] as? [Any])?.count == 1025)
   }
 

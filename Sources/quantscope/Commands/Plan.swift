@@ -64,7 +64,7 @@ extension Quantscope {
       for warning in plan.warnings {
         FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
       }
-      print(json ? try PlanReport.json(plan) : PlanReport.text(plan))
+      if json { printJSON(PlanReport.json(plan)) } else { print(PlanReport.text(plan)) }
     }
 
     /// A directory holding only `config.json`: the DeepSeek-V3 checkpoint's tensors are derived
@@ -187,61 +187,42 @@ enum PlanReport {
     return out.joined(separator: "\n")
   }
 
-  struct JSONPlan: Encodable {
-    struct Tensor: Encodable {
-      let name: String
-      let current: String?
-      let target: String
-      let ruleType: String?
-      let shape: [Int]
-      let ne: [Int]
-      let parameters: Int
-      let bytes: Int
-      let decidedBy: String
-      let fallback: String?
-    }
-    struct TypeTotal: Encodable {
-      let type: String
-      let tensors: Int
-      let parameters: Int
-      let bytes: Int
-    }
-    struct Hit: Encodable {
-      let rule: String
-      let count: Int
-    }
-    let recipe: String
-    let architecture: String?
-    let blockCount: Int
-    let leadingDenseBlocks: Int
-    let hasOutputTensor: Bool
-    let tensors: [Tensor]
-    let totalBytes: Int
-    let totalParameters: Int
-    let gibibytes: Double
-    let bitsPerWeight: Double
-    let byType: [TypeTotal]
-    let ruleHits: [Hit]
-    let warnings: [String]
-  }
-
-  static func json(_ plan: QuantscopeAnalysis.Plan) throws -> String {
-    let report = JSONPlan(
-      recipe: plan.recipe, architecture: plan.architecture, blockCount: plan.context.blockCount,
-      leadingDenseBlocks: plan.context.leadingDenseBlocks, hasOutputTensor: plan.context.hasOutputTensor,
-      tensors: plan.tensors.map {
-        .init(
-          name: $0.name, current: $0.currentType?.name, target: $0.targetType.name, ruleType: $0.ruleType?.name,
-          shape: $0.shape, ne: $0.ne, parameters: $0.parameters, bytes: $0.bytes, decidedBy: $0.decidedBy,
-          fallback: $0.fallback)
-      },
-      totalBytes: plan.totalBytes, totalParameters: plan.totalParameters, gibibytes: plan.gibibytes,
-      bitsPerWeight: plan.bitsPerWeight,
-      byType: plan.byType.map { .init(type: $0.type.name, tensors: $0.tensors, parameters: $0.parameters, bytes: $0.bytes) },
-      ruleHits: plan.ruleHits.map { .init(rule: $0.rule, count: $0.count) }, warnings: plan.warnings)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(report), as: UTF8.self)
+  static func json(_ plan: QuantscopeAnalysis.Plan) -> JSONValue {
+    .document(
+      schema: "quantscope.plan/1",
+      [
+        ("recipe", .string(plan.recipe)), ("architecture", .optional(plan.architecture)),
+        ("block_count", .int(plan.context.blockCount)),
+        ("leading_dense_blocks", .int(plan.context.leadingDenseBlocks)),
+        ("has_output_tensor", .bool(plan.context.hasOutputTensor)),
+        (
+          "tensors",
+          .array(
+            plan.tensors.map {
+              .members([
+                ("name", .string($0.name)), ("current", .optional($0.currentType?.name)),
+                ("target", .string($0.targetType.name)), ("rule_type", .optional($0.ruleType?.name)),
+                ("shape", .array($0.shape.map { .int($0) })), ("ne", .array($0.ne.map { .int($0) })),
+                ("parameters", .int($0.parameters)), ("bytes", .int($0.bytes)), ("decided_by", .string($0.decidedBy)),
+                ("fallback", .optional($0.fallback)),
+              ])
+            })
+        ),
+        ("total_bytes", .int(plan.totalBytes)), ("total_parameters", .int(plan.totalParameters)),
+        ("gibibytes", .finite(plan.gibibytes)), ("bits_per_weight", .finite(plan.bitsPerWeight)),
+        (
+          "by_type",
+          .array(
+            plan.byType.map {
+              .members([
+                ("type", .string($0.type.name)), ("tensors", .int($0.tensors)), ("parameters", .int($0.parameters)),
+                ("bytes", .int($0.bytes)),
+              ])
+            })
+        ),
+        ("rule_hits", .array(plan.ruleHits.map { .members([("rule", .string($0.rule)), ("count", .int($0.count))]) })),
+        ("warnings", .array(plan.warnings.map { .string($0) })),
+      ])
   }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import QuantscopeAnalysis
+import QuantscopeFormats
 
 extension Quantscope {
   /// `quantscope recipes`: the shipped quantization mixes.
@@ -32,11 +33,37 @@ extension Quantscope {
           One line per preset: its name, the architectures it is meant for (empty: any) and its \
           description.
 
-          Example:
+          --json prints schema quantscope.recipes/1: each preset's name, architectures and \
+          description.
+
+          Examples:
             quantscope recipes list
+            quantscope recipes list --json | jq -r '.presets[].name'
           """)
 
+      @Flag(help: "Print JSON instead of a table.")
+      var json = false
+
       func run() throws {
+        if json {
+          printJSON(
+            .document(
+              schema: "quantscope.recipes/1",
+              [
+                (
+                  "presets",
+                  .array(
+                    Presets.all.map { preset in
+                      .members([
+                        ("name", .string(preset.name)),
+                        ("architectures", .array(preset.header.architectures.map { .string($0) })),
+                        ("description", .string(preset.header.description)),
+                      ])
+                    })
+                )
+              ]))
+          return
+        }
         let rows = Presets.all.map { preset -> [String] in
           let header = preset.header
           return [preset.name, header.architectures.joined(separator: ","), header.description]
@@ -54,6 +81,9 @@ extension Quantscope {
           they say that only the ffn_down_exps rule is stated by the paper and the rest is \
           inferred to match the published size. With --blocks the block sets expand to plain \
           PATTERN=TYPE rules that llama-quantize --tensor-type accepts.
+
+          --json prints schema quantscope.recipe/1: the name, source, architectures, \
+          description, the text, and with --blocks the expanded rules as pattern/type pairs.
 
           Examples:
             quantscope recipes show dq3_k_m
@@ -78,6 +108,9 @@ extension Quantscope {
 
       @Option(help: "Check that the recipe is meant for this architecture (general.architecture).")
       var arch: String?
+
+      @Flag(help: "Print JSON instead of the recipe's text.")
+      var json = false
 
       func validate() throws {
         if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
@@ -105,13 +138,30 @@ extension Quantscope {
               "\(name) is meant for \(header.architectures.joined(separator: ", ")), not \(arch)")
           }
         }
-        guard let blocks else {
-          print(text)
+        var expanded: String?
+        if let blocks {
+          let context = RecipeContext(
+            blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
+          expanded = try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) }
+        }
+        guard json else {
+          print(expanded ?? text)
           return
         }
-        let context = RecipeContext(
-          blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
-        print(try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) })
+        let header = try recipeCall { try Recipe.parse(self.headerOnly(text), source: source) }
+        var members: [(String, JSONValue)] = [
+          ("name", .string(name)), ("source", .string(source)),
+          ("architectures", .array(header.architectures.map { .string($0) })),
+          ("description", .string(header.description)), ("text", .string(text)),
+        ]
+        if let expanded {
+          let recipe = try recipeCall { try Recipe.parse(expanded, source: source) }
+          members.append(("blocks", .int(blocks ?? 0)))
+          members.append((
+            "rules",
+            .array(recipe.rules.map { .members([("pattern", .string($0.pattern)), ("type", .string($0.type.name))]) })))
+        }
+        printJSON(.document(schema: "quantscope.recipe/1", members))
       }
 
       /// The comment lines of a recipe, so its header parses without expanding macros.

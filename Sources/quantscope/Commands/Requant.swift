@@ -76,6 +76,9 @@ extension Quantscope {
     @Flag(help: "Replace existing output files.")
     var force = false
 
+    @Flag(help: "Print what was written as JSON (schema quantscope.requant/1) instead of text.")
+    var json = false
+
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
 
@@ -120,10 +123,34 @@ extension Quantscope {
         let count = summary.warnings.filter { $0.hasSuffix(warning) }.count
         FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning)\n".utf8))
       }
+      if json {
+        printJSON(Self.json(summary, plan: plan, recipe: recipe.name))
+        return
+      }
       print("wrote \(summary.outputs.joined(separator: ", "))")
       print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
         + "\(Format.gib(summary.dataBytes)) GiB of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     }
+  }
+}
+
+extension Quantscope.Requant {
+  static func json(_ summary: Requantization.Summary, plan: QuantscopeAnalysis.Plan, recipe: String?) -> JSONValue {
+    .document(
+      schema: "quantscope.requant/1",
+      [
+        ("outputs", .array(summary.outputs.map { .string($0) })), ("recipe", .optional(recipe)),
+        (
+          "requantized",
+          .array(
+            summary.requantized.map {
+              .members([("name", .string($0.name)), ("type", .string($0.type.name)), ("source", .string($0.source))])
+            })
+        ),
+        ("copied", .array(summary.copied.map { .string($0) })),
+        ("data_bytes", .int(summary.dataBytes)), ("bits_per_weight", .finite(plan.bitsPerWeight)),
+        ("warnings", .array(summary.warnings.map { .string($0) })),
+      ])
   }
 }
 

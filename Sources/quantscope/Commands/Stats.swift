@@ -29,7 +29,7 @@ extension Quantscope {
     @Option(name: .customLong("tensors"), help: ArgumentHelp("Only tensors whose name matches this regular expression (anywhere in the name).", valueName: "regex"))
     var pattern: String?
 
-    @Flag(help: "Print JSON (one array of objects) instead of a table.")
+    @Flag(help: "Print JSON (a document whose `tensors` array holds one object per tensor) instead of a table.")
     var json = false
 
     @Option(help: "How many largest-magnitude weights to report per tensor.")
@@ -55,7 +55,7 @@ extension Quantscope {
       }
       let selected = model.tensors.filter { t in regex.map { t.name.contains($0) } ?? true }
       var failures = 0
-      var objects: [String] = []
+      var objects: [JSONValue] = []
       // Lines are printed when all is done, so they never tangle with the progress line.
       var lines: [(text: String, error: Bool)] = []
       if !json {
@@ -94,7 +94,7 @@ extension Quantscope {
           print(line.text)
         }
       }
-      if json { print("[" + objects.joined(separator: ",\n") + "]") }
+      if json { printJSON(.document(schema: "quantscope.stats/1", [("tensors", .array(objects))])) }
       if failures > 0 { throw ExitCode(ExitStatus.error) }
     }
 
@@ -119,39 +119,33 @@ extension Quantscope {
       return line
     }
 
-    /// A JSON number, or `null` for NaN and ±Inf (which JSON cannot represent).
-    static func jsonNumber(_ v: Double) -> String {
-      guard v.isFinite else { return "null" }
-      return "\(v)"
-    }
-
-    /// A JSON string literal.
-  static func quote(_ s: String) -> String { JSONValue.string(s).serialized }
-
-  static func jsonObject(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> String {
-      var fields: [(String, String)] = [
-        ("name", Self.quote(t.name)),
-        ("type", Self.quote(t.encoding.name)),
-        ("shape", "[" + t.shape.map(String.init).joined(separator: ",") + "]"),
+    static func jsonObject(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> JSONValue {
+      var fields: [(String, JSONValue)] = [
+        ("name", .string(t.name)), ("type", .string(t.encoding.name)), ("shape", .array(t.shape.map { .int($0) })),
       ]
       if let scale = d.scale {
-        fields.append(("scale", Self.quote(scale.tensor.name)))
-        fields.append(("scale_layout", Self.quote(scale.kind)))
+        fields.append(("scale", .string(scale.tensor.name)))
+        fields.append(("scale_layout", .string(scale.kind)))
       }
       fields += [
-        ("count", "\(s.count)"), ("finite", "\(s.finiteCount)"), ("nan", "\(s.nanCount)"),
-        ("pos_inf", "\(s.positiveInfinityCount)"), ("neg_inf", "\(s.negativeInfinityCount)"),
-        ("zeros", "\(s.zeroCount)"), ("zero_fraction", jsonNumber(s.zeroFraction)),
-        ("min", jsonNumber(s.min)), ("max", jsonNumber(s.max)), ("mean", jsonNumber(s.mean)),
-        ("std", jsonNumber(s.standardDeviation)), ("rms", jsonNumber(s.rms)), ("absmax", jsonNumber(s.absMax)),
-        ("excess_kurtosis", jsonNumber(s.kurtosis)),
+        ("count", .int(s.count)), ("finite", .int(s.finiteCount)), ("nan", .int(s.nanCount)),
+        ("pos_inf", .int(s.positiveInfinityCount)), ("neg_inf", .int(s.negativeInfinityCount)),
+        ("zeros", .int(s.zeroCount)), ("zero_fraction", .finite(s.zeroFraction)),
+        ("min", .finite(s.min)), ("max", .finite(s.max)), ("mean", .finite(s.mean)),
+        ("std", .finite(s.standardDeviation)), ("rms", .finite(s.rms)), ("absmax", .finite(s.absMax)),
+        ("excess_kurtosis", .finite(s.kurtosis)),
         (
           "top",
-          "[" + s.top.map { "{\"row\":\($0.row),\"column\":\($0.column),\"index\":\($0.index),\"value\":\(jsonNumber(Double($0.value)))}" }
-            .joined(separator: ",") + "]"
+          .array(
+            s.top.map {
+              .members([
+                ("row", .int($0.row)), ("column", .int($0.column)), ("index", .int($0.index)),
+                ("value", .finite(Double($0.value))),
+              ])
+            })
         ),
       ]
-      return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+      return .members(fields)
     }
   }
 }

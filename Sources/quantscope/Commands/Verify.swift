@@ -17,9 +17,14 @@ extension Quantscope {
 
         Exit status: 0 clean, 2 problems found, 1 a file could not be read.
 
+        --json prints one document (schema quantscope.verify/1): for each set checked, its \
+        files, tensor count, whether values were checked, and every finding with its kind, \
+        file, tensor, block and byte offset.
+
         Examples:
           quantscope verify model-Q4_K_M.gguf
           quantscope verify DeepSeek-V3-Q3_K_M-00001-of-00007.gguf --deep
+          quantscope verify model.gguf --json | jq '.sets[].findings[].kind'
         """)
 
     @Argument(help: "GGUF files (any shard of a split set checks the whole set).")
@@ -27,6 +32,9 @@ extension Quantscope {
 
     @Flag(help: "Also scan tensor data for NaN and infinities, and quantized blocks' scales.")
     var deep = false
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
@@ -40,20 +48,47 @@ extension Quantscope {
       let style = colorOptions.style
       var covered = Set<String>()
       var total = 0
+      var sets: [JSONValue] = []
       for path in paths {
         guard !covered.contains(path) else { continue }
         let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
         for shard in set.shards { covered.insert(shard.file.path) }
         let findings = try verifier.verify(set: set)
-        for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
         total += findings.count
-        let files = set.shards.count == 1 ? "1 file" : "\(set.shards.count) files"
         let tensors = set.shards.reduce(0) { $0 + $1.tensors.count }
+        if json {
+          sets.append(Self.json(path: path, set: set, tensors: tensors, deep: deep, findings: findings))
+          continue
+        }
+        for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
+        let files = set.shards.count == 1 ? "1 file" : "\(set.shards.count) files"
         let summary = findings.isEmpty
           ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
         print("\(path): \(summary) (\(files), \(tensors) tensors\(deep ? ", values checked" : ""))")
       }
+      if json {
+        printJSON(.document(schema: "quantscope.verify/1", [("sets", .array(sets)), ("problems", .int(total))]))
+      }
       if total > 0 { throw ExitCode(ExitStatus.findings) }
+    }
+  
+
+    static func json(path: String, set: GGUFSplitSet, tensors: Int, deep: Bool, findings: [GGUFFinding]) -> JSONValue {
+      .members([
+        ("path", .string(path)), ("files", .array(set.shards.map { .string($0.file.path) })),
+        ("tensors", .int(tensors)), ("values_checked", .bool(deep)), ("ok", .bool(findings.isEmpty)),
+        (
+          "findings",
+          .array(
+            findings.map { f in
+              .members([
+                ("kind", .string(f.kind.rawValue)), ("file", .string(f.path)), ("tensor", .optional(f.tensor)),
+                ("block", f.block.map { .int($0) } ?? .null), ("offset", f.offset.map { .int($0) } ?? .null),
+                ("message", .string(f.message)),
+              ])
+            })
+        ),
+      ])
     }
   }
 }

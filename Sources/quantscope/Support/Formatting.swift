@@ -1,4 +1,5 @@
 import Foundation
+import QuantscopeFormats
 
 /// Numbers printed the way users read them: GiB with two decimals, bpw with three, dB with one.
 enum Format {
@@ -25,4 +26,9 @@ enum Format {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     return String(decoding: data, as: UTF8.self)
   }
+}
+
+/// Prints a `--json` result document: the one path every subcommand's JSON takes to stdout.
+func printJSON(_ document: QuantscopeFormats.JSONValue) {
+  print(document.prettySerialized, terminator: "")
 }
