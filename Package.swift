@@ -39,7 +39,10 @@ let package = Package(
       ]),
     .executableTarget(
       name: "quantscope-bench",
-      dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis"]),
+      dependencies: [
+        "QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     // Tests.
     .target(name: "QuantscopeTestSupport", dependencies: ["QuantscopeFormats"], path: "Tests/Support"),
