@@ -103,9 +103,12 @@ struct QuantizeBenchmark {
           peer.call(0, rows, im.pointer)
           if let d = differences(ours, theirs, bytes: rows * rowBytes, unit: type.blockBytes) {
             bytes = "DIFFER"
+            let offset = d.first * type.blockBytes
             mismatches.append(
               "\(type.name) imatrix \(withImportance ? "yes" : "no"): \(d.count) of "
-                + "\(rows * rowBytes / type.blockBytes) blocks differ; first at block \(d.first)")
+                + "\(rows * rowBytes / type.blockBytes) blocks differ; first at block \(d.first) (row "
+                + "\(offset / rowBytes)):\n  quantscope \(hex(ours + offset, type.blockBytes))"
+                + "\n  ggml       \(hex(theirs + offset, type.blockBytes))")
           } else {
             bytes = "identical"
           }
@@ -145,6 +148,11 @@ struct QuantizeBenchmark {
         + padLeft(peer.map { millions($0[0]) } ?? "—", 12) + padLeft(ratio(best[0], peer?[0]), 8)
         + padLeft(millions(best[1]), 10) + padLeft(peer.map { millions($0[1]) } ?? "—", 12)
         + padLeft(ratio(best[1], peer?[1]), 8) + padLeft(bytes, 13))
+  }
+
+  /// One block's bytes in hex, so a mismatch can be read field by field against the layout.
+  func hex(_ block: UnsafeRawPointer, _ count: Int) -> String {
+    (0..<count).map { String(format: "%02x", block.load(fromByteOffset: $0, as: UInt8.self)) }.joined()
   }
 
   /// Weights/s in millions, the unit quantizer speed is usually quoted in.
