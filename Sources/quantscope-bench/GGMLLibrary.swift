@@ -158,16 +158,21 @@ struct GGMLLibrary: @unchecked Sendable {
   }
 
   /// `dladdr(address)->dli_fbase`: the load address of the image containing `address`, or `nil`
-  /// when no loaded image contains it. `dladdr` is a GNU extension the Glibc module does not
-  /// import, so it is looked up at run time and `Dl_info` (four pointers: `dli_fname`,
+  /// when no loaded image contains it. On Linux `dladdr` is a GNU extension the Glibc module does
+  /// not import, so it is looked up at run time and `Dl_info` (four pointers: `dli_fname`,
   /// `dli_fbase`, `dli_sname`, `dli_saddr`) read by hand.
   private static func imageBase(of address: UnsafeRawPointer) -> UnsafeRawPointer? {
-    typealias DlAddr = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Int32
-    guard let symbol = dlsym(nil, "dladdr") else { return nil }
-    let dladdr = unsafeBitCast(symbol, to: DlAddr.self)
-    var info: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (nil, nil, nil, nil)
-    let found = withUnsafeMutableBytes(of: &info) { dladdr(address, $0.baseAddress) }
-    return found != 0 ? info.1 : nil
+    #if canImport(Darwin)
+      var info = Dl_info()
+      return dladdr(address, &info) != 0 ? info.dli_fbase.map { UnsafeRawPointer($0) } : nil
+    #else
+      typealias DlAddr = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Int32
+      guard let symbol = dlsym(nil, "dladdr") else { return nil }
+      let dladdr = unsafeBitCast(symbol, to: DlAddr.self)
+      var info: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (nil, nil, nil, nil)
+      let found = withUnsafeMutableBytes(of: &info) { dladdr(address, $0.baseAddress) }
+      return found != 0 ? info.1 : nil
+    #endif
   }
 
   /// The refusal for one type, naming the library so the user knows which build to fix.
