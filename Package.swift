@@ -42,7 +42,10 @@ let package = Package(
     .plugin(name: "BuildCommit", capability: .buildTool()),
     .executableTarget(
       name: "quantscope-bench",
-      dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis"]),
+      dependencies: [
+        "QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     // Tests.
     .target(name: "QuantscopeTestSupport", dependencies: ["QuantscopeFormats"], path: "Tests/Support"),

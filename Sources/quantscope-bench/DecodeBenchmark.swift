@@ -3,98 +3,195 @@ import Foundation
 import QuantscopeCodecs
 import QuantscopeFormats
 
-/// `decode`: f32-output throughput of every registered decoder, single-thread and all-core,
-/// beside `memcpy` of the same output size measured in the same run.
+/// `decode`: f32-output throughput of every registered decoder (one thread, a cache-resident
+/// tile, all cores) beside the machine's `memcpy` and `memset` of the same output size and, with
+/// `--ggml-lib`, ggml's own `to_float` on the very same blocks, all measured in this run.
+///
+/// Decoding a large tensor to DRAM is bounded by writing its f32 output, which is why `memset`
+/// of the output size is printed: it is the ceiling, `memcpy` (read and write) is not.
 struct DecodeBenchmark {
-  let options: Options
+  /// Types to run; `nil` for every registered decoder.
+  let types: [GGMLType]?
+  /// Alternating rounds; each figure is the fastest of them.
+  let rounds: Int
+  /// MiB of f32 output per pass, for quantscope and ggml alike.
+  let megabytes: Int
+  /// The peer to measure beside quantscope, if the user gave one.
+  let ggml: GGMLLibrary?
 
-  /// ggml's single-thread dequantization figures from the issue (GB/s of f32 output).
-  static let ggmlSingleThread: [GGMLType: Double] = [
-    .q4_K: 17.3, .q5_K: 15.6, .q8_0: 25.4, .q4_0: 5.5, .q3_K: 3.7, .q2_K: 4.2, .q6_K: 2.1,
-  ]
-  /// ggml's memcpy figure from the same issue.
-  static let ggmlMemcpy = 16.9
+  /// Output floats per tile in the tiled mode: 16 KiB, inside L1 on current x86 and ARM cores.
+  static let tileElements = 4096
 
-  func run() {
-    let outputBytes = options.megabytes << 20
+  /// Runs the table; returns `false` when ggml decoded any type to different float bits.
+  func run() throws -> Bool {
+    let outputBytes = megabytes << 20
     let elements = outputBytes / 4
-    let output = UnsafeMutablePointer<Float>.allocate(capacity: elements)
-    defer { output.deallocate() }
-    output.initialize(repeating: 0, count: elements)
-
-    print("decode: f32 output \(options.megabytes) MiB per pass, best of \(options.repeats), \(coreCount) cores")
-    print("  (tiled: the same kernel streaming the whole input into one 16 KiB output tile, as a fused")
-    print("   decode-and-reduce loop uses it; shows kernel speed without the DRAM write ceiling)")
-    print(
-      pad("type", 10) + padLeft("1 thread GB/s", 15) + padLeft("\(coreCount) threads GB/s", 17)
-        + padLeft("tiled 1-thr", 13) + padLeft("ggml 1-thread", 15) + padLeft("vs ggml", 9))
-
-    // memcpy of the same output size, as the bandwidth ceiling of this machine right now.
-    let copySource = UnsafeMutableRawPointer.allocate(byteCount: outputBytes, alignment: 64)
-    defer { copySource.deallocate() }
-    copySource.initializeMemory(as: UInt8.self, repeating: 1, count: outputBytes)
-    let dst = UnsafeMutableRawPointer(output)
-    memcpy(dst, copySource, outputBytes)
-    let copyOne = bestOf(options.repeats) { memcpy(dst, copySource, outputBytes) }
-    let copyTo = SendablePointer(pointer: dst)
-    let copyFrom = SendablePointer(pointer: UnsafeRawPointer(copySource))
-    let copyAll = bestOf(options.repeats) {
-      parallelChunks(outputBytes / 64) { start, count in
-        memcpy(copyTo.pointer + 64 * start, copyFrom.pointer + 64 * start, 64 * count)
-      }
+    let codecs = selectedTypes(types, where: { $0.type.blockElements > 0 })
+    // Check every type against the library before measuring anything, so a refusal is immediate.
+    let ggmlTraits = try ggml.map { library in
+      try Dictionary(uniqueKeysWithValues: codecs.map { ($0.type, try library.traits(of: $0.type)) })
     }
-    report("memcpy", outputBytes, copyOne, copyAll, tiled: nil, ggml: Self.ggmlMemcpy)
 
-    for codec in selectedTypes(options.types, where: { $0.type.blockElements > 0 }) {
+    let output = UnsafeMutablePointer<Float>.allocate(capacity: elements)
+    let check = UnsafeMutablePointer<Float>.allocate(capacity: elements)
+    defer {
+      output.deallocate()
+      check.deallocate()
+    }
+    output.initialize(repeating: 0, count: elements)
+    check.initialize(repeating: 0, count: elements)
+
+    print("decode: f32 output \(megabytes) MiB per pass, best of \(rounds) alternating rounds, \(coreCount) cores")
+    print(machineLine())
+    print(ggml?.banner ?? "ggml: not measured (no --ggml-lib), so no baseline columns")
+    printMachineBaselines(output: UnsafeMutableRawPointer(output), bytes: outputBytes)
+    print("tiled: the whole input decoded into one \(Self.tileElements * 4 / 1024) KiB output tile, as a fused")
+    print("  decode-and-reduce loop uses it: kernel speed without the DRAM write ceiling")
+    printHeader()
+
+    var mismatches: [String] = []
+    for codec in codecs {
       let type = codec.type
       let blocks = elements / type.blockElements
+      let decodedBytes = blocks * type.blockElements * 4
       let input = makeBlocks(codec, blocks: blocks)
       defer { input.deallocate() }
       let source = UnsafeRawPointer(input)
-      let decode = codec.decode
-      decode(source, blocks, output)
-      let one = bestOf(options.repeats) { decode(source, blocks, output) }
-      let tileBlocks = max(1, 4096 / type.blockElements)
-      let tiled = bestOf(options.repeats) {
-        var start = 0
-        while start < blocks {
-          let n = min(tileBlocks, blocks - start)
-          decode(source + start * type.blockBytes, n, output)
-          start += n
-        }
+      let contenders = [Self.quantscope(codec)] + (ggmlTraits?[type]?.toFloat.map { [Self.ggml($0, type)] } ?? [])
+
+      var bodies: [() -> Void] = []
+      for decode in contenders {
+        bodies += [
+          { decode.call(source, blocks, output) },
+          { decodeTiled(decode, source: source, blocks: blocks, type: type, into: output) },
+          { decodeParallel(decode, source: source, blocks: blocks, type: type, into: output) },
+        ]
       }
-      let from = SendablePointer(pointer: source)
-      let to = SendablePointer(pointer: output)
-      let all = bestOf(options.repeats) {
-        parallelChunks(blocks) { start, count in
-          decode(from.pointer + start * type.blockBytes, count, to.pointer + start * type.blockElements)
+      let best = alternatingBest(rounds: rounds, bodies).map { Double(decodedBytes) / $0 / 1e9 }
+
+      var bits = ""
+      if contenders.count == 2 {
+        contenders[0].call(source, blocks, output)
+        contenders[1].call(source, blocks, check)
+        if let d = differences(output, check, bytes: decodedBytes, unit: 4) {
+          bits = "DIFFER"
+          let ours = output[d.first].bitPattern
+          let theirs = check[d.first].bitPattern
+          mismatches.append(
+            "\(type.name): \(d.count) of \(blocks * type.blockElements) floats differ; first at element \(d.first): "
+              + "quantscope \(hex(ours)), ggml \(hex(theirs))")
+        } else {
+          bits = "identical"
         }
+      } else if ggml != nil {
+        bits = "no to_float"
       }
-      report(type.name, blocks * type.blockElements * 4, one, all, tiled: tiled, ggml: Self.ggmlSingleThread[type])
+      printRow(type.name, best, bits: bits)
+    }
+    for m in mismatches { print("MISMATCH \(m)") }
+    if !mismatches.isEmpty { print("MISMATCH: ggml and quantscope decoded \(mismatches.count) type(s) differently") }
+    return mismatches.isEmpty
+  }
+
+  /// A decoder under test, whichever side it comes from, with quantscope's calling convention.
+  struct Decoder: @unchecked Sendable {
+    let call: @Sendable (UnsafeRawPointer, Int, UnsafeMutablePointer<Float>) -> Void
+  }
+
+  static func quantscope(_ codec: BlockCodec) -> Decoder { Decoder(call: codec.decode) }
+
+  /// ggml's `to_float`, which counts elements where quantscope counts blocks.
+  static func ggml(_ toFloat: GGMLLibrary.ToFloat, _ type: GGMLType) -> Decoder {
+    let function = SendablePointer(pointer: toFloat)
+    let blockElements = type.blockElements
+    return Decoder { source, blocks, destination in
+      function.pointer(source, destination, Int64(blocks * blockElements))
     }
   }
 
-  func report(_ name: String, _ bytes: Int, _ one: Double, _ all: Double, tiled: Double?, ggml: Double?) {
-    let gbOne = Double(bytes) / one / 1e9
-    let gbAll = Double(bytes) / all / 1e9
-    var line = pad(name, 10) + padLeft(fixed(gbOne), 15) + padLeft(fixed(gbAll), 17)
-    line += padLeft(tiled.map { fixed(Double(bytes) / $0 / 1e9) } ?? "", 13)
-    if let ggml {
-      line += padLeft(fixed(ggml), 15) + padLeft(fixed(gbOne / ggml, 2) + "×", 9)
+  /// The whole input decoded tile by tile into the same first `tileElements` floats.
+  func decodeTiled(
+    _ decode: Decoder, source: UnsafeRawPointer, blocks: Int, type: GGMLType, into output: UnsafeMutablePointer<Float>
+  ) {
+    let tileBlocks = max(1, Self.tileElements / type.blockElements)
+    var start = 0
+    while start < blocks {
+      let n = min(tileBlocks, blocks - start)
+      decode.call(source + start * type.blockBytes, n, output)
+      start += n
     }
-    print(line)
   }
 
-  /// Splits `count` items into `coreCount × 4` contiguous chunks run by `concurrentPerform`.
-  func parallelChunks(_ count: Int, _ body: @Sendable (Int, Int) -> Void) {
-    let chunks = coreCount * 4
-    let per = (count + chunks - 1) / chunks
-    DispatchQueue.concurrentPerform(iterations: chunks) { i in
-      let start = i * per
-      let n = min(per, count - start)
-      if n > 0 { body(start, n) }
+  /// The whole input decoded by all cores, each chunk to its own part of the output.
+  func decodeParallel(
+    _ decode: Decoder, source: UnsafeRawPointer, blocks: Int, type: GGMLType, into output: UnsafeMutablePointer<Float>
+  ) {
+    let from = SendablePointer(pointer: source)
+    let to = SendablePointer(pointer: output)
+    let blockBytes = type.blockBytes
+    let blockElements = type.blockElements
+    parallelChunks(blocks) { start, count in
+      decode.call(from.pointer + start * blockBytes, count, to.pointer + start * blockElements)
     }
   }
+
+  /// `memcpy` and `memset` of the output size, one thread and all cores, alternating: what this
+  /// machine's memory allows right now, against which a decoder writing f32 is to be read.
+  func printMachineBaselines(output: UnsafeMutableRawPointer, bytes: Int) {
+    let copySource = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    defer { copySource.deallocate() }
+    copySource.initializeMemory(as: UInt8.self, repeating: 1, count: bytes)
+    let to = SendablePointer(pointer: output)
+    let from = SendablePointer(pointer: UnsafeRawPointer(copySource))
+    let lines = bytes / 64
+    let best = alternatingBest(
+      rounds: rounds,
+      [
+        { memcpy(output, copySource, bytes) },
+        { memset(output, 0x3f, bytes) },
+        {
+          parallelChunks(lines) { start, count in
+            memcpy(to.pointer + 64 * start, from.pointer + 64 * start, 64 * count)
+          }
+        },
+        { parallelChunks(lines) { start, count in memset(to.pointer + 64 * start, 0x3f, 64 * count) } },
+      ]
+    ).map { Double(bytes) / $0 / 1e9 }
+    print(
+      "machine, same run: memcpy \(megabytes) MiB \(fixed(best[0])) GB/s 1 thread, \(fixed(best[2])) GB/s "
+        + "\(coreCount) threads; memset \(fixed(best[1])) GB/s 1 thread, \(fixed(best[3])) GB/s \(coreCount) threads")
+  }
+
+  /// Column titles; the ggml columns exist only when a library was given.
+  func printHeader() {
+    if ggml == nil {
+      print(
+        pad("type", 10) + padLeft("1 thread GB/s", 15) + padLeft("tiled 1-thr", 13)
+          + padLeft("\(coreCount) threads", 12))
+      return
+    }
+    print(
+      pad("type", 9) + padLeft("qs 1-thr", 10) + padLeft("ggml 1-thr", 11) + padLeft("ratio", 8)
+        + padLeft("qs tiled", 10) + padLeft("ggml tiled", 11) + padLeft("ratio", 8)
+        + padLeft("qs \(coreCount)-thr", 10) + padLeft("ggml \(coreCount)-thr", 11) + padLeft("float bits", 13))
+  }
+
+  /// `best` holds GB/s in contender order: quantscope 1-thread, tiled, all-core, then ggml's.
+  func printRow(_ name: String, _ best: [Double], bits: String) {
+    if ggml == nil {
+      print(pad(name, 10) + padLeft(fixed(best[0]), 15) + padLeft(fixed(best[1]), 13) + padLeft(fixed(best[2]), 12))
+      return
+    }
+    let peer = best.count == 6 ? Array(best[3...]) : nil
+    func cell(_ i: Int) -> String { peer.map { fixed($0[i]) } ?? "—" }
+    print(
+      pad(name, 9) + padLeft(fixed(best[0]), 10) + padLeft(cell(0), 11) + padLeft(ratio(best[0], peer?[0]), 8)
+        + padLeft(fixed(best[1]), 10) + padLeft(cell(1), 11) + padLeft(ratio(best[1], peer?[1]), 8)
+        + padLeft(fixed(best[2]), 10) + padLeft(cell(2), 11) + padLeft(bits, 13))
+  }
+
+  /// A float's bits as hex, since a mismatch must be shown bit for bit, not rounded.
+  func hex(_ bits: UInt32) -> String { "0x" + String(bits, radix: 16) }
 
   /// `blocks` blocks of valid data: a 16 Ki-element tile made by the type's own quantizer from
   /// Gaussian values (so every scale is a finite f16), repeated. Types without a quantizer get
@@ -116,7 +213,9 @@ struct DecodeBenchmark {
         }
       }
     } else {
-      for i in 0..<tileBytes { data.storeBytes(of: UInt8(truncatingIfNeeded: random.next()), toByteOffset: i, as: UInt8.self) }
+      for i in 0..<tileBytes {
+        data.storeBytes(of: UInt8(truncatingIfNeeded: random.next()), toByteOffset: i, as: UInt8.self)
+      }
       for b in 0..<tileBlocks {
         for offset in Self.halfScaleOffsets(type) {
           let h = Half.fromFloat(0.001 + random.uniform() * 0.01)

@@ -8,8 +8,8 @@ import QuantscopeFormats
 /// pair, beside a decode-only pass through the same row views and the Python pipeline a user
 /// would otherwise write (scripts/bench/python_diff.py), all measured in the same run.
 ///
-/// Usage: `quantscope-bench diff [--pair DIR] [--repeat N] [--no-python] [--python PATH]`.
-/// `DIR` is what `scripts/bench/make-diff-pair.py DIR` wrote (`candidate.gguf`, `ref/`).
+/// `quantscope-bench diff [--pair DIR] [--repeat N] [--no-python] [--python SCRIPT]`; `DIR` is what
+/// `scripts/bench/make-diff-pair.py DIR` wrote (`candidate.gguf`, `ref/`).
 struct DiffBenchmark {
   /// One candidate/reference pair to time.
   struct Input {
@@ -22,46 +22,6 @@ struct DiffBenchmark {
   var repeats = 3
   var runPython = true
   var pythonScript = "scripts/bench/python_diff.py"
-
-  /// Parses the arguments after `diff`, runs, and exits (0, or 1 when the Python pipeline's MSE
-  /// disagrees with ours, or 64 on bad usage).
-  static func main(_ arguments: [String]) -> Never {
-    var bench = DiffBenchmark()
-    var pair: String? = nil
-    var rest = arguments[...]
-    func usage() -> Never {
-      print("usage: quantscope-bench diff [--pair DIR] [--repeat N] [--no-python] [--python SCRIPT]")
-      exit(64)
-    }
-    while let flag = rest.popFirst() {
-      switch flag {
-      case "--pair":
-        guard let v = rest.popFirst() else { usage() }
-        pair = v
-      case "--repeat":
-        guard let v = rest.popFirst().flatMap(Int.init), v > 0 else { usage() }
-        bench.repeats = v
-      case "--no-python": bench.runPython = false
-      case "--python":
-        guard let v = rest.popFirst() else { usage() }
-        bench.pythonScript = v
-      default: usage()
-      }
-    }
-    bench.inputs.append(
-      Input(label: "samples Q3_K_M", candidate: "samples/deepseek-tiny-Q3_K_M.gguf", reference: "samples/deepseek-tiny-fp8"))
-    if let pair {
-      bench.inputs.append(
-        Input(label: "pair " + URL(fileURLWithPath: pair).lastPathComponent, candidate: pair + "/candidate.gguf",
-          reference: pair + "/ref"))
-    }
-    do {
-      exit(try bench.run() ? 0 : 1)
-    } catch {
-      FileHandle.standardError.write(Data("quantscope-bench: \(error)\n".utf8))
-      exit(1)
-    }
-  }
 
   /// One line of the table.
   struct Row {
@@ -95,13 +55,21 @@ struct DiffBenchmark {
       var diffSeconds: [Int: Double] = [:]
       for threads in Set([1, coreCount]).sorted() {
         options.threads = threads
-        let t = try bestOfThrowing(repeats) { _ = try Diff(candidate: candidate, reference: reference, options: options) }
+        let t = try bestOfThrowing(repeats) {
+          _ = try Diff(candidate: candidate, reference: reference, options: options)
+        }
         diffSeconds[threads] = t
-        timed.append(Row(input: input.label, what: "diff \(threads) thr", weights: weights, referenceBytes: referenceBytes, seconds: t))
+        timed.append(
+          Row(
+            input: input.label, what: "diff \(threads) thr", weights: weights, referenceBytes: referenceBytes,
+            seconds: t))
       }
       for threads in Set([1, coreCount]).sorted() {
         let t = try bestOfThrowing(repeats) { try Self.decodeOnly(jobs, threads: threads) }
-        timed.append(Row(input: input.label, what: "decode-only \(threads) thr", weights: weights, referenceBytes: referenceBytes, seconds: t))
+        timed.append(
+          Row(
+            input: input.label, what: "decode-only \(threads) thr", weights: weights, referenceBytes: referenceBytes,
+            seconds: t))
         if let d = diffSeconds[threads], let i = timed.firstIndex(where: { $0.what == "diff \(threads) thr" }) {
           timed[i].decodeRatio = fixed(d / t, 2)
         }
@@ -109,7 +77,9 @@ struct DiffBenchmark {
 
       if runPython {
         let python = try runPipeline(input)
-        let row = Row(input: input.label, what: "python (numpy)", weights: weights, referenceBytes: referenceBytes, seconds: python.wall)
+        let row = Row(
+          input: input.label, what: "python (numpy)", weights: weights, referenceBytes: referenceBytes,
+          seconds: python.wall)
         for i in timed.indices where timed[i].what.hasPrefix("diff") {
           timed[i].speedUp = fixed(python.wall / timed[i].seconds, 1) + "×"
         }
@@ -124,22 +94,15 @@ struct DiffBenchmark {
   }
 
   /// The (candidate, reference) row views `Diff` decodes, built through the same public mapping.
-  static func jobs(candidate: GGUFModel, reference: any TensorCollection) throws -> [(candidate: SourceRows, reference: any ReferenceRows)] {
-    let config = ModelConfig(reference.metadataEntries)
-    let arch = candidate["general.architecture"]?.string
-    guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
-      throw FormatError(path: candidate.files[0].path, "no architecture map")
-    }
-    let mapping = try ReferenceMapping(reference: reference, architecture: map, firstSkippedLayer: config.hiddenLayers)
-    var heads: ReferenceMapping.HeadCounts? = nil
-    if let a = arch {
-      let q = candidate["\(a).attention.head_count"]?.integer ?? config.attentionHeads
-      let k = candidate["\(a).attention.head_count_kv"]?.integer ?? config.keyValueHeads ?? q
-      if let q, let k { heads = .init(query: q, key: k) }
-    }
+  static func jobs(
+    candidate: GGUFModel, reference: any TensorCollection
+  ) throws -> [(candidate: SourceRows, reference: any ReferenceRows)] {
+    let (mapping, heads) = try ReferenceMapping.resolve(reference: reference, for: candidate)
     var jobs: [(candidate: SourceRows, reference: any ReferenceRows)] = []
     for t in candidate.tensors {
-      guard let ref = try mapping.rows(for: t.name, candidateShape: t.shape, precision: .exact, heads: heads) else { continue }
+      guard let ref = try mapping.rows(for: t.name, candidateShape: t.shape, precision: .exact, heads: heads) else {
+        continue
+      }
       jobs.append((try SourceRows(tensor: t, scale: nil, precision: .exact), ref))
     }
     return jobs
@@ -147,10 +110,7 @@ struct DiffBenchmark {
 
   /// Bytes of the reference tensors (and their scales) the candidate's tensors map to, each counted once.
   static func referenceBytes(candidate: GGUFModel, reference: any TensorCollection) throws -> Int {
-    let config = ModelConfig(reference.metadataEntries)
-    guard let name = candidate["general.architecture"]?.string ?? config.modelType, let map = ArchitectureMap.named(name)
-    else { return 0 }
-    let mapping = try ReferenceMapping(reference: reference, architecture: map, firstSkippedLayer: config.hiddenLayers)
+    let mapping = try ReferenceMapping.resolve(reference: reference, for: candidate).mapping
     var seen = Set<String>()
     var bytes = 0
     for t in candidate.tensors {
@@ -187,7 +147,9 @@ struct DiffBenchmark {
   }
 
   /// Runs the Python pipeline on `input`: its own wall time (after imports), the process's, and MSE per tensor.
-  func runPipeline(_ input: Input) throws -> (wall: Double, process: Double, mse: [String: (mse: Double, cosine: Double)]) {
+  func runPipeline(
+    _ input: Input
+  ) throws -> (wall: Double, process: Double, mse: [String: (mse: Double, cosine: Double)]) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", pythonScript, input.candidate, input.reference]
@@ -232,19 +194,26 @@ struct DiffBenchmark {
         }
       }
     }
-    if python.count != diff.tensors.count { bad.append("tensor count: ours \(diff.tensors.count), python \(python.count)") }
-    print("  \(label): MSE and cosine agree with Python on \(diff.tensors.count - badTensors.count)/\(diff.tensors.count) tensors, "
-      + "largest relative difference \(String(format: "%.2e", worst)) (limit 1e-9)")
+    if python.count != diff.tensors.count {
+      bad.append("tensor count: ours \(diff.tensors.count), python \(python.count)")
+    }
+    let agreeing = diff.tensors.count - badTensors.count
+    print(
+      "  \(label): MSE and cosine agree with Python on \(agreeing)/\(diff.tensors.count) tensors, "
+        + "largest relative difference \(String(format: "%.2e", worst)) (limit 1e-9)")
     for b in bad.prefix(10) { print("    MISMATCH \(b)") }
     return bad.isEmpty
   }
 
+  /// The table, fixed-width so runs can be compared line by line.
   func printTable(_ rows: [Row]) {
     let header = [
       ("input", 18), ("run", 18), ("weights", 13), ("ref bytes", 13), ("seconds", 10), ("weights/s", 12),
       ("ref MB/s", 10), ("vs Python", 10), ("diff/decode", 12),
     ]
-    print(header.enumerated().map { $0.offset < 2 ? pad($0.element.0, $0.element.1) : padLeft($0.element.0, $0.element.1) }.joined())
+    print(
+      header.enumerated().map { $0.offset < 2 ? pad($0.element.0, $0.element.1) : padLeft($0.element.0, $0.element.1) }
+        .joined())
     for r in rows {
       let cells = [
         pad(r.input, 18), pad(r.what, 18), padLeft("\(r.weights)", 13), padLeft("\(r.referenceBytes)", 13),
