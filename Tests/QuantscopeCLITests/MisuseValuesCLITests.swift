@@ -236,15 +236,55 @@ struct MisuseValuesCLITests {
     #expect(refused.status == 1)
     let scaleOffset = try Self.location(ref, "model.layers.0.mlp.up_proj.weight_scale_inv").offset + 12
     #expect(refused.stderr == "quantscope: error: \(ref)/\(Self.shard1): scale entry [1, 1] is nan: tile rows 128..<256, "
-      + "columns 128..<256 of model.layers.0.mlp.up_proj.weight would be quantized from non-finite values (1 of 8 scale "
-      + "entries are NaN/Inf); refusing (--allow-non-finite quantizes them as ggml does) "
+      + "columns 128..<256 of model.layers.0.mlp.up_proj.weight dequantizes to non-finite values (1 of 8 scale "
+      + "entries are NaN/Inf); refusing to quantize it (--allow-non-finite quantizes it as ggml does) "
       + "(tensor model.layers.0.mlp.up_proj.weight_scale_inv, offset \(scaleOffset))\n", "\(refused.stderr)")
     #expect(try CLI.listing(out).isEmpty)
 
     let allowed = try CLI.quantscope(args + ["--allow-non-finite"])
     #expect(allowed.status == 0, "\(allowed.stderr)")
-    #expect(allowed.stderr.contains("quantized from non-finite values (--allow-non-finite)"), "\(allowed.stderr)")
+    #expect(allowed.stderr == "quantscope: warning: 1 tensor(s): quantized from non-finite values (--allow-non-finite): "
+      + "scale entry [1, 1] is nan: tile rows 128..<256, columns 128..<256 of model.layers.0.mlp.up_proj.weight "
+      + "dequantizes to non-finite values (1 of 8 scale entries are NaN/Inf)\n", "\(allowed.stderr)")
     #expect(try CLI.listing(out) == ["r.gguf"])
+  }
+
+  @Test func `verify checks a checkpoint's scales, and with --deep its float values`() throws {
+    let down = try Self.location(Self.fp8, "model.layers.0.mlp.down_proj.weight")
+    let nan = try Self.nanScale("model.layers.0.mlp.up_proj.weight_scale_inv", entry: 3)
+    let dir = try Self.checkpoint("verify-st") { bytes in
+      try nan(&bytes)
+      bytes[down.offset + 513] = 0x7F  // row 1, column 1: E4M3 NaN
+    }
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let ref = dir.appendingPathComponent("ref").path
+    let clean = try quantscope("verify", Self.fp8, "--deep")
+    #expect(clean.status == 0, "\(clean.stdout)")
+    #expect(clean.stdout.contains("ok (2 files, 233 tensors, scales checked, values checked)"))
+
+    let scaleLine = "\(ref)/\(Self.shard1): [non-finite-scale] scale entry [1, 1] is nan: rows 128..<256, columns "
+      + "128..<256 of model.layers.0.mlp.up_proj.weight dequantize to NaN/Inf (tensor "
+      + "model.layers.0.mlp.up_proj.weight_scale_inv, block 3, offset "
+    let shallow = try quantscope("verify", ref)
+    #expect(shallow.status == 2)
+    #expect(shallow.stdout.hasPrefix(scaleLine), "\(shallow.stdout)")
+    #expect(shallow.stdout.contains("1 problem (2 files, 233 tensors, scales checked)"))
+    let deep = try quantscope("verify", ref, "--deep")
+    #expect(deep.status == 2)
+    #expect(deep.stdout.contains("[non-finite-value] value [1, 1] is NaN (tensor model.layers.0.mlp.down_proj.weight, "
+      + "block 513, offset \(down.offset + 513))"), "\(deep.stdout)")
+    #expect(deep.stdout.contains("2 problems"))
+
+    let shape = try Self.checkpoint("verify-shape") { bytes in
+      try Self.replaceInHeader(
+        &bytes, "\"model.layers.0.mlp.down_proj.weight_scale_inv\":{\"dtype\":\"F32\",\"shape\":[2,4]",
+        "\"model.layers.0.mlp.down_proj.weight_scale_inv\":{\"dtype\":\"F32\",\"shape\":[4,2]")
+    }
+    defer { try? FileManager.default.removeItem(at: shape) }
+    let wrong = try quantscope("verify", shape.appendingPathComponent("ref").path)
+    #expect(wrong.status == 2)
+    #expect(wrong.stdout.contains("[scale-shape] scale shape [4, 2] does not fit weight model.layers.0.mlp.down_proj.weight "
+      + "of shape [256, 512]: expected [2, 4]"), "\(wrong.stdout)")
   }
 
   @Test func `requant refuses a NaN weight value naming the tensor, row and column`() throws {

@@ -137,9 +137,9 @@ public enum Requantization {
           let layout = try TensorDecoder(source, scale: scale, blockSize: reference.mapping.blockSize).scale
           guard let layout, let problem = Self.nonFiniteScale(layout, weight: source) else { continue }
           if options.allowNonFinite {
-            summary.warnings.append("\(planned.name): quantized from non-finite values (--allow-non-finite): \(problem.message)")
+            summary.warnings.append("\(planned.name): quantized from non-finite values (--allow-non-finite): \(problem.what)")
           } else {
-            throw problem
+            throw problem.error
           }
         }
         actions.append(
@@ -351,9 +351,10 @@ public enum Requantization {
     }
   }
 
-  /// The error for the first NaN or infinite entry of a scale grid, naming the entry, the tile of
-  /// `weight` it multiplies and how many entries are non-finite; `nil` when all are finite.
-  static func nonFiniteScale(_ layout: ScaleLayout, weight: TensorInfo) -> FormatError? {
+  /// The first NaN or infinite entry of a scale grid: what it is (the entry, the tile of `weight`
+  /// it multiplies, how many entries are non-finite) and the error refusing it; `nil` when all
+  /// entries are finite.
+  static func nonFiniteScale(_ layout: ScaleLayout, weight: TensorInfo) -> (what: String, error: FormatError)? {
     guard let k = layout.values.firstIndex(where: { !$0.isFinite }) else { return nil }
     let count = layout.values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
     let i = k / layout.gridColumns, j = k % layout.gridColumns
@@ -364,12 +365,13 @@ public enum Requantization {
     if case .safetensors(let dtype) = layout.tensor.encoding, dtype.bits % 8 == 0 {
       offset = layout.tensor.dataOffset + k * dtype.bits / 8
     }
-    return FormatError(
+    let what = "scale entry [\(i), \(j)] is \(layout.values[k]): tile \(tile) of \(weight.name) dequantizes to "
+      + "non-finite values (\(count) of \(layout.values.count) scale entries are NaN/Inf)"
+    let error = FormatError(
       path: layout.tensor.file.path,
-      "scale entry [\(i), \(j)] is \(layout.values[k]): tile \(tile) of \(weight.name) would be quantized from "
-        + "non-finite values (\(count) of \(layout.values.count) scale entries are NaN/Inf); refusing "
-        + "(--allow-non-finite quantizes them as ggml does)",
+      what + "; refusing to quantize it (--allow-non-finite quantizes it as ggml does)",
       tensor: layout.tensor.name, offset: offset)
+    return (what, error)
   }
 
   /// Re-reads the output and checks its tensors (names, types, shapes) and their hashes.
