@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantscopeCodecs
 import QuantscopeFormats
 
 extension Quantscope {
@@ -7,7 +8,7 @@ extension Quantscope {
   /// `--deep` non-finite values. Exit status 2 when anything is found.
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check GGUF files for structural problems and, with --deep, NaN/Inf values and scales.",
+      abstract: "Check GGUF files and safetensors checkpoints for structural problems and, with --deep, NaN/Inf values.",
       discussion: """
         Structure: tensor data out of bounds or overlapping, offsets that break ggml's rule that \
         tensors are stored contiguously in info order, misaligned offsets, a data section shorter \
@@ -15,14 +16,22 @@ extension Quantscope {
         keys and tensors in more than one shard. --deep also reads every float tensor (F32, F16, \
         BF16, F64) for NaN and infinities and every quantized block's scales (d, dmin, ...).
 
+        A safetensors checkpoint (file, directory or shards) is validated as the safetensors \
+        crate validates it when opened; verify adds that every FP8 scale partner fits its weight \
+        (weight_scale_inv exactly ceil(rows/b) x ceil(cols/b) for config.json's \
+        weight_block_size, 128x128 when absent) and holds no NaN/Inf entry (a NaN entry poisons \
+        a whole tile). --deep also scans every F32, F16, BF16, F64 and FP8 tensor for NaN and \
+        infinities (FP8 E4M3 codes 0x7F and 0xFF are NaN).
+
         Exit status: 0 clean, 2 problems found, 1 a file could not be read.
 
         Examples:
           quantscope verify model-Q4_K_M.gguf
           quantscope verify DeepSeek-V3-Q3_K_M-00001-of-00007.gguf --deep
+          quantscope verify DeepSeek-V3/ --deep
         """)
 
-    @Argument(help: "GGUF files (any shard of a split set checks the whole set).")
+    @Argument(help: "GGUF files (any shard of a split set checks the whole set) or safetensors checkpoints.")
     var paths: [String]
 
     @Flag(help: "Also scan tensor data for NaN and infinities, and quantized blocks' scales.")
@@ -42,6 +51,19 @@ extension Quantscope {
       var total = 0
       for path in paths {
         guard !covered.contains(path) else { continue }
+        if try WeightFiles.format(of: path) == .safetensors {
+          let checkpoint = try SafetensorsCheckpoint(path: path)
+          var checker = CheckpointVerifier(deep: deep)
+          checker.progress = verifier.progress
+          let findings = try checker.verify(checkpoint)
+          for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
+          total += findings.count
+          let files = checkpoint.shards.count == 1 ? "1 file" : "\(checkpoint.shards.count) files"
+          let summary = findings.isEmpty
+            ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
+          print("\(path): \(summary) (\(files), \(checkpoint.tensors.count) tensors, scales checked\(deep ? ", values checked" : ""))")
+          continue
+        }
         let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
         for shard in set.shards { covered.insert(shard.file.path) }
         let findings = try verifier.verify(set: set)
