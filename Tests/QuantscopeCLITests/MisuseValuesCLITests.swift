@@ -249,6 +249,34 @@ struct MisuseValuesCLITests {
     #expect(try CLI.listing(out) == ["r.gguf"])
   }
 
+  @Test func `requant refuses values too large for the type's f16 scales, as llama-quantize does`() throws {
+    let embed = try Self.location(Self.fp8, "model.embed_tokens.weight")
+    // bfloat16 1.0e30 (0x7149) at row 2, column 40: finite, but Q8_0's d = amax/127 overflows f16.
+    let dir = try Self.checkpoint("requant-huge") { bytes in
+      let at = embed.offset + 2 * (2 * 256 + 40)
+      bytes[at] = 0x49
+      bytes[at + 1] = 0x71
+    }
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out")
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let args = [
+      "requant", Self.q3, "-o", out.appendingPathComponent("r.gguf").path, "--rule", "token_embd\\.weight=q8_0",
+      "--ref", dir.appendingPathComponent("ref").path,
+    ]
+    let r = try CLI.quantscope(args)
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("quantizing token_embd.weight (from model.embed_tokens.weight) to Q8_0 gave d = +Inf in "
+      + "the block at row 2, columns 32..<64: its values do not fit the type; refusing to write it"), "\(r.stderr)")
+    let left = try CLI.listing(out)
+    #expect(left.isEmpty, "\(left)")
+    let allowed = try CLI.quantscope(args + ["--allow-non-finite"])
+    #expect(allowed.status == 0, "\(allowed.stderr)")
+    let verify = try quantscope("verify", "--deep", out.appendingPathComponent("r.gguf").path)
+    #expect(verify.status == 2, "what was let through is still found: \(verify.stdout)")
+    #expect(verify.stdout.contains("Q8_0 block scale d is +Inf (tensor token_embd.weight"), "\(verify.stdout)")
+  }
+
   @Test func `verify checks a checkpoint's scales, and with --deep its float values`() throws {
     let down = try Self.location(Self.fp8, "model.layers.0.mlp.down_proj.weight")
     let nan = try Self.nanScale("model.layers.0.mlp.up_proj.weight_scale_inv", entry: 3)

@@ -343,10 +343,50 @@ public enum Requantization {
             let matrix = weights.count == rowLength ? 0 : range.lowerBound / matrixRows
             importance = weights.base + matrix * rowLength
           }
-          quantize(floats, range.count, rowLength, importance, out.value.baseAddress! + offsetsBox.value[k])
+          let produced = out.value.baseAddress! + offsetsBox.value[k]
+          quantize(floats, range.count, rowLength, importance, produced)
+          if !options.allowNonFinite {
+            // As llama-quantize validates every row it writes (ggml_validate_row_data): finite
+            // values too large for the type's f16 scales (or for F16 itself) come out infinite.
+            try validate(
+              UnsafeRawBufferPointer(start: produced, count: range.count * rowBytes), type: type,
+              rows: range, rowLength: rowLength, tensor: declaration.name, origin: origin, source: source)
+          }
         }
         try write(UnsafeRawBufferPointer(rebasing: buffer[0..<offsets.last!]))
         first += group.count
+      }
+    }
+  }
+
+  /// Checks quantized `bytes` (rows `rows` of a tensor of `type`) for NaN/Inf block scales, or
+  /// NaN/Inf values of a float type.
+  ///
+  /// - Throws: ``FormatError`` naming the tensor, the block, its rows and the field.
+  static func validate(
+    _ bytes: UnsafeRawBufferPointer, type: GGMLType, rows: Range<Int>, rowLength: Int, tensor: String,
+    origin: String, source: String
+  ) throws {
+    let blockBytes = type.blockBytes
+    let blocksPerRow = rowLength / max(1, type.blockElements)
+    guard blockBytes > 0, blocksPerRow > 0 else { return }
+    let fields: [GGMLScaleField]
+    switch type {
+    case .f16: fields = [GGMLScaleField("value", at: 0, .f16)]
+    case .bf16: return  // bfloat16 has binary32's range: a finite input stays finite
+    case .f32: fields = [GGMLScaleField("value", at: 0, .f32)]
+    default: fields = type.scaleFields
+    }
+    for b in 0..<(bytes.count / blockBytes) {
+      let block = UnsafeRawBufferPointer(rebasing: bytes[(b * blockBytes)..<((b + 1) * blockBytes)])
+      for f in fields {
+        guard let what = f.nonFinite(in: block) else { continue }
+        let row = rows.lowerBound + b / blocksPerRow, column = (b % blocksPerRow) * type.blockElements
+        throw FormatError(
+          path: source,
+          "quantizing \(tensor) (from \(origin)) to \(type.name) gave \(f.name) = \(what) in the block at row \(row), "
+            + "columns \(column)..<\(column + type.blockElements): its values do not fit the type; refusing to write it",
+          tensor: tensor)
       }
     }
   }
