@@ -157,7 +157,7 @@ complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_
 complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" split-max-size' -l 'split-max-size' -d 'Split the output into shards of at most this much tensor data (e.g. 50G, 500M; G = 10^9, M = 10^6).' -rfka ''
 complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" threads' -l 'threads' -d 'Worker threads (default: all cores).' -rfka ''
 complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" force' -l 'force' -d 'Replace existing output files.'
-complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" allow-non-finite' -l 'allow-non-finite' -d 'Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does instead of refusing.'
+complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" allow-non-finite' -l 'allow-non-finite' -d 'Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does, and write NaN/Inf block scales, instead of refusing.'
 complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" q quiet' -s 'q' -l 'quiet' -d 'Show no progress.'
 complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" progress' -l 'progress' -d 'How to show progress on stderr.' -rfka 'auto always json none'
 complete -c 'quantscope' -n '__quantscope_should_offer_completions_for_flags_or_options "quantscope requant" version' -l 'version' -d 'Show the version.'

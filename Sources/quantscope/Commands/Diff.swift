@@ -115,7 +115,8 @@ extension Quantscope {
 
       let gate = try failAbove.isEmpty ? nil : DiffGate(diff, thresholds: thresholds())
       // Tensors without metrics (NaN/Inf values) sort first: they are the worst news.
-      func worstFirst(_ key: @escaping (ErrorMetrics) -> Double) -> (QuantscopeAnalysis.Diff.TensorResult, QuantscopeAnalysis.Diff.TensorResult) -> Bool {
+      typealias Row = QuantscopeAnalysis.Diff.TensorResult
+      func worstFirst(_ key: @escaping (ErrorMetrics) -> Double) -> (Row, Row) -> Bool {
         { a, b in
           guard let x = a.metrics else { return b.metrics != nil }
           guard let y = b.metrics else { return false }

@@ -27,8 +27,10 @@ extension Quantscope {
         checked.
 
         A NaN or infinite source value (a NaN weight_scale_inv entry poisons a whole 128x128 \
-        tile) is refused before anything is written, naming the tensor and the tile; \
-        --allow-non-finite quantizes it as ggml does (the block comes out as zeros or garbage).
+        tile) is refused before anything is written, naming the tensor and the tile, and so is \
+        a quantized block whose scale comes out NaN/Inf (values too large for the type), as \
+        llama-quantize validates its rows; --allow-non-finite writes what ggml's quantizers \
+        produce (zeros or garbage blocks).
 
         About --recipe dq3_k_m (arXiv 2505.02390): only the ffn_down_exps rule is stated by the \
         paper; the rest is inferred to match the published size (281G, 3.59 bits per \
@@ -80,7 +82,7 @@ extension Quantscope {
     @Flag(help: "Replace existing output files.")
     var force = false
 
-    @Flag(help: "Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does instead of refusing.")
+    @Flag(help: "Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does, and write NaN/Inf block scales, instead of refusing.")
     var allowNonFinite = false
 
     @OptionGroup(title: "Progress")
