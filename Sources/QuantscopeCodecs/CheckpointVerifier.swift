@@ -59,7 +59,9 @@ public struct CheckpointVerifier: Sendable {
         let i = k / layout.gridColumns, j = k % layout.gridColumns
         let r0 = i * layout.blockRows, c0 = j * layout.blockColumns
         var offset: Int? = nil
-        if case .safetensors(let dtype) = scale.encoding, dtype.bits % 8 == 0 { offset = scale.dataOffset + k * dtype.bits / 8 }
+        if case .safetensors(let dtype) = scale.encoding, dtype.bits % 8 == 0 {
+          offset = scale.dataOffset + k * dtype.bits / 8
+        }
         findings.append(
           GGUFFinding(
             .nonFiniteScale, path: scale.file.path, tensor: scale.name, block: k, offset: offset,

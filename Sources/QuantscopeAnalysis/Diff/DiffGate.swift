@@ -101,7 +101,8 @@ public struct DiffGate: Sendable {
     }
 
     static func describe(_ r: ClosedRange<Double>) -> String {
-      r.upperBound == .greatestFiniteMagnitude ? "[\(number(r.lowerBound)), ∞)" : "[\(number(r.lowerBound)), \(number(r.upperBound))]"
+      let upper = r.upperBound == .greatestFiniteMagnitude ? "∞)" : "\(number(r.upperBound))]"
+      return "[\(number(r.lowerBound)), " + upper
     }
   }
 
@@ -189,7 +190,8 @@ public struct DiffGate: Sendable {
       lines.append("no tensor was compared, so no threshold can be shown to hold")
     }
     for f in failures {
-      var line = "\(f.tensors.count + f.nonFinite.count) tensor(s) exceed the threshold (\(f.threshold.failingCondition))"
+      let count = f.tensors.count + f.nonFinite.count
+      var line = "\(count) tensor(s) exceed the threshold (\(f.threshold.failingCondition))"
       if let w = f.worst {
         line += ", worst: \(w.name) (\(f.threshold.metric.rawValue) \(Self.format(w.value)))"
       }

@@ -112,7 +112,8 @@ public struct HTMLReport {
         }
         svg += "<rect x=\"\(x)\" y=\"\(yy)\" width=\"\(cw - 1)\" height=\"\(ch - 1)\" fill=\"\(fill)\">"
           + "<title>\(escape(t.name)) — \(escape(t.type)), \(bpw(t.bitsPerWeight)) bpw, "
-          + (m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" } ?? "NaN/Inf values, metrics n/a")
+          + (m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" }
+            ?? "NaN/Inf values, metrics n/a")
           + "</title></rect>"
       }
     }
@@ -177,7 +178,8 @@ public struct HTMLReport {
 
   func worstTable() -> String {
     // Tensors without metrics (NaN/Inf values) first: they are the worst news.
-    let rows = diff.tensors.sorted { ($0.metrics?.nmse ?? .infinity) > ($1.metrics?.nmse ?? .infinity) }.prefix(worstCount)
+    let rows = diff.tensors.sorted { ($0.metrics?.nmse ?? .infinity) > ($1.metrics?.nmse ?? .infinity) }
+      .prefix(worstCount)
     var html = "<table class=sortable><thead><tr>"
     for h in ["tensor", "type", "bpw", "elements", "NMSE dB", "cosine", "MSE", "max abs"] {
       html += "<th>\(h)</th>"

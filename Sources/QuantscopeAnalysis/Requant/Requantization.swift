@@ -137,7 +137,8 @@ public enum Requantization {
           let layout = try TensorDecoder(source, scale: scale, blockSize: reference.mapping.blockSize).scale
           guard let layout, let problem = Self.nonFiniteScale(layout, weight: source) else { continue }
           if options.allowNonFinite {
-            summary.warnings.append("\(planned.name): quantized from non-finite values (--allow-non-finite): \(problem.what)")
+            summary.warnings.append(
+              "\(planned.name): quantized from non-finite values (--allow-non-finite): \(problem.what)")
           } else {
             throw problem.error
           }
@@ -400,7 +401,8 @@ public enum Requantization {
     let i = k / layout.gridColumns, j = k % layout.gridColumns
     let rows = weight.rowCount, columns = weight.rowLength
     let r0 = i * layout.blockRows, c0 = j * layout.blockColumns
-    let tile = "rows \(r0)..<\(min(rows, r0 + layout.blockRows)), columns \(c0)..<\(min(columns, c0 + layout.blockColumns))"
+    let tile = "rows \(r0)..<\(min(rows, r0 + layout.blockRows)), "
+      + "columns \(c0)..<\(min(columns, c0 + layout.blockColumns))"
     var offset: Int? = nil
     if case .safetensors(let dtype) = layout.tensor.encoding, dtype.bits % 8 == 0 {
       offset = layout.tensor.dataOffset + k * dtype.bits / 8

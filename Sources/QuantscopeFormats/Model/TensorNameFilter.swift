@@ -70,10 +70,9 @@ public struct TensorNameFilter: @unchecked Sendable {
     var row: [Int] = []
     for name in Set(names) {
       let bytes = Array(name.utf8)
-      scored.append((
-        editDistance(literal, bytes, row: &row, anywhere: true), editDistance(literal, bytes, row: &row, anywhere: false),
-        name
-      ))
+      let inside = editDistance(literal, bytes, row: &row, anywhere: true)
+      let whole = editDistance(literal, bytes, row: &row, anywhere: false)
+      scored.append((inside, whole, name))
     }
     scored.sort { a, b in
       if a.inside != b.inside { return a.inside < b.inside }

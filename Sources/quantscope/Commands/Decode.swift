@@ -84,7 +84,8 @@ extension Quantscope {
       if let pattern {
         // Checked against every tensor: a pattern that selects nothing is an error even when
         // --tensor names were given too.
-        var matched = try TensorNameFilter(pattern).select(model.tensors, in: paths[0]).filter { !seen.contains($0.name) }
+        var matched = try TensorNameFilter(pattern).select(model.tensors, in: paths[0])
+          .filter { !seen.contains($0.name) }
         if !noScale {
           // A scale that multiplies a selected weight is consumed by it (as fp8_cast_bf16.py
           // drops `*_scale_inv`), so it is not written again on its own.

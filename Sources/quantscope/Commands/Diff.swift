@@ -209,8 +209,9 @@ enum DiffReport {
     let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
     if !nonFinite.isEmpty {
       out.append("\ntensors with NaN/Inf values, metrics n/a (\(nonFinite.count)): "
-        + nonFinite.map { "\($0.name) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)" }
-          .joined(separator: ", "))
+        + nonFinite.map {
+          "\($0.name) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
+        }.joined(separator: ", "))
     }
     if !diff.missingReference.isEmpty {
       out.append("\ncandidate tensors without a reference (\(diff.missingReference.count)): "

@@ -59,9 +59,10 @@ extension Quantscope {
           for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
           total += findings.count
           let files = checkpoint.shards.count == 1 ? "1 file" : "\(checkpoint.shards.count) files"
-          let summary = findings.isEmpty
-            ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
-          print("\(path): \(summary) (\(files), \(checkpoint.tensors.count) tensors, scales checked\(deep ? ", values checked" : ""))")
+          let problems = "\(findings.count) problem\(findings.count == 1 ? "" : "s")"
+          let summary = findings.isEmpty ? style.paint("ok", .green) : style.paint(problems, .red)
+          let checked = "scales checked" + (deep ? ", values checked" : "")
+          print("\(path): \(summary) (\(files), \(checkpoint.tensors.count) tensors, \(checked))")
           continue
         }
         let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
