@@ -435,9 +435,12 @@ struct MisuseValuesCLITests {
     let r = try quantscope("diff", Self.q3, "--ref", Self.q8, "--tensors", "attn_k_b", "--fail-above", "nmse_db=-15", "--json")
     #expect(r.status == 2, "\(r.stderr)")
     #expect(r.stderr.contains("quantscope: gate failed: no tensor was compared"), "\(r.stderr)")
+    #expect(r.stderr.contains("quantscope: warning: the gate judged 0 tensor(s); 4 candidate tensor(s) have no reference "
+      + "and were not judged: blk.0.attn_k_b.weight, blk.1.attn_k_b.weight,"), "\(r.stderr)")
     let object = try Self.json(r)
     let g = try #require(object["gate"] as? [String: Any])
     #expect(g["passed"] as? Bool == false && g["tensors_compared"] as? Int == 0)
+    #expect((g["not_compared"] as? [String])?.count == 4)
     #expect((object["model"] as? [String: Any])?["cosine"] is NSNull, "no perfect score over nothing")
   }
 }

@@ -145,6 +145,9 @@ public struct DiffGate: Sendable {
   public let nonFiniteTensors: [NonFiniteTensor]
   /// Tensors with values compared (or non-finite values found).
   public let tensorsCompared: Int
+  /// Candidate tensors with no reference: not judged. They do not fail the gate (a GGUF can hold
+  /// tensors a checkpoint has no counterpart for), but the verdict says it did not cover them.
+  public let notCompared: [String]
 
   /// Whether the gate passed: at least one tensor compared and no threshold failed.
   public var passed: Bool { tensorsCompared > 0 && failures.isEmpty }
@@ -163,6 +166,7 @@ public struct DiffGate: Sendable {
     }
     nonFiniteTensors = nonFinite
     tensorsCompared = compared
+    notCompared = diff.missingReference
     failures = thresholds.compactMap { threshold in
       var offenders: [Offender] = []
       for t in diff.tensors {
@@ -181,6 +185,13 @@ public struct DiffGate: Sendable {
       guard !offenders.isEmpty || !nonFinite.isEmpty else { return nil }
       return Failure(threshold: threshold, tensors: offenders, nonFinite: nonFinite.map(\.name))
     }
+  }
+
+  /// A note for stderr when the verdict leaves tensors out, else `nil`.
+  public var coverageNote: String? {
+    guard !notCompared.isEmpty, !thresholds.isEmpty else { return nil }
+    return "the gate judged \(tensorsCompared) tensor(s); \(notCompared.count) candidate tensor(s) have no reference "
+      + "and were not judged: " + notCompared.prefix(5).joined(separator: ", ") + (notCompared.count > 5 ? ", …" : "")
   }
 
   /// One line per reason the gate failed (empty when it passed), for stderr.

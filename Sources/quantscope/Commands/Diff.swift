@@ -160,6 +160,9 @@ extension Quantscope {
         print(DiffReport.table(diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style))
       }
 
+      if let note = gate?.coverageNote {
+        FileHandle.standardError.write(Data("quantscope: warning: \(note)\n".utf8))
+      }
       if let gate, !gate.passed {
         for line in gate.messages { FileHandle.standardError.write(Data("quantscope: gate failed: \(line)\n".utf8)) }
         throw ExitCode(ExitStatus.findings)
@@ -320,6 +323,7 @@ enum DiffReport {
         ["name": t.name, "non_finite_reference": t.reference, "non_finite_candidate": t.candidate]
       },
       "tensors_compared": gate.tensorsCompared,
+      "not_compared": gate.notCompared,
       "passed": gate.passed,
     ]
   }
