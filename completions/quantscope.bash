@@ -269,7 +269,7 @@ _quantscope_compare() {
 
 _quantscope_requant() {
     repeating_flags=()
-    non_repeating_flags=(--force --json -q --quiet --version -h --help)
+    non_repeating_flags=(--force --json --allow-non-finite -q --quiet --version -h --help)
     repeating_options=(--rule --ref)
     non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --split-max-size --threads --progress)
     __quantscope_offer_flags_options 1

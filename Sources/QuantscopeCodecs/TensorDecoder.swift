@@ -69,6 +69,23 @@ public enum ScalePartners {
     name.hasSuffix("_scale_inv") || name.hasSuffix("weight_scale") || name.hasSuffix("qscale_weight")
   }
 
+  /// The block shape of a checkpoint's block scales: `config.json`'s
+  /// `quantization_config.weight_block_size` (`[rows, columns]`), or `nil` when it does not say
+  /// (``TensorDecoder`` then uses DeepSeek's 128×128).
+  ///
+  /// - Throws: ``FormatError`` naming `config.json` when the entry is not two positive integers.
+  public static func blockSize(of collection: any TensorCollection) throws -> (rows: Int, columns: Int)? {
+    let key = "config.quantization_config.weight_block_size"
+    guard let value = collection.metadataEntries.first(where: { $0.key == key })?.value else { return nil }
+    let path = (collection as? SafetensorsCheckpoint)?.configPath ?? collection.files.first?.path ?? ""
+    guard case .array(_, let elements) = value, elements.count == 2,
+      let r = elements[0].integer, let c = elements[1].integer, r >= 1, c >= 1
+    else {
+      throw FormatError(path: path, "quantization_config.weight_block_size must be two positive integers")
+    }
+    return (r, c)
+  }
+
   /// The scale tensor of `weight` among `tensors` (a name index, e.g. `collection.tensorsByName`),
   /// or `nil` when the weight is not of a scalable dtype or has no partner.
   public static func scale(for weight: TensorInfo, in tensors: [String: TensorInfo]) -> TensorInfo? {
@@ -139,9 +156,9 @@ public struct TensorDecoder: @unchecked Sendable {
   ///     element is per-tensor; `[rows]` or `[rows, 1]` per-channel; `[gr, gc]` (or ModelOpt's
   ///     `[gr, 1, gc, 1]`) a block grid. Any decodable dtype is accepted (F32, BF16, F16,
   ///     F8_E8M0); a U8 scale is read as E8M0 exponent bytes, `2^(b−127)`.
-  ///   - blockSize: the block shape of a grid scale (config `weight_block_size`). When `nil`,
-  ///     128×128 is used where the grid fits it (DeepSeek), else the block is inferred as
-  ///     `ceil(dim / gridDim)`.
+  ///   - blockSize: the block shape of a grid scale (config `weight_block_size`, see
+  ///     ``ScalePartners/blockSize(of:)``); `nil` means DeepSeek's 128×128. A grid must be exactly
+  ///     `⌈rows/b⌉ × ⌈cols/b⌉`: a grid of another shape is never re-read as other tiles.
   ///   - precision: how the scale product is formed.
   /// - Throws: ``FormatError`` naming the tensor when its type cannot be decoded, its size does
   ///   not match its shape and type, its bytes lie outside the file, or the scale does not fit.
@@ -241,24 +258,28 @@ public struct TensorDecoder: @unchecked Sendable {
       throw fail("scale shape \(s) does not fit weight \(weight.name) of shape \(weight.shape)")
     }
     func ceilDiv(_ a: Int, _ b: Int) -> Int { b <= 0 ? 0 : a / b + (a % b == 0 ? 0 : 1) }
-    func block(_ extent: Int, _ count: Int, _ given: Int?) throws -> Int {
-      guard count >= 1 || extent == 0 else { throw fail("scale shape \(s) has an empty dimension") }
-      if let given {
-        guard given >= 1, ceilDiv(extent, given) == count else {
-          throw fail("scale shape \(s) does not match block size \(given) over \(extent) for \(weight.name)")
-        }
-        return given
+    let br: Int, bc: Int
+    if grid == (1, 1) {
+      (br, bc) = (max(rows, 1), max(columns, 1))
+    } else if grid == (rows, 1) && (s.count == 1 || (s.count == 2 && s[1] == 1)) {
+      (br, bc) = (1, max(columns, 1))
+    } else {
+      // A block grid. Inferring the block from the grid's shape would read a transposed or
+      // mis-shaped scale ([4,2] for [2,4]) as tiles of another size and give plausible nonsense,
+      // so the grid must be exactly the one the block size makes.
+      let block = blockSize ?? (rows: 128, columns: 128)
+      guard block.rows >= 1, block.columns >= 1 else {
+        throw fail("block size \(block.rows)×\(block.columns) is not positive")
       }
-      if ceilDiv(extent, 128) == count { return 128 }
-      if count == 1 { return max(extent, 1) }
-      let b = ceilDiv(extent, count)
-      guard b >= 1, ceilDiv(extent, b) == count else {
-        throw fail("scale shape \(s) does not tile weight \(weight.name) of shape \(weight.shape)")
+      let expected = [ceilDiv(rows, block.rows), ceilDiv(columns, block.columns)]
+      guard grid.0 == expected[0], grid.1 == expected[1] else {
+        throw fail(
+          "scale shape \(s) does not fit weight \(weight.name) of shape \(weight.shape): expected \(expected) "
+            + "for \(block.rows)×\(block.columns) blocks (weight_block_size"
+            + (blockSize == nil ? ", 128×128 when config.json does not give it)" : ")"))
       }
-      return b
+      (br, bc) = block
     }
-    let br = try block(rows, grid.0, blockSize?.rows)
-    let bc = try block(columns, grid.1, blockSize?.columns)
     var values = try TensorDecoder(scale).decodeAll()
     if scale.encoding == .safetensors(.U8) {
       // A U8 scale is an E8M0 exponent byte (DeepSeek-V4 style; llama.cpp's converter reads it

@@ -184,7 +184,12 @@ struct DiffBenchmark {
         badTensors.insert(t.name)
         continue
       }
-      for (name, ours, theirs) in [("MSE", t.metrics.mse, p.mse), ("cosine", t.metrics.cosine, p.cosine)] {
+      guard let m = t.metrics else {
+        bad.append("\(t.name) (NaN/Inf values: no metrics)")
+        badTensors.insert(t.name)
+        continue
+      }
+      for (name, ours, theirs) in [("MSE", m.mse, p.mse), ("cosine", m.cosine, p.cosine)] {
         let scale = max(abs(ours), abs(theirs))
         let rel = scale == 0 ? 0 : abs(ours - theirs) / scale
         worst = max(worst, rel)

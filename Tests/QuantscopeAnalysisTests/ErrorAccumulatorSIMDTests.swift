@@ -26,6 +26,9 @@ struct ErrorAccumulatorSIMDTests {
     }
     #expect(fast.count == slow.count)
     #expect(fast.nonFinite == slow.nonFinite)
+    #expect(fast.nonFiniteReference == slow.nonFiniteReference)
+    #expect(fast.nonFiniteCandidate == slow.nonFiniteCandidate)
+    #expect(fast.firstNonFiniteIndex == slow.firstNonFiniteIndex)
     #expect(fast.maxAbsoluteError == slow.maxAbsoluteError)
     #expect(fast.maxErrorIndex == slow.maxErrorIndex)
     for (a, b) in [

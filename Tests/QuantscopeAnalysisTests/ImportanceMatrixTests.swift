@@ -61,6 +61,26 @@ struct ImportanceMatrixTests {
     }
   }
 
+  @Test func `NaN, infinite or negative importances are refused, naming the entry and offset`() throws {
+    let dir = try TestPaths.temporaryDirectory("imatrix-nan")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try PythonOracle.run(["-c", Self.writer, dir.path])
+    let path = dir.appendingPathComponent("imatrix.dat").path
+    let clean = try Data(contentsOf: URL(fileURLWithPath: path))
+    // n_entries, name length, "blk.0.attn_q.weight" (19 bytes), ncall, nval: values start at 35.
+    let first = 4 + 4 + 19 + 8
+    for (bits, word) in [(UInt32(0x7FC0_0000), "nan"), (0x7F80_0000, "inf"), (0xBF80_0000, "-1.0")] {
+      var bytes = [UInt8](clean)
+      let at = first + 4 * 5
+      withUnsafeBytes(of: bits.littleEndian) { bytes.replaceSubrange(at..<at + 4, with: $0) }
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      let error = try #require(throws: FormatError.self) { try ImportanceMatrix(path: path) }
+      #expect(error.tensor == "blk.0.attn_q.weight")
+      #expect(error.offset == at)
+      #expect(error.message == "importance value 5 is \(word): importances must be finite and non-negative", "\(error)")
+    }
+  }
+
   @Test func `a truncated legacy file is an error naming the entry`() throws {
     let dir = try TestPaths.temporaryDirectory("imatrix-bad")
     try PythonOracle.run(["-c", Self.writer, dir.path])

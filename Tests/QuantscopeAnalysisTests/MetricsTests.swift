@@ -27,10 +27,10 @@ struct MetricsTests {
     return total
   }
 
-  @Test func `metrics from hand-computed values`() {
+  @Test func `metrics from hand-computed values`() throws {
     let r: [Double] = [1, -2, 3, 0.5]
     let c: [Double] = [1.5, -2, 2, 0.5]
-    let m = accumulate(c, r, chunk: 4).metrics
+    let m = try #require(accumulate(c, r, chunk: 4).metrics)
     // errors 0.5, 0, -1, 0 → SSE 1.25, MSE 0.3125; Σr² = 14.25
     #expect(m.mse == 0.3125)
     #expect(m.nmse == 1.25 / 14.25)
@@ -52,25 +52,41 @@ struct MetricsTests {
     #expect(abs(a.sumSquaredError - b.sumSquaredError) <= 1e-12 * a.sumSquaredError)
   }
 
-  @Test func `identical tensors give zero error and cosine one`() {
+  @Test func `identical tensors give zero error and cosine one`() throws {
     let r: [Double] = [0.25, -1, 8]
-    let m = accumulate(r, r, chunk: 2).metrics
+    let m = try #require(accumulate(r, r, chunk: 2).metrics)
     #expect(m.mse == 0)
     #expect(m.nmseDecibels == -.infinity)
     #expect(m.cosine == 1)
   }
 
-  @Test func `non-finite values are counted, not summed`() {
-    let m = accumulate([1, .nan, 3], [1, 2, .infinity], chunk: 3).metrics
-    #expect(m.nonFinite == 2)
-    #expect(m.count == 1)
-    #expect(m.mse == 0)
+  @Test func `non-finite values are counted per side and leave no metrics`() {
+    let acc = accumulate([1, .nan, 3, .infinity], [1, 2, .infinity, .nan], chunk: 4)
+    #expect(acc.nonFinite == 3)
+    #expect(acc.nonFiniteReference == 2)
+    #expect(acc.nonFiniteCandidate == 2)
+    #expect(acc.firstNonFiniteIndex == 1)
+    #expect(acc.count == 1)
+    // The one finite pair agrees exactly: a score over it would be a perfect one.
+    #expect(acc.finiteMetrics.mse == 0)
+    #expect(acc.metrics == nil)
   }
 
-  @Test func `importance weights give a weighted NMSE`() {
-    let m = accumulate([2, 0], [1, 1], chunk: 2, weights: [3, 1]).metrics
+  @Test func `an all-NaN reference has no metrics, never a perfect cosine`() {
+    let acc = accumulate([1, 2, 3, 4], [.nan, .nan, .nan, .nan], chunk: 2)
+    #expect(acc.nonFiniteReference == 4 && acc.nonFiniteCandidate == 0 && acc.count == 0)
+    #expect(acc.metrics == nil)
+    var merged = accumulate([1, 2], [1, 2], chunk: 2)
+    #expect(merged.metrics?.cosine == 1)
+    merged.merge(acc)
+    #expect(merged.metrics == nil, "a roll-up containing a non-finite tensor has no metrics")
+    #expect(ErrorAccumulator().metrics == nil, "nothing compared: no metrics")
+  }
+
+  @Test func `importance weights give a weighted NMSE`() throws {
+    let m = try #require(accumulate([2, 0], [1, 1], chunk: 2, weights: [3, 1]).metrics)
     // Σ w e² = 3·1 + 1·1 = 4; Σ w r² = 4.
     #expect(m.weightedNMSE == 1)
-    #expect(accumulate([2, 0], [1, 1], chunk: 2).metrics.weightedNMSE == nil)
+    #expect(accumulate([2, 0], [1, 1], chunk: 2).metrics?.weightedNMSE == nil)
   }
 }

@@ -175,6 +175,36 @@ struct TensorDecoderTests {
     }
   }
 
+  @Test func `a block grid of any other shape than the block size makes is refused, never re-tiled`() throws {
+    // 300×200 with 128×128 blocks needs a [3, 2] grid; [2, 3] and [1, 6] hold as many entries
+    // and used to be read as 150×67 and 300×34 tiles.
+    let (_, codes, scales) = try Self.deepSeekFixture()
+    for shape in [[2, 3], [1, 6], [6, 1], [3, 3]] {
+      var file = RawTensorFile()
+      file.add("w.weight", .safetensors(.F8_E4M3), shape: [300, 200], data: codes)
+      let entries = shape[0] * shape[1]
+      let values = (0..<entries).map { scales[$0 % scales.count] }
+      file.add("w.weight_scale_inv", .safetensors(.F32), shape: shape, data: bytesOf(values))
+      let tensors = try file.open()
+      do {
+        _ = try TensorDecoder(tensors["w.weight"]!, partnersIn: tensors)
+        Issue.record("scale shape \(shape) was accepted")
+      } catch let error as FormatError {
+        #expect(error.tensor == "w.weight_scale_inv")
+        #expect(error.message.contains("scale shape \(shape) does not fit weight w.weight of shape [300, 200]: "
+          + "expected [3, 2] for 128×128 blocks"), "\(error)")
+      }
+    }
+    // With the checkpoint's block size, the grid that size makes is the one accepted.
+    var file = RawTensorFile()
+    file.add("w.weight", .safetensors(.F8_E4M3), shape: [300, 200], data: codes)
+    file.add("w.weight_scale_inv", .safetensors(.F32), shape: [5, 2], data: bytesOf((0..<10).map { scales[$0 % 6] }))
+    let tensors = try file.open()
+    let d = try TensorDecoder(tensors["w.weight"]!, partnersIn: tensors, blockSize: (rows: 64, columns: 128))
+    #expect(d.scale?.blockRows == 64 && d.scale?.blockColumns == 128)
+    #expect(throws: FormatError.self) { _ = try TensorDecoder(tensors["w.weight"]!, partnersIn: tensors) }
+  }
+
   @Test func `E8M0 and U8 block scales are powers of two`() throws {
     let (_, codes, _) = try Self.deepSeekFixture()
     let exponents: [UInt8] = [127, 120, 0, 130, 126, 140]

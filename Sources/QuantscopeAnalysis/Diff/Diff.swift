@@ -8,7 +8,7 @@ public struct Diff: Sendable {
   public struct Options: Sendable {
     /// How FP8 × scale references are evaluated.
     public var precision: ReferencePrecision = .exact
-    /// Only candidate tensors whose name matches (regex search).
+    /// Only candidate tensors whose name matches (regex search); matching none is an error.
     public var tensorFilter: String? = nil
     /// Threads to use.
     public var threads: Int = ParallelWork.availableCores
@@ -41,11 +41,16 @@ public struct Diff: Sendable {
     public let referenceOrigin: String
     /// The sums.
     public let sums: ErrorAccumulator
-    /// The metrics.
-    public var metrics: ErrorMetrics { sums.metrics }
+    /// The metrics, or `nil` when the tensor holds NaN or infinite values (or has no values):
+    /// see ``ErrorAccumulator/metrics``.
+    public var metrics: ErrorMetrics? { sums.metrics }
     /// Position (row-major indices) of the largest error.
-    public var maxErrorPosition: [Int] {
-      var i = sums.maxErrorIndex
+    public var maxErrorPosition: [Int] { position(of: sums.maxErrorIndex) }
+    /// Position (row-major indices) of the first NaN or infinite value on either side.
+    public var firstNonFinitePosition: [Int] { position(of: sums.firstNonFiniteIndex) }
+
+    func position(of flat: Int) -> [Int] {
+      var i = flat
       guard i >= 0 else { return [] }
       var pos = Array(repeating: 0, count: shape.count)
       for d in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -64,8 +69,9 @@ public struct Diff: Sendable {
     public let tensors: Int
     /// Summed sums.
     public let sums: ErrorAccumulator
-    /// The metrics.
-    public var metrics: ErrorMetrics { sums.metrics }
+    /// The metrics, or `nil` when a tensor covered holds NaN or infinite values or nothing was
+    /// compared: a roll-up never reports a score its tensors do not support.
+    public var metrics: ErrorMetrics? { sums.metrics }
   }
 
   /// Per-tensor results in candidate order.
@@ -84,11 +90,13 @@ public struct Diff: Sendable {
     let (mapping, heads) = try ReferenceMapping.resolve(reference: reference, for: candidate)
     architecture = mapping.architecture?.architecture
 
-    let filter = try options.tensorFilter.map { try Regex($0) }
+    var selected = candidate.tensors
+    if let pattern = options.tensorFilter {
+      selected = try TensorNameFilter(pattern).select(selected, in: candidate.files[0].path)
+    }
     var jobs: [(SourceRows, any ReferenceRows)] = []
     var missing: [String] = []
-    for t in candidate.tensors {
-      if let filter, (try? filter.firstMatch(in: t.name)) == nil { continue }
+    for t in selected {
       let found: (any ReferenceRows)?
       do {
         found = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)

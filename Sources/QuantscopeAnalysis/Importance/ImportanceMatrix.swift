@@ -94,16 +94,28 @@ public struct ImportanceMatrix: Sendable {
       var values = [Float](repeating: 1, count: s.elementCount)
       for m in 0..<matrices {
         let count = Float(bitPattern: UInt32(littleEndian: cb.loadUnaligned(fromByteOffset: 4 * m, as: UInt32.self)))
+        try Self.check(count, index: m, tensor: c, path: path)
         guard count > 0 else { continue }
         for i in 0..<rowLength {
           let k = m * rowLength + i
-          values[k] = Float(bitPattern: UInt32(littleEndian: sb.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))) / count
+          let sum = Float(bitPattern: UInt32(littleEndian: sb.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
+          try Self.check(sum, index: k, tensor: s, path: path)
+          values[k] = sum / count
         }
       }
       entries[name] = values
     }
     let datasets = gguf["imatrix.datasets"]?.array?.compactMap(\.string) ?? []
     self.init(entries: entries, datasets: datasets, chunkCount: gguf["imatrix.chunk_count"]?.integer ?? 0, path: path)
+  }
+
+  /// Refuses a NaN, infinite or negative sum or count: squared activations are never any of
+  /// those, and the quantizers' weighted fits would turn one into garbage blocks silently.
+  private static func check(_ v: Float, index: Int, tensor: TensorInfo, path: String) throws {
+    guard !(v.isFinite && v >= 0) else { return }
+    throw FormatError(
+      path: path, "value \(index) is \(v): importances must be finite and non-negative", tensor: tensor.name,
+      offset: tensor.dataOffset + 4 * index)
   }
 
   private init(legacy file: MappedFile) throws {
@@ -126,10 +138,16 @@ public struct ImportanceMatrix: Sendable {
       guard nval > 0, Int(nval) <= c.remaining / 4 else {
         throw FormatError(path: file.path, "bad value count \(nval)", tensor: name, offset: nvalAt)
       }
+      let rawAt = c.fileOffset
       let raw = try c.readBytes(Int(nval) * 4, "values", tensor: name)
       var values = [Float](repeating: 0, count: Int(nval))
       for k in 0..<Int(nval) {
         var v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
+        guard v.isFinite && v >= 0 else {
+          throw FormatError(
+            path: file.path, "importance value \(k) is \(v): importances must be finite and non-negative",
+            tensor: name, offset: rawAt + 4 * k)
+        }
         if ncall > 0 { v /= Float(ncall) }
         values[k] = v
       }

@@ -23,7 +23,7 @@ extension ReferenceMapping {
   ) throws -> (any ReferenceRows)? {
     guard let entry = entries[name] else { return nil }
     let parts: [any ReferenceRows] = try entry.sources.map {
-      try SourceRows(tensor: $0, scale: scale(for: $0), precision: precision)
+      try SourceRows(tensor: $0, scale: scale(for: $0), blockSize: blockSize, precision: precision)
     }
     let origin = entry.sources.count > 1
       ? "\(entry.sources[0].name) … \(entry.sources[entry.sources.count - 1].name) (\(entry.sources.count) stacked)"

@@ -41,16 +41,19 @@ public struct ReferenceMapping: Sendable {
   public let skipped: [String]
   /// Scale tensors consumed as partners of FP8 weights.
   public let scales: [String: TensorInfo]
+  /// The block shape of block scales (`config.json` `weight_block_size`; `nil`: 128×128).
+  public let blockSize: (rows: Int, columns: Int)?
 
   init(
     architecture: ArchitectureMap?, entries: [String: Entry], unmapped: [String], skipped: [String],
-    scales: [String: TensorInfo]
+    scales: [String: TensorInfo], blockSize: (rows: Int, columns: Int)? = nil
   ) {
     self.architecture = architecture
     self.entries = entries
     self.unmapped = unmapped
     self.skipped = skipped
     self.scales = scales
+    self.blockSize = blockSize
   }
 
   /// Maps `reference`'s tensors with `architecture`.
@@ -72,7 +75,7 @@ public struct ReferenceMapping: Sendable {
     }
     self.init(
       architecture: architecture, entries: entries, unmapped: mapped.unmapped.map(\.name),
-      skipped: mapped.skipped.map(\.name), scales: scales)
+      skipped: mapped.skipped.map(\.name), scales: scales, blockSize: try ScalePartners.blockSize(of: reference))
   }
 
   /// The scale partner of an FP8 weight, if the checkpoint has one.

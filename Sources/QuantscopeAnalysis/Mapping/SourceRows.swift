@@ -8,11 +8,14 @@ public struct SourceRows: ReferenceRows {
   /// A direct binary64 path for the common reference dtypes, or `nil` to go through `decoder`.
   private let direct: DirectDecoding?
 
-  /// A view of `tensor`, dequantized with `scale` at `precision`.
+  /// A view of `tensor`, dequantized with `scale` (of `blockSize` blocks when a grid; `nil`:
+  /// 128×128) at `precision`.
   ///
   /// - Throws: ``FormatError`` when the tensor's type cannot be decoded or the scale does not fit.
-  public init(tensor: TensorInfo, scale: TensorInfo?, precision: ReferencePrecision) throws {
-    decoder = try TensorDecoder(tensor, scale: scale, precision: precision.scalePrecision)
+  public init(
+    tensor: TensorInfo, scale: TensorInfo?, blockSize: (rows: Int, columns: Int)? = nil, precision: ReferencePrecision
+  ) throws {
+    decoder = try TensorDecoder(tensor, scale: scale, blockSize: blockSize, precision: precision.scalePrecision)
     direct = try DirectDecoding(decoder)
   }
 

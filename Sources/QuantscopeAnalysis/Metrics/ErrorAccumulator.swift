@@ -25,8 +25,14 @@ public struct ErrorAccumulator: Sendable, Equatable {
   public var weightedSquaredReference: Double = 0
   /// Σ w.
   public var sumWeights: Double = 0
-  /// Values where either side was NaN or infinite (excluded from the sums).
+  /// Positions where either side was NaN or infinite (excluded from the sums).
   public var nonFinite: Int = 0
+  /// Reference values that were NaN or infinite.
+  public var nonFiniteReference: Int = 0
+  /// Candidate values that were NaN or infinite.
+  public var nonFiniteCandidate: Int = 0
+  /// Flat index of the first position with a non-finite value; -1 when there is none.
+  public var firstNonFiniteIndex: Int = -1
 
   /// An empty accumulator.
   public init() {}
@@ -141,11 +147,14 @@ public struct ErrorAccumulator: Sendable, Equatable {
     var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0
     var wse = 0.0, wrr = 0.0, sw = 0.0
     var maxErr = maxAbsoluteError, maxAt = maxErrorIndex
-    var bad = 0
+    var bad = 0, badReference = 0, badCandidate = 0, firstBad = -1
     for i in 0..<n {
       let c = Double(candidate[i]), r = reference[i]
       guard c.isFinite && r.isFinite else {
         bad += 1
+        if !r.isFinite { badReference += 1 }
+        if !c.isFinite { badCandidate += 1 }
+        if firstBad < 0 { firstBad = firstIndex + i }
         continue
       }
       let e = c - r
@@ -169,6 +178,9 @@ public struct ErrorAccumulator: Sendable, Equatable {
     }
     count += n - bad
     nonFinite += bad
+    nonFiniteReference += badReference
+    nonFiniteCandidate += badCandidate
+    if firstNonFiniteIndex < 0 { firstNonFiniteIndex = firstBad }
     sumSquaredError += sse
     sumAbsoluteError += sae
     sumSquaredReference += srr
@@ -185,6 +197,9 @@ public struct ErrorAccumulator: Sendable, Equatable {
   public mutating func merge(_ other: ErrorAccumulator) {
     count += other.count
     nonFinite += other.nonFinite
+    nonFiniteReference += other.nonFiniteReference
+    nonFiniteCandidate += other.nonFiniteCandidate
+    if firstNonFiniteIndex < 0 { firstNonFiniteIndex = other.firstNonFiniteIndex }
     sumSquaredError += other.sumSquaredError
     sumAbsoluteError += other.sumAbsoluteError
     sumSquaredReference += other.sumSquaredReference
@@ -199,8 +214,14 @@ public struct ErrorAccumulator: Sendable, Equatable {
     }
   }
 
-  /// The metrics these sums give.
-  public var metrics: ErrorMetrics { ErrorMetrics(self) }
+  /// The metrics these sums give, or `nil` when they would not be the truth: when any value
+  /// was NaN or infinite (a score over the other values would hide them — an all-NaN tensor
+  /// would score a perfect cosine), or when nothing was compared.
+  public var metrics: ErrorMetrics? { nonFinite == 0 && count > 0 ? ErrorMetrics(self) : nil }
+
+  /// The metrics of the finite values alone (every value when ``nonFinite`` is 0). For
+  /// diagnostics only: they are not the tensor's error when values were left out.
+  public var finiteMetrics: ErrorMetrics { ErrorMetrics(self) }
 }
 
 /// Error metrics of a candidate against a reference, derived from an ``ErrorAccumulator``.
@@ -232,7 +253,8 @@ public struct ErrorMetrics: Sendable, Equatable, Codable {
   /// Values skipped because either side was NaN or infinite.
   public var nonFinite: Int
 
-  /// Derives the metrics from accumulated sums.
+  /// Derives the metrics from accumulated sums (of the finite values; see
+  /// ``ErrorAccumulator/metrics``, which refuses to when any value was left out).
   public init(_ s: ErrorAccumulator) {
     let n = Double(s.count)
     count = s.count

@@ -32,10 +32,20 @@ public struct HTMLReport {
   public func render() -> String {
     var body = ""
     body += "<h1>quantscope diff report</h1>\n"
-    let model = diff.model.metrics
-    body += "<p class=summary>\(diff.tensors.count) tensors, \(format(model.count)) values compared — whole model: "
-      + "NMSE \(db(model.nmseDecibels)) dB, cosine \(String(format: "%.6f", model.cosine)), SNR \(db(model.snrDecibels)) dB"
-      + (diff.architecture.map { ", architecture \(escape($0))" } ?? "") + "</p>\n"
+    let sums = diff.model.sums
+    let whole = diff.model.metrics.map {
+      "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine)), SNR \(db($0.snrDecibels)) dB"
+    } ?? "n/a"
+    body += "<p class=summary>\(diff.tensors.count) tensors, \(format(sums.count)) values compared — whole model: "
+      + whole + (diff.architecture.map { ", architecture \(escape($0))" } ?? "") + "</p>\n"
+    let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
+    if !nonFinite.isEmpty {
+      // Never a score that hides NaN/Inf: name the tensors whose metrics are n/a.
+      body += "<p class=summary>NaN/Inf values, metrics n/a: "
+        + nonFinite.map {
+          "\(escape($0.name)) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
+        }.joined(separator: ", ") + "</p>\n"
+    }
     body += section("Error by layer and tensor kind (NMSE, dB)", heatmap(mode: .error))
     body += section("Quantization type by layer and tensor kind", heatmap(mode: .type))
     let bytes = bytesByType()
@@ -95,12 +105,16 @@ public struct HTMLReport {
         switch mode {
         case .error:
           let (best, worst) = Self.scaleRange
-          fill = ColorScale.sequential((m.nmseDecibels - best) / (worst - best)).hex
+          // No metrics (NaN/Inf values): the worst colour, never a good one.
+          fill = ColorScale.sequential(m.map { ($0.nmseDecibels - best) / (worst - best) } ?? 1).hex
         case .type:
           fill = ColorScale.categorical(types.firstIndex(of: t.type) ?? 0, of: types.count).hex
         }
         svg += "<rect x=\"\(x)\" y=\"\(yy)\" width=\"\(cw - 1)\" height=\"\(ch - 1)\" fill=\"\(fill)\">"
-          + "<title>\(escape(t.name)) — \(escape(t.type)), \(bpw(t.bitsPerWeight)) bpw, NMSE \(db(m.nmseDecibels)) dB, cosine \(String(format: "%.6f", m.cosine))</title></rect>"
+          + "<title>\(escape(t.name)) — \(escape(t.type)), \(bpw(t.bitsPerWeight)) bpw, "
+          + (m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" }
+            ?? "NaN/Inf values, metrics n/a")
+          + "</title></rect>"
       }
     }
     svg += "</svg>"
@@ -163,17 +177,25 @@ public struct HTMLReport {
   }
 
   func worstTable() -> String {
-    let rows = diff.tensors.sorted { $0.metrics.nmse > $1.metrics.nmse }.prefix(worstCount)
+    // Tensors without metrics (NaN/Inf values) first: they are the worst news.
+    let rows = diff.tensors.sorted { ($0.metrics?.nmse ?? .infinity) > ($1.metrics?.nmse ?? .infinity) }
+      .prefix(worstCount)
     var html = "<table class=sortable><thead><tr>"
     for h in ["tensor", "type", "bpw", "elements", "NMSE dB", "cosine", "MSE", "max abs"] {
       html += "<th>\(h)</th>"
     }
     html += "</tr></thead><tbody>"
     for t in rows {
-      let m = t.metrics
+      let elements = t.sums.count + t.sums.nonFinite
       html += "<tr><td>\(escape(t.name))</td><td>\(escape(t.type))</td>"
         + "<td data-v=\"\(t.bitsPerWeight)\">\(bpw(t.bitsPerWeight))</td>"
-        + "<td data-v=\"\(m.count)\">\(format(m.count))</td>"
+        + "<td data-v=\"\(elements)\">\(format(elements))</td>"
+      guard let m = t.metrics else {
+        html += "<td data-v=\"999\">n/a</td><td data-v=\"-2\">n/a</td><td data-v=\"1e308\">n/a</td>"
+          + "<td data-v=\"1e308\">n/a</td></tr>"
+        continue
+      }
+      html += ""
         + "<td data-v=\"\(m.nmseDecibels.isFinite ? m.nmseDecibels : -999)\">\(db(m.nmseDecibels))</td>"
         + "<td data-v=\"\(m.cosine)\">\(String(format: "%.6f", m.cosine))</td>"
         + "<td data-v=\"\(m.mse)\">\(String(format: "%.3e", m.mse))</td>"

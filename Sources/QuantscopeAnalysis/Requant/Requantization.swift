@@ -68,6 +68,9 @@ public enum Requantization {
     public var progress: (any ProgressObserver)? = nil
     /// Values quantized per work item.
     public var chunkValues = 1 << 18
+    /// Quantize NaN and infinite source values as ggml does (its quantizers write such blocks
+    /// as zeros or garbage) instead of refusing with an error naming the tensor and tile.
+    public var allowNonFinite = false
 
     /// Default options.
     public init() {}
@@ -90,7 +93,8 @@ public enum Requantization {
   /// How one tensor of the output is made.
   enum Action {
     case copy(TensorInfo)
-    case quantize(rows: any ReferenceRows, codec: BlockCodec, origin: String)
+    /// `source` is the file the values come from, for errors.
+    case quantize(rows: any ReferenceRows, codec: BlockCodec, origin: String, source: String)
   }
 
   /// llama.cpp's `general.file_type` for the presets that name a llama.cpp mix.
@@ -124,8 +128,23 @@ public enum Requantization {
           path: input.files[0].path, "\(planned.targetType.name) needs an importance matrix entry (--imatrix)",
           tensor: planned.name)
       }
-      if let rows = referenceRows {
-        actions.append(.quantize(rows: rows, codec: codec, origin: rows.origin))
+      if let rows = referenceRows, let reference = options.reference {
+        let sources = reference.mapping.entries[planned.name]?.sources ?? []
+        // A NaN/Inf scale entry poisons a whole tile; find it now, before any output exists,
+        // and name the scale entry and the tile it covers.
+        for source in sources {
+          guard let scale = reference.mapping.scale(for: source) else { continue }
+          let layout = try TensorDecoder(source, scale: scale, blockSize: reference.mapping.blockSize).scale
+          guard let layout, let problem = Self.nonFiniteScale(layout, weight: source) else { continue }
+          if options.allowNonFinite {
+            summary.warnings.append(
+              "\(planned.name): quantized from non-finite values (--allow-non-finite): \(problem.what)")
+          } else {
+            throw problem.error
+          }
+        }
+        actions.append(
+          .quantize(rows: rows, codec: codec, origin: rows.origin, source: sources.first?.file.path ?? ""))
         summary.requantized.append((planned.name, planned.targetType, rows.origin))
       } else {
         let rows = try SourceRows(tensor: tensor, scale: nil, precision: .exact)
@@ -134,7 +153,8 @@ public enum Requantization {
             "\(planned.name): requantizing \(t.name) data to \(planned.targetType.name) compounds quantization error; "
               + "give --ref to quantize from the original weights")
         }
-        actions.append(.quantize(rows: rows, codec: codec, origin: "input \(tensor.encoding.name)"))
+        actions.append(
+          .quantize(rows: rows, codec: codec, origin: "input \(tensor.encoding.name)", source: tensor.file.path))
         summary.requantized.append((planned.name, planned.targetType, "input \(tensor.encoding.name)"))
       }
     }
@@ -261,7 +281,7 @@ public enum Requantization {
         try write(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
         offset += n
       }
-    case .quantize(let rows, let codec, _):
+    case .quantize(let rows, let codec, let origin, let source):
       guard let quantize = codec.quantize else { return }
       let rowLength = rows.rowLength
       let type = declaration.type
@@ -306,17 +326,94 @@ public enum Requantization {
           }
           try rows.decodeRows(range, into: values)
           for i in 0..<n { floats[i] = Float(values[i]) }
+          if !options.allowNonFinite {
+            // A value too large for binary32 becomes infinite here, and is refused too.
+            if let i = (0..<n).first(where: { !floats[$0].isFinite }) {
+              let bad = (0..<n).reduce(0) { $0 + (floats[$1].isFinite ? 0 : 1) }
+              let row = range.lowerBound + i / rowLength, column = i % rowLength
+              throw FormatError(
+                path: source,
+                "value \(values[i]) at row \(row), column \(column) of \(declaration.name) (from \(origin)) is not "
+                  + "finite (\(bad) such value(s) in rows \(range.lowerBound)..<\(range.upperBound)); "
+                  + "refusing to quantize it (--allow-non-finite quantizes it as ggml does)",
+                tensor: declaration.name)
+            }
+          }
           var importance: UnsafePointer<Float>? = nil
           if let weights {
             let matrix = weights.count == rowLength ? 0 : range.lowerBound / matrixRows
             importance = weights.base + matrix * rowLength
           }
-          quantize(floats, range.count, rowLength, importance, out.value.baseAddress! + offsetsBox.value[k])
+          let produced = out.value.baseAddress! + offsetsBox.value[k]
+          quantize(floats, range.count, rowLength, importance, produced)
+          if !options.allowNonFinite {
+            // As llama-quantize validates every row it writes (ggml_validate_row_data): finite
+            // values too large for the type's f16 scales (or for F16 itself) come out infinite.
+            try validate(
+              UnsafeRawBufferPointer(start: produced, count: range.count * rowBytes), type: type,
+              rows: range, rowLength: rowLength, tensor: declaration.name, origin: origin, source: source)
+          }
         }
         try write(UnsafeRawBufferPointer(rebasing: buffer[0..<offsets.last!]))
         first += group.count
       }
     }
+  }
+
+  /// Checks quantized `bytes` (rows `rows` of a tensor of `type`) for NaN/Inf block scales, or
+  /// NaN/Inf values of a float type.
+  ///
+  /// - Throws: ``FormatError`` naming the tensor, the block, its rows and the field.
+  static func validate(
+    _ bytes: UnsafeRawBufferPointer, type: GGMLType, rows: Range<Int>, rowLength: Int, tensor: String,
+    origin: String, source: String
+  ) throws {
+    let blockBytes = type.blockBytes
+    let blocksPerRow = rowLength / max(1, type.blockElements)
+    guard blockBytes > 0, blocksPerRow > 0 else { return }
+    let fields: [GGMLScaleField]
+    switch type {
+    case .f16: fields = [GGMLScaleField("value", at: 0, .f16)]
+    case .bf16: return  // bfloat16 has binary32's range: a finite input stays finite
+    case .f32: fields = [GGMLScaleField("value", at: 0, .f32)]
+    default: fields = type.scaleFields
+    }
+    for b in 0..<(bytes.count / blockBytes) {
+      let block = UnsafeRawBufferPointer(rebasing: bytes[(b * blockBytes)..<((b + 1) * blockBytes)])
+      for f in fields {
+        guard let what = f.nonFinite(in: block) else { continue }
+        let row = rows.lowerBound + b / blocksPerRow, column = (b % blocksPerRow) * type.blockElements
+        throw FormatError(
+          path: source,
+          "quantizing \(tensor) (from \(origin)) to \(type.name) gave \(f.name) = \(what) in the block at row \(row), "
+            + "columns \(column)..<\(column + type.blockElements): its values do not fit the type; refusing to write it",
+          tensor: tensor)
+      }
+    }
+  }
+
+  /// The first NaN or infinite entry of a scale grid: what it is (the entry, the tile of `weight`
+  /// it multiplies, how many entries are non-finite) and the error refusing it; `nil` when all
+  /// entries are finite.
+  static func nonFiniteScale(_ layout: ScaleLayout, weight: TensorInfo) -> (what: String, error: FormatError)? {
+    guard let k = layout.values.firstIndex(where: { !$0.isFinite }) else { return nil }
+    let count = layout.values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+    let i = k / layout.gridColumns, j = k % layout.gridColumns
+    let rows = weight.rowCount, columns = weight.rowLength
+    let r0 = i * layout.blockRows, c0 = j * layout.blockColumns
+    let tile = "rows \(r0)..<\(min(rows, r0 + layout.blockRows)), "
+      + "columns \(c0)..<\(min(columns, c0 + layout.blockColumns))"
+    var offset: Int? = nil
+    if case .safetensors(let dtype) = layout.tensor.encoding, dtype.bits % 8 == 0 {
+      offset = layout.tensor.dataOffset + k * dtype.bits / 8
+    }
+    let what = "scale entry [\(i), \(j)] is \(layout.values[k]): tile \(tile) of \(weight.name) dequantizes to "
+      + "non-finite values (\(count) of \(layout.values.count) scale entries are NaN/Inf)"
+    let error = FormatError(
+      path: layout.tensor.file.path,
+      what + "; refusing to quantize it (--allow-non-finite quantizes it as ggml does)",
+      tensor: layout.tensor.name, offset: offset)
+    return (what, error)
   }
 
   /// Re-reads the output and checks its tensors (names, types, shapes) and their hashes.

@@ -22,6 +22,8 @@ public struct GGUFFinding: Sendable, Equatable, CustomStringConvertible {
     case nonFiniteValue = "non-finite-value"
     /// A NaN, infinity or invalid code in a quantized block's scale.
     case nonFiniteScale = "non-finite-scale"
+    /// A scale partner whose shape does not fit its weight (safetensors checkpoints).
+    case scaleShape = "scale-shape"
     /// Summary of further value problems not listed one by one.
     case more
   }

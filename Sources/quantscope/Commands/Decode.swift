@@ -38,7 +38,7 @@ extension Quantscope {
     @Option(name: .customLong("tensor"), help: ArgumentHelp("A tensor to decode, by exact name (repeatable).", valueName: "name"))
     var tensorNames: [String] = []
 
-    @Option(name: .customLong("tensors"), help: ArgumentHelp("Decode every tensor whose name matches this regular expression (anywhere in the name).", valueName: "regex"))
+    @Option(name: .customLong("tensors"), help: ArgumentHelp("Decode every tensor whose name matches this regular expression (anywhere in the name; an error if none does).", valueName: "regex"))
     var pattern: String?
 
     @OptionGroup(title: "Output")
@@ -63,21 +63,29 @@ extension Quantscope {
       if tensorNames.isEmpty && pattern == nil {
         throw ValidationError("give --tensor NAME or --tensors REGEX")
       }
+      if let pattern {
+        do { _ = try Regex(pattern) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+      }
     }
 
     func run() throws {
       let model = try WeightFiles.open(paths)
       let index = model.tensorsByName
+      let blockSize = try ScalePartners.blockSize(of: model)
       var selected: [TensorInfo] = []
       var seen = Set<String>()
       for name in tensorNames {
-        guard let t = index[name] else { throw FormatError(path: paths[0], "no tensor named \(name)") }
+        guard let t = index[name] else {
+          let nearest = TensorNameFilter.nearest(to: name, among: model.tensors.map(\.name))
+          throw FormatError(path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
+        }
         if seen.insert(name).inserted { selected.append(t) }
       }
       if let pattern {
-        let regex: Regex<AnyRegexOutput>
-        do { regex = try Regex(pattern) } catch { throw CommandFailure("invalid --tensors pattern: \(error)") }
-        var matched = model.tensors.filter { $0.name.contains(regex) && !seen.contains($0.name) }
+        // Checked against every tensor: a pattern that selects nothing is an error even when
+        // --tensor names were given too.
+        var matched = try TensorNameFilter(pattern).select(model.tensors, in: paths[0])
+          .filter { !seen.contains($0.name) }
         if !noScale {
           // A scale that multiplies a selected weight is consumed by it (as fp8_cast_bf16.py
           // drops `*_scale_inv`), so it is not written again on its own.
@@ -119,7 +127,7 @@ extension Quantscope {
       }
 
       let decoders = try selected.map { t in
-        noScale ? try TensorDecoder(t) : try TensorDecoder(t, partnersIn: index)
+        noScale ? try TensorDecoder(t) : try TensorDecoder(t, partnersIn: index, blockSize: blockSize)
       }
       var rowRange: Range<Int>? = nil
       if let rows { rowRange = try Self.parseRows(rows, count: decoders[0].rowCount) }

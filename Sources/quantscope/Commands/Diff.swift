@@ -21,6 +21,15 @@ extension Quantscope {
         per tensor kind and for the whole model are weighted by elements. Sums are in double and \
         do not depend on the thread count.
 
+        NaN and infinite values (a NaN scale tile, an overflowed tensor) are counted per tensor, \
+        reference and candidate apart, and warned about on stderr; that tensor's metrics and \
+        every roll-up containing it are n/a (null in JSON), never a score over the other values.
+
+        --fail-above is a release gate: it fails (exit 2) when a tensor is past a limit, when a \
+        tensor has NaN/Inf values, or when no tensor was compared; it names the worst tensor of \
+        each failing metric in that metric's order. --json carries it as "gate". A --tensors \
+        pattern that matches nothing is an error (exit 1) naming the nearest tensors.
+
         Examples:
           quantscope diff model-Q3_K_M.gguf --ref DeepSeek-V3/ --sort nmse --top 20
           quantscope diff q4.gguf --ref bf16.gguf --json > report.json
@@ -44,7 +53,7 @@ extension Quantscope {
     @Option(help: "Show only the N first tensors after sorting.")
     var top: Int?
 
-    @Option(help: "Only candidate tensors whose name matches this regular expression.")
+    @Option(help: "Only candidate tensors whose name matches this regular expression (an error if none does).")
     var tensors: String?
 
     @Option(help: "Importance matrix (llama.cpp GGUF imatrix or legacy .dat) to weight the error.")
@@ -55,9 +64,9 @@ extension Quantscope {
 
     @Option(name: .customLong("fail-above"), parsing: .singleValue,
       help: ArgumentHelp(
-        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, maxabs, or cosine/snr_db: worse means lower).",
+        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, maxabs, or cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
         valueName: "metric=value"))
-    var failAbove: [Threshold] = []
+    var failAbove: [String] = []
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -80,6 +89,17 @@ extension Quantscope {
       if json && csv { throw ValidationError("--json and --csv exclude each other") }
       if let top, top < 1 { throw ValidationError("--top must be at least 1") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      _ = try thresholds()
+      if let tensors {
+        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+      }
+    }
+
+    /// The parsed `--fail-above` limits; a limit that cannot both pass and fail is a usage error.
+    func thresholds() throws -> [DiffGate.Threshold] {
+      try failAbove.map { text in
+        do { return try DiffGate.Threshold(parsing: text) } catch { throw ValidationError("--fail-above \(error)") }
+      }
     }
 
     func run() throws {
@@ -93,12 +113,22 @@ extension Quantscope {
       options.progress = progressOptions.reporter(label: "diff")
       let diff = try QuantscopeAnalysis.Diff(candidate: model, reference: ref, options: options)
 
+      let gate = try failAbove.isEmpty ? nil : DiffGate(diff, thresholds: thresholds())
+      // Tensors without metrics (NaN/Inf values) sort first: they are the worst news.
+      typealias Row = QuantscopeAnalysis.Diff.TensorResult
+      func worstFirst(_ key: @escaping (ErrorMetrics) -> Double) -> (Row, Row) -> Bool {
+        { a, b in
+          guard let x = a.metrics else { return b.metrics != nil }
+          guard let y = b.metrics else { return false }
+          return key(x) > key(y)
+        }
+      }
       var rows = diff.tensors
       switch sort {
-      case .nmse: rows.sort { $0.metrics.nmse > $1.metrics.nmse }
-      case .mse: rows.sort { $0.metrics.mse > $1.metrics.mse }
-      case .cosine: rows.sort { $0.metrics.cosine < $1.metrics.cosine }
-      case .maxabs: rows.sort { $0.metrics.maxAbsoluteError > $1.metrics.maxAbsoluteError }
+      case .nmse: rows.sort(by: worstFirst { $0.nmse })
+      case .mse: rows.sort(by: worstFirst { $0.mse })
+      case .cosine: rows.sort(by: worstFirst { -$0.cosine })
+      case .maxabs: rows.sort(by: worstFirst { $0.maxAbsoluteError })
       case .name: rows.sort { $0.name < $1.name }
       case .file: break
       }
@@ -113,18 +143,29 @@ extension Quantscope {
         try out.commit()
       }
 
+      for t in diff.tensors where t.sums.nonFinite > 0 {
+        FileHandle.standardError.write(Data(
+          ("quantscope: warning: \(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
+            + "\(t.sums.nonFiniteCandidate) NaN/Inf candidate value(s), first at "
+            + "[\(t.firstNonFinitePosition.map(String.init).joined(separator: ","))] "
+            + "(reference \(t.referenceOrigin)); its metrics and roll-ups are n/a\n").utf8))
+      }
+
       if json {
-        print(try DiffReport.json(diff, rows: rows, candidate: candidate, reference: reference, precision: precision))
+        printJSON(
+          DiffReport.json(
+            diff, rows: rows, candidate: candidate, reference: reference, precision: precision, gate: gate))
       } else if csv {
         print(DiffReport.csv(rows, weighted: imatrix != nil))
       } else {
         print(DiffReport.table(diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style))
       }
 
-      let failing = diff.tensors.filter { t in failAbove.contains { $0.isViolated(by: t.metrics) } }
-      if !failing.isEmpty {
-        FileHandle.standardError.write(Data(
-          "quantscope: \(failing.count) tensor(s) exceed the thresholds, worst: \(failing[0].name)\n".utf8))
+      if let note = gate?.coverageNote {
+        FileHandle.standardError.write(Data("quantscope: warning: \(note)\n".utf8))
+      }
+      if let gate, !gate.passed {
+        for line in gate.messages { FileHandle.standardError.write(Data("quantscope: gate failed: \(line)\n".utf8)) }
         throw ExitCode(ExitStatus.findings)
       }
     }
@@ -132,32 +173,6 @@ extension Quantscope {
 }
 
 extension ReferencePrecision: ExpressibleByArgument {}
-
-/// A `METRIC=VALUE` limit for `--fail-above`.
-struct Threshold: ExpressibleByArgument {
-  enum Metric: String, CaseIterable { case mse, rmse, nmse, nmse_db, maxabs, cosine, snr_db }
-  let metric: Metric
-  let value: Double
-
-  init?(argument: String) {
-    let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-    guard parts.count == 2, let m = Metric(rawValue: parts[0].lowercased()), let v = Double(parts[1]) else { return nil }
-    metric = m
-    value = v
-  }
-
-  func isViolated(by m: ErrorMetrics) -> Bool {
-    switch metric {
-    case .mse: m.mse > value
-    case .rmse: m.rmse > value
-    case .nmse: m.nmse > value
-    case .nmse_db: m.nmseDecibels > value
-    case .maxabs: m.maxAbsoluteError > value
-    case .cosine: m.cosine < value
-    case .snr_db: m.snrDecibels < value
-    }
-  }
-}
 
 /// Renders a diff as a table, CSV or JSON.
 enum DiffReport {
@@ -170,9 +185,17 @@ enum DiffReport {
     if weighted { header.append("w_nmse_db") }
     var t = TextTable(header, rightAligned: Set(2...8).union(weighted ? [10] : []))
     for r in rows {
-      let m = r.metrics
+      let elements = Format.count(r.sums.count + r.sums.nonFinite)
+      guard let m = r.metrics else {
+        // No score: NaN/Inf values (or nothing compared). Say so in every metric cell.
+        var row = [r.name, r.type, Format.bpw(r.bitsPerWeight), elements]
+        row += Array(repeating: style.paint(notAvailable, .red), count: 5) + [""]
+        if weighted { row.append(style.paint(notAvailable, .red)) }
+        t.add(row)
+        continue
+      }
       var row = [
-        r.name, r.type, Format.bpw(r.bitsPerWeight), Format.count(m.count), Format.sci(m.mse), nmseCell(m, style),
+        r.name, r.type, Format.bpw(r.bitsPerWeight), elements, Format.sci(m.mse), nmseCell(m, style),
         Format.cosine(m.cosine), Format.db(m.snrDecibels), Format.sci(m.maxAbsoluteError),
         "[" + r.maxErrorPosition.map(String.init).joined(separator: ",") + "]",
       ]
@@ -187,6 +210,13 @@ enum DiffReport {
     out.append(rollupTable("kind", diff.byKind, style))
     out.append("")
     out.append(rollupTable("", [diff.model], style))
+    let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
+    if !nonFinite.isEmpty {
+      out.append("\ntensors with NaN/Inf values, metrics n/a (\(nonFinite.count)): "
+        + nonFinite.map {
+          "\($0.name) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
+        }.joined(separator: ", "))
+    }
     if !diff.missingReference.isEmpty {
       out.append("\ncandidate tensors without a reference (\(diff.missingReference.count)): "
         + diff.missingReference.joined(separator: ", "))
@@ -201,6 +231,9 @@ enum DiffReport {
     return out.joined(separator: "\n")
   }
 
+  /// What a metric cell says when the tensor has no metrics.
+  static let notAvailable = "n/a"
+
   /// NMSE in dB with one decimal, coloured by severity.
   static func nmseCell(_ m: ErrorMetrics, _ style: Style) -> String {
     style.paint(Format.db(m.nmseDecibels), Style.severity(nmseDecibels: m.nmseDecibels))
@@ -211,8 +244,12 @@ enum DiffReport {
     var t = TextTable([label.isEmpty ? "whole model" : label, "tensors", "elements", "mse", "nmse_db", "cosine", "snr_db"],
       rightAligned: Set(1...6))
     for r in rollups {
-      let m = r.metrics
-      t.add([r.label, String(r.tensors), Format.count(m.count), Format.sci(m.mse), nmseCell(m, style),
+      let elements = Format.count(r.sums.count + r.sums.nonFinite)
+      guard let m = r.metrics else {
+        t.add([r.label, String(r.tensors), elements] + Array(repeating: style.paint(notAvailable, .red), count: 4))
+        continue
+      }
+      t.add([r.label, String(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
         Format.cosine(m.cosine), Format.db(m.snrDecibels)])
     }
     return t.render()
@@ -220,68 +257,121 @@ enum DiffReport {
 
   static let csvColumns = [
     "tensor", "type", "bpw", "elements", "mse", "rmse", "nmse", "nmse_db", "cosine", "snr_db", "max_abs", "max_abs_at",
-    "mean_abs", "rel_frobenius",
+    "mean_abs", "rel_frobenius", "non_finite_reference", "non_finite_candidate",
   ]
 
   static func csv(_ rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool) -> String {
     var lines = [(csvColumns + (weighted ? ["weighted_nmse"] : [])).joined(separator: ",")]
     for r in rows {
-      let m = r.metrics
+      let counts = ["\(r.sums.nonFiniteReference)", "\(r.sums.nonFiniteCandidate)"]
+      let elements = "\(r.sums.count + r.sums.nonFinite)"
+      guard let m = r.metrics else {
+        // Empty cells: CSV's null. Never a number the tensor does not have.
+        var cells = [r.name, r.type, "\(r.bitsPerWeight)", elements] + Array(repeating: "", count: 10) + counts
+        if weighted { cells.append("") }
+        lines.append(cells.joined(separator: ","))
+        continue
+      }
       var cells = [
-        r.name, r.type, "\(r.bitsPerWeight)", "\(m.count)", "\(m.mse)", "\(m.rmse)", "\(m.nmse)", "\(m.nmseDecibels)",
+        r.name, r.type, "\(r.bitsPerWeight)", elements, "\(m.mse)", "\(m.rmse)", "\(m.nmse)", "\(m.nmseDecibels)",
         "\(m.cosine)", "\(m.snrDecibels)", "\(m.maxAbsoluteError)",
         r.maxErrorPosition.map(String.init).joined(separator: ":"), "\(m.meanAbsoluteError)", "\(m.relativeFrobenius)",
-      ]
+      ] + counts
       if weighted { cells.append(m.weightedNMSE.map { "\($0)" } ?? "") }
       lines.append(cells.joined(separator: ","))
     }
     return lines.joined(separator: "\n")
   }
 
-  static func metricsObject(_ m: ErrorMetrics) -> [String: Any] {
-    var o: [String: Any] = [
-      "elements": m.count, "mse": Format.json(m.mse), "rmse": Format.json(m.rmse), "nmse": Format.json(m.nmse),
-      "nmse_db": Format.json(m.nmseDecibels), "cosine": Format.json(m.cosine), "snr_db": Format.json(m.snrDecibels),
-      "max_abs": Format.json(m.maxAbsoluteError), "mean_abs": Format.json(m.meanAbsoluteError),
-      "rel_frobenius": Format.json(m.relativeFrobenius), "non_finite": m.nonFinite,
+  /// The metric members of a tensor or roll-up: `null` metrics when it has none (NaN/Inf values),
+  /// never a score over the remaining values.
+  static func metricsMembers(_ sums: ErrorAccumulator) -> [(String, JSONValue)] {
+    let m = sums.metrics
+    var o: [(String, JSONValue)] = [
+      ("elements", .int(sums.count + sums.nonFinite)), ("mse", .finite(m?.mse)), ("rmse", .finite(m?.rmse)),
+      ("nmse", .finite(m?.nmse)), ("nmse_db", .finite(m?.nmseDecibels)), ("cosine", .finite(m?.cosine)),
+      ("snr_db", .finite(m?.snrDecibels)), ("max_abs", .finite(m?.maxAbsoluteError)),
+      ("mean_abs", .finite(m?.meanAbsoluteError)), ("rel_frobenius", .finite(m?.relativeFrobenius)),
     ]
-    if let w = m.weightedNMSE { o["weighted_nmse"] = Format.json(w) }
+    if sums.sumWeights > 0 || m?.weightedNMSE != nil { o.append(("weighted_nmse", .finite(m?.weightedNMSE))) }
+    o += [
+      ("non_finite", .int(sums.nonFinite)), ("non_finite_reference", .int(sums.nonFiniteReference)),
+      ("non_finite_candidate", .int(sums.nonFiniteCandidate)),
+    ]
     return o
+  }
+
+  /// The `gate` object: thresholds, each failing threshold with its worst tensor (in the
+  /// metric's order) and failing tensors, the tensors with NaN/Inf values, and the verdict.
+  static func gateObject(_ gate: DiffGate) -> JSONValue {
+    .members([
+      (
+        "thresholds",
+        .array(
+          gate.thresholds.map { t in
+            .members([
+              ("metric", .string(t.metric.rawValue)), ("limit", .finite(t.limit)),
+              ("fails_when", .string(t.metric.higherIsWorse ? "above" : "below")),
+            ])
+          })
+      ),
+      (
+        "failures",
+        .array(
+          gate.failures.map { f in
+            .members([
+              ("metric", .string(f.threshold.metric.rawValue)), ("limit", .finite(f.threshold.limit)),
+              ("worst", .optional(f.worst?.name)), ("worst_value", .finite(f.worst?.value)),
+              ("tensors", .array(f.tensors.map { .members([("name", .string($0.name)), ("value", .finite($0.value))]) })),
+              ("non_finite_tensors", .array(f.nonFinite.map { .string($0) })),
+            ])
+          })
+      ),
+      (
+        "non_finite_tensors",
+        .array(
+          gate.nonFiniteTensors.map { t in
+            .members([
+              ("name", .string(t.name)), ("non_finite_reference", .int(t.reference)),
+              ("non_finite_candidate", .int(t.candidate)),
+            ])
+          })
+      ),
+      ("tensors_compared", .int(gate.tensorsCompared)),
+      ("not_compared", .array(gate.notCompared.map { .string($0) })),
+      ("passed", .bool(gate.passed)),
+    ])
   }
 
   static func json(
     _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], candidate: String, reference: [String],
-    precision: ReferencePrecision
-  ) throws -> String {
-    let tensors: [[String: Any]] = rows.map { r in
-      var o = metricsObject(r.metrics)
-      o["name"] = r.name
-      o["type"] = r.type
-      o["bpw"] = r.bitsPerWeight
-      o["shape"] = r.shape
-      o["kind"] = r.kind
-      o["layer"] = r.layer ?? NSNull()
-      o["max_abs_at"] = r.maxErrorPosition
-      o["reference"] = r.referenceOrigin
-      return o
+    precision: ReferencePrecision, gate: DiffGate? = nil
+  ) -> JSONValue {
+    func ints(_ list: [Int]) -> JSONValue { .array(list.map { .int($0) }) }
+    func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
+    let tensors: [JSONValue] = rows.map { r in
+      var o: [(String, JSONValue)] = [
+        ("name", .string(r.name)), ("type", .string(r.type)), ("bpw", .finite(r.bitsPerWeight)),
+        ("shape", ints(r.shape)), ("kind", .string(r.kind)), ("layer", r.layer.map { .int($0) } ?? .null),
+        ("reference", .string(r.referenceOrigin)),
+      ]
+      o += metricsMembers(r.sums)
+      o.append(("max_abs_at", r.metrics == nil ? .null : ints(r.maxErrorPosition)))
+      if r.sums.nonFinite > 0 { o.append(("first_non_finite_at", ints(r.firstNonFinitePosition))) }
+      return .members(o)
     }
-    func rollups(_ list: [QuantscopeAnalysis.Diff.Rollup]) -> [[String: Any]] {
-      list.map { r in
-        var o = metricsObject(r.metrics)
-        o["label"] = r.label
-        o["tensors"] = r.tensors
-        return o
-      }
+    func rollup(_ r: QuantscopeAnalysis.Diff.Rollup) -> JSONValue {
+      .members([("label", .string(r.label)), ("tensors", .int(r.tensors))] + metricsMembers(r.sums))
     }
-    let object: [String: Any] = [
-      "schema": "quantscope.diff/1", "quantscope_version": QuantscopeVersion.number,
-      "candidate": candidate, "reference": reference, "reference_precision": precision.rawValue,
-      "architecture": diff.architecture ?? NSNull(),
-      "tensors": tensors, "layers": rollups(diff.byLayer), "kinds": rollups(diff.byKind),
-      "model": rollups([diff.model])[0],
-      "missing_reference": diff.missingReference, "unmapped_reference": diff.unmappedReference,
-      "skipped_reference": diff.skippedReference,
-    ]
-    return try Format.jsonString(object)
+    return .document(
+      schema: "quantscope.diff/1",
+      [
+        ("candidate", .string(candidate)), ("reference", strings(reference)),
+        ("reference_precision", .string(precision.rawValue)), ("architecture", .optional(diff.architecture)),
+        ("tensors", .array(tensors)), ("layers", .array(diff.byLayer.map(rollup))),
+        ("kinds", .array(diff.byKind.map(rollup))), ("model", rollup(diff.model)),
+        ("missing_reference", strings(diff.missingReference)), ("unmapped_reference", strings(diff.unmappedReference)),
+        ("skipped_reference", strings(diff.skippedReference)), ("gate", gate.map(gateObject) ?? .null),
+      ])
   }
 }

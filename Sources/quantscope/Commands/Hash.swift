@@ -33,7 +33,7 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(help: ArgumentHelp("Hash only tensors whose name matches this regular expression.", valueName: "regex"))
+    @Option(help: ArgumentHelp("Hash only tensors whose name matches this regular expression (an error if none does).", valueName: "regex"))
     var tensors: String?
 
     @OptionGroup(title: "Manifest output")
@@ -70,17 +70,18 @@ extension Quantscope {
     func run() throws {
       let model = try WeightFiles.open(paths)
       var selected = model.tensors
-      var filter: Regex<AnyRegexOutput>?
+      var filter: TensorNameFilter?
       if let tensors {
-        let regex = try Regex(tensors)
-        filter = regex
-        selected = selected.filter { $0.name.contains(regex) }
+        // A selection of nothing would hash nothing and, with --check, compare nothing and pass.
+        let f = try TensorNameFilter(tensors)
+        filter = f
+        selected = try f.select(selected, in: paths[0])
       }
       // The manifest to compare with is read first: a bad manifest fails before hours of hashing.
       var expected = try check.map { try HashManifest.read(path: $0) }
       let expectedCount = expected?.tensors.count ?? 0
       if let filter, var narrowed = expected {
-        narrowed.tensors = narrowed.tensors.filter { $0.name.contains(filter) }
+        narrowed.tensors = narrowed.tensors.filter { filter.matches($0.name) }
         expected = narrowed
       }
 

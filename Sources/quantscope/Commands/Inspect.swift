@@ -32,7 +32,8 @@ extension Quantscope {
     @Option(
       name: .customLong("tensors"),
       help: ArgumentHelp(
-        "Only tensors whose name matches this regular expression (totals then cover those).", valueName: "regex"))
+        "Only tensors whose name matches this regular expression (totals then cover those; an error if none does).",
+        valueName: "regex"))
     var tensorPattern: String?
 
     @Flag(help: "Leave out the tensor table.")
@@ -55,8 +56,7 @@ extension Quantscope {
       let model = try WeightFiles.open(paths)
       var tensors = model.tensors
       if let tensorPattern {
-        let regex = try Regex(tensorPattern)
-        tensors = tensors.filter { $0.name.contains(regex) }
+        tensors = try TensorNameFilter(tensorPattern).select(tensors, in: paths[0])
       }
       let report = InspectReport(model: model, tensors: tensors, full: full)
       if json {

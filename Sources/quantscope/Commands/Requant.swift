@@ -26,6 +26,12 @@ extension Quantscope {
         is kept unless --force. After writing, the output is read back and its tensors' hashes \
         checked.
 
+        A NaN or infinite source value (a NaN weight_scale_inv entry poisons a whole 128x128 \
+        tile) is refused before anything is written, naming the tensor and the tile, and so is \
+        a quantized block whose scale comes out NaN/Inf (values too large for the type), as \
+        llama-quantize validates its rows; --allow-non-finite writes what ggml's quantizers \
+        produce (zeros or garbage blocks).
+
         About --recipe dq3_k_m (arXiv 2505.02390): only the ffn_down_exps rule is stated by the \
         paper; the rest is inferred to match the published size (281G, 3.59 bits per \
         weight). 'quantscope recipes show dq3_k_m' prints which lines are stated and which \
@@ -79,6 +85,9 @@ extension Quantscope {
     @Flag(help: "Print what was written as JSON (schema quantscope.requant/1) instead of text.")
     var json = false
 
+    @Flag(help: "Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does, and write NaN/Inf block scales, instead of refusing.")
+    var allowNonFinite = false
+
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
 
@@ -113,6 +122,7 @@ extension Quantscope {
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       if let threads { options.threads = threads }
       options.overwrite = force
+      options.allowNonFinite = allowNonFinite
       options.splitMaxBytes = splitMaxSize.flatMap(Self.parseSize)
       options.recipeName = recipe.name
       options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }

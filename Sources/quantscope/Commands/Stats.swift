@@ -26,7 +26,7 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(name: .customLong("tensors"), help: ArgumentHelp("Only tensors whose name matches this regular expression (anywhere in the name).", valueName: "regex"))
+    @Option(name: .customLong("tensors"), help: ArgumentHelp("Only tensors whose name matches this regular expression (anywhere in the name; an error if none does).", valueName: "regex"))
     var pattern: String?
 
     @Flag(help: "Print JSON (a document whose `tensors` array holds one object per tensor) instead of a table.")
@@ -42,6 +42,9 @@ extension Quantscope {
     var progressOptions: ProgressOptions
 
     func validate() throws {
+      if let pattern {
+        do { _ = try Regex(pattern) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+      }
       if top < 0 { throw ValidationError("--top must be at least 0") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -49,11 +52,9 @@ extension Quantscope {
     func run() throws {
       let model = try WeightFiles.open(paths)
       let index = model.tensorsByName
-      var regex: Regex<AnyRegexOutput>? = nil
-      if let pattern {
-        do { regex = try Regex(pattern) } catch { throw CommandFailure("invalid --tensors pattern: \(error)") }
-      }
-      let selected = model.tensors.filter { t in regex.map { t.name.contains($0) } ?? true }
+      let blockSize = try ScalePartners.blockSize(of: model)
+      var selected = model.tensors
+      if let pattern { selected = try TensorNameFilter(pattern).select(selected, in: paths[0]) }
       var failures = 0
       var objects: [JSONValue] = []
       // Lines are printed when all is done, so they never tangle with the progress line.
@@ -72,7 +73,7 @@ extension Quantscope {
         let stats: TensorStatistics
         let decoder: TensorDecoder
         do {
-          decoder = try TensorDecoder(t, partnersIn: index)
+          decoder = try TensorDecoder(t, partnersIn: index, blockSize: blockSize)
           stats = try TensorStatistics.compute(decoder, topK: top, threads: threads, progress: progress)
         } catch {
           failures += 1

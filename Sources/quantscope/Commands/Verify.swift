@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantscopeCodecs
 import QuantscopeFormats
 
 extension Quantscope {
@@ -7,13 +8,20 @@ extension Quantscope {
   /// `--deep` non-finite values. Exit status 2 when anything is found.
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check GGUF files for structural problems and, with --deep, NaN/Inf values and scales.",
+      abstract: "Check GGUF files and safetensors checkpoints for structural problems and, with --deep, NaN/Inf values.",
       discussion: """
         Structure: tensor data out of bounds or overlapping, offsets that break ggml's rule that \
         tensors are stored contiguously in info order, misaligned offsets, a data section shorter \
         than ggml reads, unusable type ids, and for split sets missing shards, inconsistent split \
         keys and tensors in more than one shard. --deep also reads every float tensor (F32, F16, \
         BF16, F64) for NaN and infinities and every quantized block's scales (d, dmin, ...).
+
+        A safetensors checkpoint (file, directory or shards) is validated as the safetensors \
+        crate validates it when opened; verify adds that every FP8 scale partner fits its weight \
+        (weight_scale_inv exactly ceil(rows/b) x ceil(cols/b) for config.json's \
+        weight_block_size, 128x128 when absent) and holds no NaN/Inf entry (a NaN entry poisons \
+        a whole tile). --deep also scans every F32, F16, BF16, F64 and FP8 tensor for NaN and \
+        infinities (FP8 E4M3 codes 0x7F and 0xFF are NaN).
 
         Exit status: 0 clean, 2 problems found, 1 a file could not be read.
 
@@ -24,10 +32,11 @@ extension Quantscope {
         Examples:
           quantscope verify model-Q4_K_M.gguf
           quantscope verify DeepSeek-V3-Q3_K_M-00001-of-00007.gguf --deep
+          quantscope verify DeepSeek-V3/ --deep
           quantscope verify model.gguf --json | jq '.sets[].findings[].kind'
         """)
 
-    @Argument(help: "GGUF files (any shard of a split set checks the whole set).")
+    @Argument(help: "GGUF files (any shard of a split set checks the whole set) or safetensors checkpoints.")
     var paths: [String]
 
     @Flag(help: "Also scan tensor data for NaN and infinities, and quantized blocks' scales.")
@@ -51,31 +60,46 @@ extension Quantscope {
       var sets: [JSONValue] = []
       for path in paths {
         guard !covered.contains(path) else { continue }
-        let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
-        for shard in set.shards { covered.insert(shard.file.path) }
-        let findings = try verifier.verify(set: set)
+        let files: [String]
+        let tensors: Int
+        let findings: [GGUFFinding]
+        var checked: [String] = []
+        if try WeightFiles.format(of: path) == .safetensors {
+          let checkpoint = try SafetensorsCheckpoint(path: path)
+          var checker = CheckpointVerifier(deep: deep)
+          checker.progress = verifier.progress
+          findings = try checker.verify(checkpoint)
+          files = checkpoint.shards.map(\.file.path)
+          tensors = checkpoint.tensors.count
+          checked.append("scales checked")
+        } else {
+          let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
+          findings = try verifier.verify(set: set)
+          files = set.shards.map(\.file.path)
+          tensors = set.shards.reduce(0) { $0 + $1.tensors.count }
+        }
+        covered.formUnion(files)
         total += findings.count
-        let tensors = set.shards.reduce(0) { $0 + $1.tensors.count }
+        if deep { checked.append("values checked") }
         if json {
-          sets.append(Self.json(path: path, set: set, tensors: tensors, deep: deep, findings: findings))
+          sets.append(Self.json(path: path, files: files, tensors: tensors, deep: deep, findings: findings))
           continue
         }
         for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
-        let files = set.shards.count == 1 ? "1 file" : "\(set.shards.count) files"
+        let fileCount = files.count == 1 ? "1 file" : "\(files.count) files"
         let summary = findings.isEmpty
           ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
-        print("\(path): \(summary) (\(files), \(tensors) tensors\(deep ? ", values checked" : ""))")
+        print("\(path): \(summary) (\(([fileCount, "\(tensors) tensors"] + checked).joined(separator: ", ")))")
       }
       if json {
         printJSON(.document(schema: "quantscope.verify/1", [("sets", .array(sets)), ("problems", .int(total))]))
       }
       if total > 0 { throw ExitCode(ExitStatus.findings) }
     }
-  
 
-    static func json(path: String, set: GGUFSplitSet, tensors: Int, deep: Bool, findings: [GGUFFinding]) -> JSONValue {
+    static func json(path: String, files: [String], tensors: Int, deep: Bool, findings: [GGUFFinding]) -> JSONValue {
       .members([
-        ("path", .string(path)), ("files", .array(set.shards.map { .string($0.file.path) })),
+        ("path", .string(path)), ("files", .array(files.map { .string($0) })),
         ("tensors", .int(tensors)), ("values_checked", .bool(deep)), ("ok", .bool(findings.isEmpty)),
         (
           "findings",

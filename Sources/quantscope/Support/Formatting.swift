@@ -17,15 +17,6 @@ enum Format {
     }
     return String(out.reversed())
   }
-
-  /// JSON for a finite or non-finite double (JSON has no infinity: those become strings).
-  static func json(_ v: Double) -> Any { v.isFinite ? v : (v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf")) }
-
-  /// Serialises a JSON object with sorted keys.
-  static func jsonString(_ object: Any) throws -> String {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    return String(decoding: data, as: UTF8.self)
-  }
 }
 
 /// Prints a `--json` result document: the one path every subcommand's JSON takes to stdout.
