@@ -46,6 +46,7 @@ struct Quantscope: ParsableCommand {
   /// Runs the command line with quantscope's error convention: one line on stderr,
   /// `quantscope: error: FILE: what (tensor NAME, offset N)`, and exit status 1.
   static func main() {
+    StandardOutput.checkAtExit()
     TemporaryFileCleanup.installSignalHandlers()
     MappedInputGuard.installSignalHandler()
     do {
@@ -75,4 +76,10 @@ enum ExitStatus {
 struct CommandFailure: Error {
   var message: String
   init(_ message: String) { self.message = message }
+}
+
+/// Bounds on numeric options, checked in `validate()` so that absurd values are usage errors.
+enum Limits {
+  /// More worker threads than any machine has cores; beyond it `--threads` is a usage error.
+  static let maximumThreads = 4096
 }

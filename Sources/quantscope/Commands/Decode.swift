@@ -125,7 +125,7 @@ extension Quantscope {
       if let rows { rowRange = try Self.parseRows(rows, count: decoders[0].rowCount) }
 
       let out = try OutputFile(
-        path: destination, overwrite: outputOptions.force, compression: zstd ? .zstdDefault : nil)
+        path: destination, overwrite: outputOptions.force, compression: zstd ? .zstdDefault : nil, inputs: paths)
       do {
         try TensorExport.write(
           decoders, rows: rowRange, as: chosen, to: out, path: destination,

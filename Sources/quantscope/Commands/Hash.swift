@@ -51,6 +51,9 @@ extension Quantscope {
         do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
       }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
+      }
       if outputOptions.output == "-" && check != nil {
         throw ValidationError("-o - and --check both print to standard output; give -o a file name")
       }
@@ -75,7 +78,9 @@ extension Quantscope {
 
       // Open the output before hashing too: an existing manifest is refused at once, and an
       // interrupted run leaves no file (its temporary file is removed on SIGINT/SIGTERM).
-      let out = try outputOptions.output.map { try OutputFile(path: $0, overwrite: outputOptions.force) }
+      let out = try outputOptions.output.map {
+        try OutputFile(path: $0, overwrite: outputOptions.force, inputs: paths + (check.map { [$0] } ?? []))
+      }
 
       let reporter = progressOptions.reporter(label: "hashing")
       let manifest = try TensorHashing.hash(

@@ -82,18 +82,13 @@ extension Quantscope {
     func validate() throws {
       if recipe == nil && rules.isEmpty { throw ValidationError("give --recipe or at least one --rule") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let splitMaxSize, Self.parseSize(splitMaxSize) == nil {
-        throw ValidationError("--split-max-size takes a size like 50G or 500M")
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
       }
-    }
-
-    /// `50G` → 50·10⁹, `500M` → 500·10⁶, plain bytes otherwise (gguf-split's units).
-    static func parseSize(_ text: String) -> Int? {
-      let units: [Character: Int] = ["K": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]
-      if let last = text.uppercased().last, let unit = units[last] {
-        return Int(text.dropLast()).map { $0 * unit }.flatMap { $0 > 0 ? $0 : nil }
+      if let splitMaxSize, ByteSize.parse(splitMaxSize) == nil {
+        throw ValidationError(
+          "--split-max-size takes a positive size below 9.2 exabytes like 50G or 500M, not '\(splitMaxSize)'")
       }
-      return Int(text).flatMap { $0 > 0 ? $0 : nil }
     }
 
     func run() throws {
@@ -110,7 +105,8 @@ extension Quantscope {
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       if let threads { options.threads = threads }
       options.overwrite = force
-      options.splitMaxBytes = splitMaxSize.flatMap(Self.parseSize)
+      options.inputs = [input] + reference + (imatrix.map { [$0] } ?? [])
+      options.splitMaxBytes = splitMaxSize.flatMap(ByteSize.parse)
       options.recipeName = recipe.name
       options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }
       options.progress = progressOptions.reporter(label: "requant")

@@ -44,6 +44,9 @@ extension Quantscope {
     func validate() throws {
       if top < 0 { throw ValidationError("--top must be at least 0") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
+      }
     }
 
     func run() throws {
