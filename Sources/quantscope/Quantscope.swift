@@ -53,10 +53,10 @@ struct Quantscope: ParsableCommand {
       var command = try parseAsRoot()
       try command.run()
     } catch let error as FormatError {
-      FileHandle.standardError.write(Data("quantscope: error: \(error)\n".utf8))
+      FileHandle.standardError.write(Data("quantscope: error: \(String(describing: error).terminalSafe)\n".utf8))
       Foundation.exit(ExitStatus.error)
     } catch let error as CommandFailure {
-      FileHandle.standardError.write(Data("quantscope: error: \(error.message)\n".utf8))
+      FileHandle.standardError.write(Data("quantscope: error: \(error.message.terminalSafe)\n".utf8))
       Foundation.exit(ExitStatus.error)
     } catch {
       exit(withError: error)

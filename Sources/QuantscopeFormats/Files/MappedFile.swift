@@ -78,6 +78,18 @@ public final class MappedFile: @unchecked Sendable {
     }
   }
 
+  /// The whole text of a small file (a recipe, a list), read through a mapping so that a FIFO
+  /// or device is refused instead of blocking.
+  ///
+  /// - Throws: ``FormatError`` when the file cannot be read or is not UTF-8.
+  public static func text(path: String) throws -> String {
+    let file = try MappedFile(path: path)
+    guard let text = String(validating: file.allBytes, as: UTF8.self) else {
+      throw FormatError(path: path, "not UTF-8 text")
+    }
+    return text
+  }
+
   /// The bytes `offset ..< offset + count`, checked against the file's size.
   ///
   /// - Parameter tensor: named in the error when the range does not fit.

@@ -92,20 +92,29 @@ extension Quantscope {
       let toStdout = output == "-"
       // The format is read from the name without its compression suffix: x.npy.zst is npy.
       let plainName = output.map { $0.hasSuffix(".zst") ? String($0.dropLast(4)) : $0 }
+      // The name says what the file is: a known extension decides the format, and a format
+      // that cannot hold what was selected is refused rather than written under that name.
+      let named = plainName.flatMap { TensorExport.Format(rawValue: ($0 as NSString).pathExtension.lowercased()) }
       let chosen: TensorExport.Format
       if let format {
+        if let named, named != format, !toStdout {
+          throw CommandFailure("\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
+        }
         chosen = format
-      } else if selected.count > 1 || plainName?.hasSuffix(".safetensors") == true {
+      } else if let named {
+        chosen = named
+      } else if selected.count > 1 {
         chosen = .safetensors
       } else if toStdout {
         chosen = .f32
-      } else if let plainName, let f = TensorExport.Format(rawValue: (plainName as NSString).pathExtension) {
-        chosen = f
       } else {
         chosen = .npy
       }
       if selected.count > 1 && !chosen.holdsSeveral {
-        throw CommandFailure("\(selected.count) tensors selected: only --format safetensors holds several")
+        let target = output.map { "\($0): " } ?? ""
+        throw CommandFailure(
+          "\(target)\(selected.count) tensors selected, but \(chosen.rawValue) holds one array; "
+            + "name the output .safetensors to write several, or select one tensor")
       }
       if rows != nil && selected.count > 1 { throw CommandFailure("--rows needs exactly one tensor") }
       let destination: String

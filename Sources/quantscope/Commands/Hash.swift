@@ -99,7 +99,7 @@ extension Quantscope {
         report(comparison, manifest: manifest, against: check)
         if !comparison.isIdentical { throw ExitCode(ExitStatus.findings) }
       } else if outputOptions.output == nil {
-        for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name)") }
+        for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name.terminalSafe)") }
         print("\(manifest.model.hex)  (model: \(manifest.tensors.count) tensors, \(manifest.totalBytes) bytes)")
       }
     }
@@ -107,10 +107,10 @@ extension Quantscope {
     private func report(_ c: HashComparison, manifest: HashManifest, against path: String) {
       let style = colorOptions.style
       for change in c.changed {
-        print("\(style.paint("changed", .yellow))  \(change.expected.name): \(change.reasons.joined(separator: ", "))")
+        print("\(style.paint("changed", .yellow))  \(change.expected.name.terminalSafe): \(change.reasons.joined(separator: ", "))")
       }
-      for name in c.missing { print("\(style.paint("missing", .red))  \(name)") }
-      for name in c.extra { print("\(style.paint("extra", .cyan))    \(name)") }
+      for name in c.missing { print("\(style.paint("missing", .red))  \(name.terminalSafe)") }
+      for name in c.extra { print("\(style.paint("extra", .cyan))    \(name.terminalSafe)") }
       if c.changed.isEmpty && c.missing.isEmpty && c.extra.isEmpty && c.modelHashMatches == false {
         print("model hash differs from \(path) although every tensor matches")
       }

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import QuantscopeAnalysis
+import QuantscopeFormats
 
 extension Quantscope {
   /// `quantscope recipes`: the shipped quantization mixes.
@@ -91,7 +92,7 @@ extension Quantscope {
         if let preset = Presets.named(name) {
           source = preset.source
           text = preset.text
-        } else if let fileText = try? String(contentsOfFile: name, encoding: .utf8) {
+        } else if let fileText = try? MappedFile.text(path: name) {
           source = name
           text = fileText
         } else {

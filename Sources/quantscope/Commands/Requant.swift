@@ -114,7 +114,7 @@ extension Quantscope {
       let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)
       for warning in Set(summary.warnings.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }).sorted() {
         let count = summary.warnings.filter { $0.hasSuffix(warning) }.count
-        FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning)\n".utf8))
+        FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning.terminalSafe)\n".utf8))
       }
       print("wrote \(summary.outputs.joined(separator: ", "))")
       print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "

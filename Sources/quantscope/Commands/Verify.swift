@@ -45,7 +45,7 @@ extension Quantscope {
         let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
         for shard in set.shards { covered.insert(shard.file.path) }
         let findings = try verifier.verify(set: set)
-        for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
+        for f in findings { print(style.paint(String(describing: f).terminalSafe, f.kind == .more ? .yellow : .red)) }
         total += findings.count
         let files = set.shards.count == 1 ? "1 file" : "\(set.shards.count) files"
         let tensors = set.shards.reduce(0) { $0 + $1.tensors.count }
