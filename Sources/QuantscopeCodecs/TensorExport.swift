@@ -38,6 +38,9 @@ public enum TensorExport {
     rows.map { [$0.count, decoder.rowLength] } ?? decoder.tensor.shape
   }
 
+  /// The most dimensions numpy (2.x) reads in an array.
+  public static let maximumNPYDimensions = 64
+
   /// The NPY header of a little-endian float32 C-order array of `shape`, padded (with spaces
   /// and a newline) so the data starts on a 64-byte boundary as numpy writes it. Version 1.0
   /// (a 2-byte header length) when the header fits in 65,535 bytes, else version 2.0 (a 4-byte
@@ -92,7 +95,15 @@ public enum TensorExport {
       try sink.write(try SafetensorsLayout(tensors: specs, order: .asGiven, path: path).header)
       for d in decoders { try stream(d, rows: rows, as: .f32, to: sink, progress: progress) }
     case .npy:
-      try sink.write(npyHeader(shape: shape(of: decoders[0], rows: rows)))
+      let dims = shape(of: decoders[0], rows: rows)
+      // numpy (2.x) holds at most 64 dimensions; a file np.load cannot read is not written.
+      guard dims.count <= maximumNPYDimensions else {
+        throw FormatError(
+          path: path,
+          "\(dims.count) dimensions: numpy reads at most \(maximumNPYDimensions); use --format f32 or safetensors",
+          tensor: decoders[0].tensor.name)
+      }
+      try sink.write(npyHeader(shape: dims))
       try stream(decoders[0], rows: rows, as: .f32, to: sink, progress: progress)
     case .f32, .f16, .bf16:
       try stream(decoders[0], rows: rows, as: format, to: sink, progress: progress)

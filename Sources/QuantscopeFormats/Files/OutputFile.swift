@@ -487,12 +487,21 @@ public enum TemporaryFileCleanup {
     _ = head.load(ordering: .relaxed)  // initialize the globals now, never inside the handler
     _ = holding.load(ordering: .relaxed)
     _ = pending.load(ordering: .relaxed)
+    var handled = sigset_t()
+    sigemptyset(&handled)
     for sig in [SIGINT, SIGTERM] {
       let old = signal(sig, cleanupSignalHandler)
       if let old, unsafeBitCast(old, to: Int.self) == 1 {  // SIG_IGN
         _ = signal(sig, old)
+      } else {
+        sigaddset(&handled, sig)
       }
     }
+    // A mask is inherited across exec: a parent that starts us from a thread blocking these
+    // signals (as libdispatch's worker threads do) would make them pend forever, and the run
+    // could not be stopped. The calling thread (main, before any other) unblocks them; threads
+    // started later inherit that.
+    _ = pthread_sigmask(SIG_UNBLOCK, &handled, nil)
   }
 
   /// Runs `body` with SIGINT and SIGTERM held back: a signal arriving meanwhile is acted on

@@ -28,17 +28,19 @@ enum TerminalText {
   static func escapeKeepingColor(_ text: String) -> String {
     guard mayNeedEscape(text), text.unicodeScalars.contains(where: needsEscape) else { return text }
     var out = ""
+    var kept = false
     var scalars = Array(text.unicodeScalars)[...]
     while let u = scalars.first {
       if u == "\u{1B}", let end = colorSequenceEnd(scalars) {
         out.unicodeScalars.append(contentsOf: scalars.prefix(end))
         scalars = scalars.dropFirst(end)
+        kept = true
         continue
       }
       out += escape(String(u))
       scalars = scalars.dropFirst()
     }
-    return out + (text.contains("\u{1B}") && !text.hasSuffix("\u{1B}[0m") ? "\u{1B}[0m" : "")
+    return out + (kept && !out.hasSuffix("\u{1B}[0m") ? "\u{1B}[0m" : "")
   }
 
   /// The length of `ESC [ digits/; m` at the start of `s`, if that is what starts it.
