@@ -21,6 +21,15 @@ struct Quantscope: ParsableCommand {
       --progress json prints one JSON object per line for wrappers. Tables are coloured only \
       on terminals (--color auto|always|never; NO_COLOR turns auto off).
 
+      Outputs (-o, --report) appear only when complete and never replace an input: a name that \
+      is the same file as any input (after links, by device and inode; every shard of a split \
+      set, --ref files, the imatrix, the manifest of --check) is refused, --force or not, as \
+      is a device or FIFO (use - for standard output). Inputs must be regular files; a FIFO \
+      is refused at once. A failed write to standard output is exit status 1; a closed pipe \
+      (| head) ends quietly. SIGINT and SIGTERM remove every temporary file and end the \
+      process by that signal (status 130 or 143 in the shell). Names and strings from files \
+      are printed with control characters escaped (\\n, \\u{1B}).
+
       Examples:
         quantscope inspect model-Q4_K_M.gguf
         quantscope diff model-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-V3/ --top 20

@@ -20,8 +20,11 @@ extension Quantscope {
 
         A name ending in .zst, or --zstd, compresses the output with zstd (one frame with a \
         checksum; `zstd -d` restores the plain file); the format is taken from the name \
-        without .zst. Files are written under a temporary name and renamed when complete; an \
-        existing file is kept unless --force.
+        without .zst. A name ending in .npy, .f32, .f16, .bf16 or .safetensors decides the \
+        format: several tensors under a one-array name are refused, not written as something \
+        else, and so is a tensor with more dimensions than numpy reads (64). Files are written \
+        under a temporary name and renamed when complete; an existing file is kept unless \
+        --force.
 
         Examples:
           quantscope decode model.gguf --tensor blk.0.attn_q.weight

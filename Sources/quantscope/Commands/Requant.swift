@@ -23,8 +23,12 @@ extension Quantscope {
         dequantized first, which compounds error (a warning says so).
 
         The output appears only when complete (temporary name, fsync, rename); an existing output \
-        is kept unless --force. After writing, the output is read back and its tensors' hashes \
-        checked.
+        is kept unless --force. Before the rename, the output is read back and its tensors' \
+        hashes checked. With --split-max-size every shard is written under a temporary name and \
+        the set is renamed only when all shards are complete and checked: a failure or an \
+        interrupt leaves the previous files at those names as they were. No output name may be \
+        an input (any shard of INPUT's set, a --ref file, the imatrix); a split set holds at \
+        most 65,535 shards.
 
         About --recipe dq3_k_m (arXiv 2505.02390): only the ffn_down_exps rule is stated by the \
         paper; the rest is inferred to match the published size (281G, 3.59 bits per \
