@@ -318,7 +318,7 @@ struct MisuseCLITests {
     #expect(r.status == 2 || r.status == 1, "\(r.stderr)")
     let i = try CLI.quantscope(["inspect", "m-00001-of-999999999.gguf"], in: dir)
     #expect(i.status == 1)
-    #expect(Self.oneErrorLine(i).contains("split.count is 2 but the file name says 999999999 shards"), "\(i.stderr)")
+    #expect(Self.oneErrorLine(i).contains("split.count is 2 but the file names say 999999999 shards"), "\(i.stderr)")
   }
 
   @Test func `a split set named with six digits is found with six digits`() throws {

@@ -179,7 +179,7 @@ public struct GGUFSplitSet: Sendable {
     if name.count != count {
       try problem(
         FormatError(
-          path: path, "\(Keys.count) is \(count) but the file name says \(name.count) shards",
+          path: path, "\(Keys.count) is \(count) but the file names say \(name.count) shards",
           offset: given.metadataOffset(of: Keys.count)))
     }
 
