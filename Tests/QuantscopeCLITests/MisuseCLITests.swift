@@ -359,6 +359,23 @@ struct MisuseCLITests {
     #expect(try Self.snapshot(dir) == before)
   }
 
+  @Test func `a block count from a crafted name or the command line cannot make a plan expand for hours`() throws {
+    let dir = try TestPaths.temporaryDirectory("blocks")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Self.gguf(names: ["blk.0.ffn_down.weight", "blk.4000000000.ffn_down.weight"])
+      .write(to: dir.appendingPathComponent("b.gguf"))
+    for args in [
+      ["plan", "b.gguf", "--recipe", "dq3_k_m"],
+      ["plan", "b.gguf", "--recipe", "dq3_k_m", "--blocks", "1000000000"],
+      ["recipes", "show", "dq3_k_m", "--blocks", "1000000000"],
+    ] {
+      let r = try Self.run(args, in: dir, timeout: 30)
+      #expect(!r.timedOut, "\(args) ran on")
+      #expect(r.status == 1, "\(args): \(r.stderr)")
+      #expect(r.stderr.contains("is beyond any model (at most 100000 blocks)"), "\(args): \(r.stderr)")
+    }
+  }
+
   @Test func `an absurd alignment is refused instead of writing gigabytes of padding`() throws {
     let dir = try TestPaths.temporaryDirectory("align")
     defer { try? FileManager.default.removeItem(at: dir) }
