@@ -151,7 +151,19 @@ public enum Requantization {
       inputs += Set(reference.mapping.entries.values.flatMap { $0.sources.map(\.file.path) }).sorted()
     }
     if let importance = options.importance { inputs.append(importance.path) }
-    try OutputFile.checkTargets(shards.map(\.path), overwrite: options.overwrite, inputs: inputs)
+    do {
+      try OutputFile.checkTargets(shards.map(\.path), overwrite: options.overwrite, inputs: inputs)
+    } catch let error as FormatError {
+      // Name the set too when the output is one of the input's other shards.
+      let shardIDs = input.files.map { FileIdentity(path: $0.path) }
+      if input.files.count > 1, let id = FileIdentity(path: error.path), let n = shardIDs.firstIndex(of: id) {
+        throw FormatError(
+          path: error.path,
+          "is shard \(n + 1) of \(input.files.count) of the input's split set (\(input.files[0].path)); "
+            + "refusing to write an output over an input")
+      }
+      throw error
+    }
     var total = 0
     for d in declarations {
       let (sum, overflow) = total.addingReportingOverflow(d.byteCount)
