@@ -74,7 +74,8 @@ struct OutputSetTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let input = dir.appendingPathComponent("in.bin").path
     try Data("input".utf8).write(to: URL(fileURLWithPath: input))
-    try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link").path, withDestinationPath: "in.bin")
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.appendingPathComponent("link").path, withDestinationPath: "in.bin")
     try FileManager.default.linkItem(atPath: input, toPath: dir.appendingPathComponent("hard").path)
     for name in ["in.bin", "link", "hard", "./../\(dir.lastPathComponent)/in.bin"] {
       let path = dir.appendingPathComponent(name).path

@@ -78,7 +78,8 @@ public enum RecipeTemplate {
     }
     // Block sets expand to one entry per block: a count from a crafted file (block_count, or a
     // tensor named blk.4000000000.…) or a command line would otherwise expand for hours.
-    for (what, count) in [("block count", context.blockCount), ("leading dense block count", context.leadingDenseBlocks)]
+    let counts = [("block count", context.blockCount), ("leading dense block count", context.leadingDenseBlocks)]
+    for (what, count) in counts
     where count < 0 || count > RecipeContext.maximumBlockCount {
       throw RecipeError(
         source: source, line: lineNumber,

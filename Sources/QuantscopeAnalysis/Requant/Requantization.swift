@@ -369,7 +369,8 @@ public enum Requantization {
     }
     for (t, d) in zip(written.tensors, declarations) {
       guard t.name == d.name, t.encoding == .ggml(d.type), t.ne == d.ne || t.elementCount == d.ne.reduce(1, *) else {
-        throw FormatError(path: name, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
+        throw FormatError(
+          path: name, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
       }
       guard XXH3.hash128(try t.bytes()) == hashes[d.name] else {
         throw FormatError(path: name, "data read back differs from data written", tensor: t.name, offset: t.dataOffset)

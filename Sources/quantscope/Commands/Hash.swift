@@ -107,7 +107,8 @@ extension Quantscope {
     private func report(_ c: HashComparison, manifest: HashManifest, against path: String) {
       let style = colorOptions.style
       for change in c.changed {
-        print("\(style.paint("changed", .yellow))  \(change.expected.name.terminalSafe): \(change.reasons.joined(separator: ", "))")
+        let name = change.expected.name.terminalSafe
+        print("\(style.paint("changed", .yellow))  \(name): \(change.reasons.joined(separator: ", "))")
       }
       for name in c.missing { print("\(style.paint("missing", .red))  \(name.terminalSafe)") }
       for name in c.extra { print("\(style.paint("extra", .cyan))    \(name.terminalSafe)") }
