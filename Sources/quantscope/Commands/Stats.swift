@@ -120,7 +120,15 @@ extension Quantscope {
       s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 
-    static func number(_ v: Double) -> String { String(format: "%.6g", v) }
+    /// `%.6g`, through C's `snprintf` for finite values: Foundation's `String(format:)` cost
+    /// 40% of `stats` on 1.6 M small tensors. Non-finite values keep Foundation's spelling.
+    static func number(_ v: Double) -> String {
+      guard v.isFinite else { return String(format: "%.6g", v) }
+      return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 40) { buffer in
+        _ = withVaList([v]) { vsnprintf(buffer.baseAddress, 40, "%.6g", $0) }
+        return String(cString: buffer.baseAddress!)
+      }
+    }
 
     static func tableLine(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> String {
       var type = t.encoding.name
