@@ -81,7 +81,7 @@ public struct TensorStatistics: Sendable {
     progress: (any ProgressObserver)? = nil
   ) throws -> TensorStatistics {
     let plan = TilePlan(decoder: decoder, tileElements: Swift.max(1, tileElements))
-    let workers = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    let workers = Swift.max(1, threads ?? ParallelWork.availableCores)
     let k = Swift.max(0, topK)
     var total = Accumulator(topK: k)
     let batch = 1024

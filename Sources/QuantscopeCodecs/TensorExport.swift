@@ -38,19 +38,29 @@ public enum TensorExport {
     rows.map { [$0.count, decoder.rowLength] } ?? decoder.tensor.shape
   }
 
-  /// The NPY 1.0 header of a little-endian float32 C-order array of `shape`, padded (with
-  /// spaces and a newline) so the data starts on a 64-byte boundary as numpy writes it.
+  /// The most dimensions numpy (2.x) reads in an array.
+  public static let maximumNPYDimensions = 64
+
+  /// The NPY header of a little-endian float32 C-order array of `shape`, padded (with spaces
+  /// and a newline) so the data starts on a 64-byte boundary as numpy writes it. Version 1.0
+  /// (a 2-byte header length) when the header fits in 65,535 bytes, else version 2.0 (a 4-byte
+  /// length), as `numpy.lib.format` chooses: a shape with thousands of dimensions still loads.
   public static func npyHeader(shape: [Int]) -> [UInt8] {
     let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
-    var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
-    // magic (6) + version (2) + length (2) + dict + '\n' must be a multiple of 64.
-    let unpadded = 10 + dict.utf8.count + 1
-    dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-    let length = UInt16(truncatingIfNeeded: dict.utf8.count)
-    bytes += [UInt8(length & 0xFF), UInt8(length >> 8)]
-    bytes += Array(dict.utf8)
-    return bytes
+    let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+    func padded(prefix: Int) -> String {
+      // magic (6) + version (2) + length (prefix - 8) + dict + '\n' must be a multiple of 64.
+      let unpadded = prefix + dict.utf8.count + 1
+      return dict + String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    }
+    let v1 = padded(prefix: 10)
+    if v1.utf8.count <= Int(UInt16.max) {
+      let length = UInt16(v1.utf8.count)
+      return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(v1.utf8)
+    }
+    let v2 = padded(prefix: 12)
+    let length = UInt32(clamping: v2.utf8.count)
+    return [0x93] + Array("NUMPY".utf8) + [2, 0] + withUnsafeBytes(of: length.littleEndian, Array.init) + Array(v2.utf8)
   }
 
   /// The bytes ``write(_:rows:as:to:path:progress:)`` produces after any header: values × bytes
@@ -85,7 +95,15 @@ public enum TensorExport {
       try sink.write(try SafetensorsLayout(tensors: specs, order: .asGiven, path: path).header)
       for d in decoders { try stream(d, rows: rows, as: .f32, to: sink, progress: progress) }
     case .npy:
-      try sink.write(npyHeader(shape: shape(of: decoders[0], rows: rows)))
+      let dims = shape(of: decoders[0], rows: rows)
+      // numpy (2.x) holds at most 64 dimensions; a file np.load cannot read is not written.
+      guard dims.count <= maximumNPYDimensions else {
+        throw FormatError(
+          path: path,
+          "\(dims.count) dimensions: numpy reads at most \(maximumNPYDimensions); use --format f32 or safetensors",
+          tensor: decoders[0].tensor.name)
+      }
+      try sink.write(npyHeader(shape: dims))
       try stream(decoders[0], rows: rows, as: .f32, to: sink, progress: progress)
     case .f32, .f16, .bf16:
       try stream(decoders[0], rows: rows, as: format, to: sink, progress: progress)

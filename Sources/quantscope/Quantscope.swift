@@ -21,6 +21,15 @@ struct Quantscope: ParsableCommand {
       --progress json prints one JSON object per line for wrappers. Tables are coloured only \
       on terminals (--color auto|always|never; NO_COLOR turns auto off).
 
+      Outputs (-o, --report) appear only when complete and never replace an input: a name that \
+      is the same file as any input (after links, by device and inode; every shard of a split \
+      set, --ref files, the imatrix, the manifest of --check) is refused, --force or not, as \
+      is a device or FIFO (use - for standard output). Inputs must be regular files; a FIFO \
+      is refused at once. A failed write to standard output is exit status 1; a closed pipe \
+      (| head) ends quietly. SIGINT and SIGTERM remove every temporary file and end the \
+      process by that signal (status 130 or 143 in the shell). Names and strings from files \
+      are printed with control characters escaped (\\n, \\u{1B}).
+
       Examples:
         quantscope inspect model-Q4_K_M.gguf
         quantscope diff model-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-V3/ --top 20
@@ -46,16 +55,17 @@ struct Quantscope: ParsableCommand {
   /// Runs the command line with quantscope's error convention: one line on stderr,
   /// `quantscope: error: FILE: what (tensor NAME, offset N)`, and exit status 1.
   static func main() {
+    StandardOutput.checkAtExit()
     TemporaryFileCleanup.installSignalHandlers()
     MappedInputGuard.installSignalHandler()
     do {
       var command = try parseAsRoot()
       try command.run()
     } catch let error as FormatError {
-      FileHandle.standardError.write(Data("quantscope: error: \(error)\n".utf8))
+      FileHandle.standardError.write(Data("quantscope: error: \(String(describing: error).terminalSafe)\n".utf8))
       Foundation.exit(ExitStatus.error)
     } catch let error as CommandFailure {
-      FileHandle.standardError.write(Data("quantscope: error: \(error.message)\n".utf8))
+      FileHandle.standardError.write(Data("quantscope: error: \(error.message.terminalSafe)\n".utf8))
       Foundation.exit(ExitStatus.error)
     } catch {
       exit(withError: error)
@@ -75,4 +85,10 @@ enum ExitStatus {
 struct CommandFailure: Error {
   var message: String
   init(_ message: String) { self.message = message }
+}
+
+/// Bounds on numeric options, checked in `validate()` so that absurd values are usage errors.
+enum Limits {
+  /// More worker threads than any machine has cores; beyond it `--threads` is a usage error.
+  static let maximumThreads = 4096
 }

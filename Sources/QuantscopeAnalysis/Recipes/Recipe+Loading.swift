@@ -1,4 +1,5 @@
 import Foundation
+import QuantscopeFormats
 
 extension Recipe {
   /// Loads a recipe named on the command line: a file when `spec` names an existing file, else a shipped
@@ -19,9 +20,11 @@ extension Recipe {
   public static func load(path: String, context: RecipeContext?) throws(RecipeError) -> Recipe {
     let text: String
     do {
-      text = try String(contentsOfFile: path, encoding: .utf8)
+      text = try MappedFile.text(path: path)
+    } catch let error as FormatError {
+      throw RecipeError(source: path, "cannot read recipe file: \(error.message)")
     } catch {
-      throw RecipeError(source: path, "cannot read recipe file: \(error.localizedDescription)")
+      throw RecipeError(source: path, "cannot read recipe file: \(error)")
     }
     let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     return try parse(text, source: path, context: context, defaultName: stem)

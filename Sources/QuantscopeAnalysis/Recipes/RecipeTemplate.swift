@@ -29,6 +29,10 @@ public struct RecipeContext: Sendable, Hashable {
   /// Routed experts per MoE block (`<arch>.expert_count`); 0 for a dense model.
   public var expertCount: Int
 
+  /// The most blocks a template expands for: far beyond any model (DeepSeek-V3 has 61), small
+  /// enough that an expansion stays quick.
+  public static let maximumBlockCount = 100_000
+
   /// Creates a context.
   public init(blockCount: Int, leadingDenseBlocks: Int = 0, hasOutputTensor: Bool = true, expertCount: Int = 0) {
     self.blockCount = blockCount
@@ -71,6 +75,15 @@ public enum RecipeTemplate {
     guard line.contains("{{") else { return line }
     guard let context else {
       throw RecipeError(source: source, line: lineNumber, "template macro needs a model (block count) to expand")
+    }
+    // Block sets expand to one entry per block: a count from a crafted file (block_count, or a
+    // tensor named blk.4000000000.…) or a command line would otherwise expand for hours.
+    let counts = [("block count", context.blockCount), ("leading dense block count", context.leadingDenseBlocks)]
+    for (what, count) in counts
+    where count < 0 || count > RecipeContext.maximumBlockCount {
+      throw RecipeError(
+        source: source, line: lineNumber,
+        "\(what) \(count) is beyond any model (at most \(RecipeContext.maximumBlockCount) blocks)")
     }
     var rest = Substring(line)
     var result = ""

@@ -71,6 +71,9 @@ public enum Requantization {
     /// Quantize NaN and infinite source values as ggml does (its quantizers write such blocks
     /// as zeros or garbage) instead of refusing with an error naming the tensor and tile.
     public var allowNonFinite = false
+    /// Further input paths the output may not replace (the input GGUF's shards, the reference's
+    /// files and the imatrix are always included).
+    public var inputs: [String] = []
 
     /// Default options.
     public init() {}
@@ -161,17 +164,44 @@ public enum Requantization {
 
     let metadata = outputMetadata(input: input, options: options)
     let shards = try shardPlan(declarations, output: output, maxBytes: options.splitMaxBytes)
-    let total = declarations.reduce(0) { $0 + $1.byteCount }
+    // Every output name is checked before any work: none may exist (unless overwriting), be a
+    // device, or be the same file as an input — the model's shards, the reference, the imatrix.
+    var inputs = input.files.map(\.path) + options.inputs
+    if let reference = options.reference {
+      inputs += Set(reference.mapping.entries.values.flatMap { $0.sources.map(\.file.path) }).sorted()
+    }
+    if let importance = options.importance { inputs.append(importance.path) }
+    do {
+      try OutputFile.checkTargets(shards.map(\.path), overwrite: options.overwrite, inputs: inputs)
+    } catch let error as FormatError {
+      // Name the set too when the output is one of the input's other shards.
+      let shardIDs = input.files.map { FileIdentity(path: $0.path) }
+      if input.files.count > 1, let id = FileIdentity(path: error.path), let n = shardIDs.firstIndex(of: id) {
+        throw FormatError(
+          path: error.path,
+          "is shard \(n + 1) of \(input.files.count) of the input's split set (\(input.files[0].path)); "
+            + "refusing to write an output over an input")
+      }
+      throw error
+    }
+    var total = 0
+    for d in declarations {
+      let (sum, overflow) = total.addingReportingOverflow(d.byteCount)
+      guard !overflow else { throw FormatError(path: output, "total tensor data overflows") }
+      total = sum
+    }
     options.progress?.start(total: total)
     defer { options.progress?.finish() }
 
+    // Every shard is written and synced under its temporary name, read back there, and only then
+    // are all renamed together: a failure or an interrupt at any point leaves the final names
+    // as they were (no partial set, a replaced set restored).
     var files: [OutputFile] = []
-    var committed: [String] = []
     var hashes: [String: XXH3Digest128] = [:]
     do {
-      var next = 0
       for (index, shard) in shards.enumerated() {
-        let out = try OutputFile(path: shard.path, overwrite: options.overwrite, compression: OutputFile.Compression.none)
+        let out = try OutputFile(
+          path: shard.path, overwrite: options.overwrite, compression: OutputFile.Compression.none, inputs: inputs)
         files.append(out)
         var shardMetadata = index == 0 ? metadata : []
         if shards.count > 1 {
@@ -190,29 +220,23 @@ public enum Requantization {
             options.progress?.advance(by: bytes.count)
           }
           hashes[declarations[i].name] = hasher.digest()
-          next += 1
         }
         try writer.finish()
+        // Closed now (its descriptor is not held while the next shards are written).
+        try out.prepare()
       }
-      for f in files {
-        try f.commit()
-        committed.append(f.path)
+      for (shard, out) in zip(shards, files) {
+        try verifyWritten(
+          out.temporaryPath ?? shard.path, as: shard.path, declarations: Array(declarations[shard.tensors]),
+          hashes: hashes)
       }
+      try OutputFile.commitAll(files)
     } catch {
-      // Temporary files go with abandon(); shards this run already renamed into place go too, so
-      // a failure never leaves part of a set. Files that existed before are never touched.
       for f in files { f.abandon() }
-      for path in committed { _ = try? FileManager.default.removeItem(atPath: path) }
       throw error
     }
     summary.outputs = shards.map(\.path)
     summary.dataBytes = total
-    do {
-      try verifyWritten(shards[0].path, declarations: declarations, hashes: hashes)
-    } catch {
-      for s in shards { _ = try? FileManager.default.removeItem(atPath: s.path) }
-      throw error
-    }
     return summary
   }
 
@@ -252,7 +276,7 @@ public enum Requantization {
     var ranges: [Range<Int>] = []
     var start = 0, bytes = 0
     for (i, t) in tensors.enumerated() {
-      if i > start && bytes + t.byteCount > maxBytes {
+      if i > start && t.byteCount > maxBytes - bytes {
         ranges.append(start..<i)
         start = i
         bytes = 0
@@ -260,6 +284,15 @@ public enum Requantization {
       bytes += t.byteCount
     }
     ranges.append(start..<tensors.count)
+    // split.no and split.count are UINT16 in gguf-split's format.
+    guard ranges.count <= Int(UInt16.max) else {
+      throw FormatError(
+        path: output,
+        "--split-max-size \(maxBytes) would make \(ranges.count) shards; a GGUF split set holds at most \(UInt16.max)")
+    }
+    guard tensors.count <= Int(Int32.max) else {
+      throw FormatError(path: output, "\(tensors.count) tensors; a GGUF split set holds at most \(Int32.max)")
+    }
     let prefix = output.hasSuffix(".gguf") ? String(output.dropLast(5)) : output
     func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
     return ranges.enumerated().map { i, r in
@@ -305,7 +338,7 @@ public enum Requantization {
         chunks.append(r..<end)
         r = end
       }
-      let batch = max(1, options.threads * 4)
+      let batch = max(1, min(options.threads, 1 << 20) * 4)
       var first = 0
       while first < chunks.count {
         let group = Array(chunks[first..<min(chunks.count, first + batch)])
@@ -416,18 +449,28 @@ public enum Requantization {
     return (what, error)
   }
 
-  /// Re-reads the output and checks its tensors (names, types, shapes) and their hashes.
-  static func verifyWritten(_ path: String, declarations: [GGUFTensorDeclaration], hashes: [String: XXH3Digest128]) throws {
-    let written = try GGUFModel(path: path)
+  /// Re-reads one written file (at `path`, its temporary name) and checks its tensors (names,
+  /// types, shapes) and their hashes; errors name the file as `name`.
+  static func verifyWritten(
+    _ path: String, as name: String, declarations: [GGUFTensorDeclaration], hashes: [String: XXH3Digest128]
+  ) throws {
+    let written: GGUFFile
+    do {
+      written = try GGUFFile(path: path)
+    } catch var error as FormatError {
+      error.path = name
+      throw error
+    }
     guard written.tensors.count == declarations.count else {
-      throw FormatError(path: path, "read back \(written.tensors.count) tensors, wrote \(declarations.count)")
+      throw FormatError(path: name, "read back \(written.tensors.count) tensors, wrote \(declarations.count)")
     }
     for (t, d) in zip(written.tensors, declarations) {
       guard t.name == d.name, t.encoding == .ggml(d.type), t.ne == d.ne || t.elementCount == d.ne.reduce(1, *) else {
-        throw FormatError(path: t.file.path, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
+        throw FormatError(
+          path: name, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
       }
       guard XXH3.hash128(try t.bytes()) == hashes[d.name] else {
-        throw FormatError(path: t.file.path, "data read back differs from data written", tensor: t.name, offset: t.dataOffset)
+        throw FormatError(path: name, "data read back differs from data written", tensor: t.name, offset: t.dataOffset)
       }
     }
   }

@@ -21,17 +21,19 @@ public final class MappedFile: @unchecked Sendable {
   private let ownsHeapCopy: Bool
   /// The mapping's slot in ``MappedInputGuard``'s table (names the file if it shrinks).
   private let guardSlot: Int?
+  /// Device and inode of a mapped file (`nil` for a heap copy): an output may never replace it.
+  public let identity: FileIdentity?
 
   /// Maps the file at `path` read-only.
   ///
-  /// - Throws: ``FormatError`` when the file cannot be opened, is a directory, or cannot be mapped.
+  /// Only regular files are read: a FIFO, device or socket is refused without blocking (a FIFO
+  /// is opened with `O_NONBLOCK`, so `open` cannot wait for a writer that never comes).
+  ///
+  /// - Throws: ``FormatError`` when the file cannot be opened, is not a regular file, or cannot
+  ///   be mapped.
   public init(path: String) throws {
-    let fd = try SystemCalls.open(path, flags: O_RDONLY)
+    let (fd, st) = try SystemCalls.openRegularInput(path)
     defer { SystemCalls.close(fd) }
-    let st = try SystemCalls.fileStatus(fd, path: path)
-    guard (st.st_mode & S_IFMT) == S_IFREG else {
-      throw FormatError(path: path, "not a regular file")
-    }
     let size = Int(st.st_size)
     self.path = path
     self.size = size
@@ -39,6 +41,9 @@ public final class MappedFile: @unchecked Sendable {
     self.base = base
     self.ownsHeapCopy = false
     self.guardSlot = base.flatMap { MappedInputGuard.register(base: $0, size: size, path: path) }
+    let identity = FileIdentity(st)
+    self.identity = identity
+    OpenInputs.add(identity, path: path)
   }
 
   /// A "file" whose contents are a copy of `bytes`, held in memory; `path` is only used in
@@ -52,6 +57,7 @@ public final class MappedFile: @unchecked Sendable {
     self.size = bytes.count
     self.ownsHeapCopy = true
     self.guardSlot = nil
+    self.identity = nil
     if let source = bytes.baseAddress, !bytes.isEmpty {
       let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
       copy.copyMemory(from: source, byteCount: bytes.count)
@@ -63,12 +69,25 @@ public final class MappedFile: @unchecked Sendable {
 
   deinit {
     if let guardSlot { MappedInputGuard.unregister(guardSlot) }
+    if let identity { OpenInputs.remove(identity) }
     guard let base else { return }
     if ownsHeapCopy {
       UnsafeMutableRawPointer(mutating: base).deallocate()
     } else {
       SystemCalls.unmap(base, count: size)
     }
+  }
+
+  /// The whole text of a small file (a recipe, a list), read through a mapping so that a FIFO
+  /// or device is refused instead of blocking.
+  ///
+  /// - Throws: ``FormatError`` when the file cannot be read or is not UTF-8.
+  public static func text(path: String) throws -> String {
+    let file = try MappedFile(path: path)
+    guard let text = String(validating: file.allBytes, as: UTF8.self) else {
+      throw FormatError(path: path, "not UTF-8 text")
+    }
+    return text
   }
 
   /// The bytes `offset ..< offset + count`, checked against the file's size.

@@ -69,8 +69,7 @@ public enum MappedInputGuard {
     _ = bases  // initialize the tables now, never inside the handler
     _ = sizes
     _ = paths
-    _ = TemporaryFileCleanup.paths
-    _ = TemporaryFileCleanup.live
+    _ = TemporaryFileCleanup.head.load(ordering: .relaxed)
     _ = reporting.load(ordering: .relaxed)
     var action = sigaction()
     action.__sigaction_handler.sa_sigaction = busErrorHandler

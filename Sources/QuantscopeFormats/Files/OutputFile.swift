@@ -10,7 +10,19 @@ import Synchronization
 /// or the `OutputFile` is released without ``commit()``, the temporary file is removed. A killed
 /// process (`kill -9`) can leave a dot-named temporary file behind, but never a partial file at
 /// the final name. With ``TemporaryFileCleanup/installSignalHandlers()`` SIGINT and SIGTERM also
-/// remove live temporary files.
+/// remove live temporary files, however many there are.
+///
+/// Several outputs that form one set (the shards of a split GGUF) are committed together with
+/// ``commitAll(_:)``: every file is complete and synced under its temporary name first, then all
+/// are renamed; if any rename fails, the files they replaced are put back, so the directory holds
+/// either the whole new set or what it held before.
+///
+/// An output is never an input: a final name that is the same file (device and inode, after
+/// following links) as one of the `inputs` given, or as any file a ``MappedFile`` has mapped, is
+/// refused before anything is written, `--force` or not. Only regular files are replaced: a
+/// device, FIFO or socket at the final name is refused (write to `-` for standard output).
+/// Cleanup removes only files this process created, checked by inode, never a name another
+/// process may have renamed into place meanwhile.
 ///
 /// An existing file at the final name is never replaced unless `overwrite` is `true`; without it
 /// the final step is `link` + `unlink`, which fails atomically if someone created the name
@@ -57,9 +69,11 @@ public final class OutputFile: ByteSink {
   /// Bytes given to ``write(_:)`` so far (before compression).
   public private(set) var bytesAccepted = 0
   private var compressor: ZstdCompressor?
-  private var cleanupSlot: Int?
+  private var cleanupEntry: TemporaryFileCleanup.Entry?
+  /// The temporary file's device and inode: cleanup removes a name only while it still is ours.
+  private var identity: FileIdentity?
 
-  private enum State { case open, committed, failed }
+  private enum State { case open, prepared, committed, failed }
   private var state = State.open
 
   /// Starts writing `path`.
@@ -70,17 +84,24 @@ public final class OutputFile: ByteSink {
   ///     ``commit()``.
   ///   - compression: `nil` (default) picks zstd for names ending in `.zst` and none otherwise;
   ///     standard output is then uncompressed.
+  ///   - inputs: every input path of the operation; `path` may not be the same file as any of
+  ///     them (see ``checkTargets(_:overwrite:inputs:)``).
   ///   - bufferSize: bytes collected before each `write(2)`.
-  /// - Throws: ``FormatError`` when `path` exists (and `overwrite` is `false`), is a directory,
-  ///   or its directory does not exist or is not writable.
-  public init(path: String, overwrite: Bool = false, compression: Compression? = nil, bufferSize: Int = 1 << 20)
-    throws
-  {
+  /// - Throws: ``FormatError`` when `path` exists (and `overwrite` is `false`), is a directory or
+  ///   any other non-regular file, is one of the inputs, or its directory does not exist or is
+  ///   not writable.
+  public init(
+    path: String, overwrite: Bool = false, compression: Compression? = nil, inputs: [String] = [],
+    bufferSize: Int = 1 << 20
+  ) throws {
     self.path = path
     self.overwrite = overwrite
     isStandardOutput = path == "-"
     let compression = compression ?? (path == "-" ? .none : .implied(by: path))
     self.compression = compression
+    if !isStandardOutput {
+      try Self.checkTargets([path], overwrite: overwrite, inputs: inputs)
+    }
     if case .zstd(let level, let workers) = compression {
       compressor = try ZstdCompressor(level: level, checksum: true, workers: workers, label: path)
     }
@@ -92,24 +113,8 @@ public final class OutputFile: ByteSink {
       fd = 1
       return
     }
-    guard !path.isEmpty else {
-      buffer.deallocate()
-      throw FormatError(path: path, "empty output path")
-    }
     let (dir, base) = OutputFile.split(path)
     directory = dir
-    if SystemCalls.isDirectory(path) {
-      buffer.deallocate()
-      throw FormatError(path: path, "is a directory")
-    }
-    if !overwrite && SystemCalls.exists(path) {
-      buffer.deallocate()
-      throw FormatError(path: path, "already exists (not overwriting)")
-    }
-    guard SystemCalls.isDirectory(dir) else {
-      buffer.deallocate()
-      throw FormatError(path: path, "directory \(dir) does not exist")
-    }
     var attempt = 0
     var created: (fd: Int32, path: String)
     while true {
@@ -129,12 +134,51 @@ public final class OutputFile: ByteSink {
     }
     fd = created.fd
     temporaryPath = created.path
-    cleanupSlot = TemporaryFileCleanup.register(created.path)
+    identity = (try? SystemCalls.fileStatus(created.fd, path: created.path)).map(FileIdentity.init)
+    cleanupEntry = TemporaryFileCleanup.register(created.path)
   }
 
   deinit {
-    if state == .open && !isStandardOutput { discardTemporary() }
+    if (state == .open || state == .prepared) && !isStandardOutput { discardTemporary() }
     buffer.deallocate()
+  }
+
+  /// Checks final names before any work: each must not be a directory or other non-regular file,
+  /// must not exist unless `overwrite`, must have an existing directory, and must not be the
+  /// same file (device and inode after following links) as any of `inputs` or any file mapped
+  /// by a ``MappedFile`` — not even with `overwrite`. `-` (standard output) is skipped.
+  ///
+  /// Callers writing several files (a split set) call it with all names at once, so a bad
+  /// name is refused before hours of work rather than after the first shard.
+  /// - Throws: ``FormatError`` naming the output (and the input it would destroy).
+  public static func checkTargets(_ paths: [String], overwrite: Bool, inputs: [String] = []) throws {
+    var inputIdentities: [(FileIdentity, String)] = []
+    for input in inputs where input != "-" {
+      if let id = FileIdentity(path: input) { inputIdentities.append((id, input)) }
+    }
+    for path in paths where path != "-" {
+      guard !path.isEmpty else { throw FormatError(path: path, "empty output path") }
+      if let st = SystemCalls.status(path) {
+        let kind = st.st_mode & S_IFMT
+        if kind == S_IFDIR { throw FormatError(path: path, "is a directory") }
+        let id = FileIdentity(st)
+        if let input = inputIdentities.first(where: { $0.0 == id })?.1 ?? OpenInputs.path(of: id) {
+          let same = input == path ? "is an input" : "is the same file as the input \(input)"
+          throw FormatError(path: path, "\(same); refusing to write an output over an input")
+        }
+        if kind != S_IFREG {
+          throw FormatError(
+            path: path,
+            "is \(SystemCalls.kindName(kind)), not a regular file; refusing to replace it (use - for standard output)")
+        }
+        if !overwrite { throw FormatError(path: path, "already exists (not overwriting)") }
+      } else if !overwrite && SystemCalls.exists(path) {
+        // A dangling symbolic link: replacing it is replacing something.
+        throw FormatError(path: path, "already exists (not overwriting)")
+      }
+      let dir = split(path).directory
+      guard SystemCalls.isDirectory(dir) else { throw FormatError(path: path, "directory \(dir) does not exist") }
+    }
   }
 
   /// Splits a path into its directory (`.` when none) and last component.
@@ -162,46 +206,123 @@ public final class OutputFile: ByteSink {
     }
   }
 
-  /// Finishes the output: flushes, `fsync`s, moves the temporary file to the final name and
-  /// `fsync`s the directory. For standard output, only flushes.
-  ///
-  /// If the directory `fsync` fails after the rename, the new file is removed again (so an error
-  /// always means "no output"); with `overwrite` the file it replaced is then gone too.
-  public func commit() throws {
+  /// Finishes writing without publishing: flushes, `fsync`s and closes the temporary file, which
+  /// stays (registered for cleanup) until ``commit()`` or ``commitAll(_:)`` renames it. Readers
+  /// may check ``temporaryPath`` in between (requant reads its output back there, so a bad
+  /// output is never published). For standard output, only flushes.
+  public func prepare() throws {
     try ensureOpen()
     do {
       if let compressor { try compressor.finish { try self.writeEncoded($0) } }
       try flush()
-      guard let temporaryPath else {
-        state = .committed
-        return
-      }
+      guard temporaryPath != nil else { return }
       try SystemCalls.sync(fd, path: path)
       let closing = fd
       fd = -1
       try SystemCalls.closeChecked(closing, path: path)
-      try moveIntoPlace(temporaryPath)
     } catch {
       fail()
       throw error
     }
-    state = .committed
-    releaseCleanupSlot()
+    state = .prepared
+  }
+
+  /// Finishes the output: flushes, `fsync`s, moves the temporary file to the final name and
+  /// `fsync`s the directory. For standard output, only flushes.
+  ///
+  /// If the directory `fsync` fails after the rename, the new file is removed again and a file
+  /// it replaced is put back, so an error always means "nothing changed".
+  public func commit() throws {
+    try Self.commitAll([self])
+  }
+
+  /// Commits several outputs as one set: all are finished and synced under their temporary
+  /// names, then renamed one after another while SIGINT and SIGTERM are held back (a signal in
+  /// that window takes effect once the set is complete or rolled back). Before a file at a final
+  /// name is replaced, it gets a second hard link `.NAME.prev-PID-RANDOM`; if a rename or a
+  /// directory `fsync` fails, the new files are removed and the previous ones renamed back.
+  ///
+  /// - Throws: the first ``FormatError``; every output is then abandoned and the final names
+  ///   hold what they held before.
+  public static func commitAll(_ outputs: [OutputFile]) throws {
     do {
-      try SystemCalls.syncDirectory(directory)
-    } catch let error as FormatError {
-      SystemCalls.unlinkQuietly(path)
-      state = .failed
-      throw FormatError(path: path, "output removed: \(error.message)")
+      for o in outputs where o.state == .open { try o.prepare() }
+      for o in outputs { try o.ensurePrepared() }
+    } catch {
+      for o in outputs { o.abandon() }
+      throw error
+    }
+    for o in outputs where o.isStandardOutput { o.state = .committed }
+    let files = outputs.filter { !$0.isStandardOutput }
+    guard !files.isEmpty else { return }
+    try TemporaryFileCleanup.holdingSignals {
+      var placed: [(file: OutputFile, previous: String?)] = []
+      do {
+        for o in files {
+          let previous = o.overwrite ? try o.keepPrevious() : nil
+          do {
+            try o.moveIntoPlace()
+          } catch {
+            if let previous { SystemCalls.unlinkQuietly(previous) }
+            throw error
+          }
+          placed.append((o, previous))
+        }
+        var synced = Set<String>()
+        for o in files where synced.insert(o.directory).inserted {
+          do {
+            try SystemCalls.syncDirectory(o.directory)
+          } catch let error as FormatError {
+            throw FormatError(path: o.path, "output removed: \(error.message)")
+          }
+        }
+      } catch {
+        for (o, previous) in placed.reversed() {
+          if let previous {
+            SystemCalls.renameQuietly(previous, to: o.path)
+          } else {
+            o.removeFinalIfOurs()
+          }
+        }
+        for o in files { o.fail() }
+        throw error
+      }
+      for (o, previous) in placed {
+        if let previous { SystemCalls.unlinkQuietly(previous) }
+        o.state = .committed
+        o.releaseCleanupEntry()
+      }
     }
   }
 
   /// Gives up the output: removes the temporary file. Does nothing after ``commit()``.
   public func abandon() {
-    if state == .open { fail() }
+    if state == .open || state == .prepared { fail() }
   }
 
-  private func moveIntoPlace(_ temporaryPath: String) throws {
+  /// Gives the file now at the final name a second name, so it can be put back if the set
+  /// fails; `nil` when there is nothing at the final name.
+  private func keepPrevious() throws -> String? {
+    guard SystemCalls.exists(path) else { return nil }
+    let (dir, base) = OutputFile.split(path)
+    for _ in 0..<16 {
+      let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+      let candidate = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
+        + ".\(base).prev-\(SystemCalls.processID)-\(random)"
+      switch SystemCalls.linkPlain(path, candidate) {
+      case nil: return candidate
+      case EEXIST?: continue
+      case ENOENT?: return nil  // removed meanwhile: nothing to keep
+      case let code?:
+        errno = code
+        throw FormatError(path: path, SystemCalls.errnoMessage("cannot keep the previous file as \(candidate)"))
+      }
+    }
+    throw FormatError(path: path, "cannot find a free name to keep the previous file")
+  }
+
+  private func moveIntoPlace() throws {
+    guard let temporaryPath else { return }
     if overwrite {
       try SystemCalls.rename(temporaryPath, to: path)
       return
@@ -222,12 +343,26 @@ public final class OutputFile: ByteSink {
     }
   }
 
+  /// Removes the final name only while it is still this output's file (another run may have
+  /// renamed its own file there since).
+  private func removeFinalIfOurs() {
+    if let identity, let st = SystemCalls.linkStatus(path), FileIdentity(st) == identity {
+      SystemCalls.unlinkQuietly(path)
+    }
+  }
+
   private func ensureOpen() throws {
     switch state {
     case .open: return
+    case .prepared: throw FormatError(path: path, "output already finished")
     case .committed: throw FormatError(path: path, "output already committed")
     case .failed: throw FormatError(path: path, "output abandoned after an earlier error")
     }
+  }
+
+  private func ensurePrepared() throws {
+    if state == .prepared || (isStandardOutput && state == .open) { return }
+    try ensureOpen()
   }
 
   /// Buffers encoded bytes, writing whenever the buffer fills.
@@ -256,75 +391,92 @@ public final class OutputFile: ByteSink {
   }
 
   private func fail() {
+    let wasLive = state == .open || state == .prepared
     state = .failed
-    if !isStandardOutput { discardTemporary() }
+    if wasLive && !isStandardOutput { discardTemporary() }
   }
 
+  /// Removes the temporary file, only while it is still the file this output created.
   private func discardTemporary() {
     if fd >= 0 {
       SystemCalls.close(fd)
       fd = -1
     }
-    if let temporaryPath { SystemCalls.unlinkQuietly(temporaryPath) }
-    releaseCleanupSlot()
+    if let temporaryPath, let st = SystemCalls.linkStatus(temporaryPath),
+      identity == nil || FileIdentity(st) == identity
+    {
+      SystemCalls.unlinkQuietly(temporaryPath)
+    }
+    releaseCleanupEntry()
   }
 
-  private func releaseCleanupSlot() {
-    if let slot = cleanupSlot { TemporaryFileCleanup.unregister(slot) }
-    cleanupSlot = nil
+  private func releaseCleanupEntry() {
+    if let entry = cleanupEntry { TemporaryFileCleanup.unregister(entry) }
+    cleanupEntry = nil
   }
 }
 
-/// Removes live temporary output files when the process is interrupted (best effort).
+/// Removes live temporary output files when the process is interrupted.
 ///
-/// Each ``OutputFile`` registers its temporary path in a fixed table of C strings; the handler
-/// for SIGINT and SIGTERM unlinks every registered path (`unlink` is async-signal-safe), restores
-/// the default action and re-raises the signal, so the exit status still says "killed by signal".
-/// Outputs beyond the table's 64 slots are not registered.
+/// Each ``OutputFile`` registers its temporary path in a linked list of C strings that grows
+/// without limit (a split run may have hundreds of shards in flight). Nodes are allocated outside
+/// the handler and never freed, only marked dead, so the handler for SIGINT and SIGTERM can walk
+/// the list without locks and unlink every live path (`unlink` is async-signal-safe); it then
+/// restores the default action and re-raises the signal, so the exit status still says "killed
+/// by signal" (a shell shows 130 for SIGINT, 143 for SIGTERM), as coreutils do.
+///
+/// While a set of outputs is being renamed into place (``holdingSignals(_:)``) the handler only
+/// records the signal; it is acted on when the set is complete or rolled back, so an interrupt
+/// never leaves half a set.
 public enum TemporaryFileCleanup {
-  static let slotCount = 64
-  static let slotSize = Int(PATH_MAX)
-  // Raw C storage because the signal handler may not allocate, lock or touch Swift objects.
-  nonisolated(unsafe) static let paths: UnsafeMutablePointer<CChar> = {
-    let p = UnsafeMutablePointer<CChar>.allocate(capacity: slotCount * slotSize)
-    p.initialize(repeating: 0, count: slotCount * slotSize)
-    return p
-  }()
-  nonisolated(unsafe) static let live: UnsafeMutablePointer<UInt8> = {
-    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: slotCount)
-    p.initialize(repeating: 0, count: slotCount)
-    return p
-  }()
-  static let lock = Mutex<Void>(())
-  static let installed = Atomic<Bool>(false)
-
-  /// Registers `path`; returns its slot, or `nil` when the table is full or the path too long.
-  static func register(_ path: String) -> Int? {
-    let utf8 = Array(path.utf8)
-    guard utf8.count < slotSize else { return nil }
-    return lock.withLock { _ in
-      for slot in 0..<slotCount where live[slot] == 0 {
-        let dst = paths + slot * slotSize
-        utf8.withUnsafeBufferPointer { src in
-          for i in 0..<src.count { dst[i] = CChar(bitPattern: src[i]) }
-        }
-        dst[utf8.count] = 0
-        live[slot] = 1
-        return slot
-      }
-      return nil
-    }
+  /// A registered path: a node of the list.
+  struct Entry: @unchecked Sendable {
+    let node: UnsafeMutableRawPointer
   }
 
-  /// Forgets a slot after its file was renamed or removed.
-  static func unregister(_ slot: Int) {
-    lock.withLock { _ in live[slot] = 0 }
+  // Node layout: [next: UInt][live: UInt][path bytes, NUL]. Raw C storage because the signal
+  // handler may not allocate, lock or touch Swift objects.
+  static let head = Atomic<UInt>(0)
+  static let lock = Mutex<Void>(())
+  static let installed = Atomic<Bool>(false)
+  /// Non-zero while a set of outputs is being renamed: the handler then only records the signal.
+  static let holding = Atomic<Int>(0)
+  /// The signal that arrived while ``holding`` was set (0: none).
+  static let pending = Atomic<Int32>(0)
+
+  /// Registers `path` for removal on SIGINT or SIGTERM.
+  static func register(_ path: String) -> Entry {
+    let utf8 = Array(path.utf8)
+    let node = UnsafeMutableRawPointer.allocate(byteCount: 16 + utf8.count + 1, alignment: 8)
+    let text = (node + 16).assumingMemoryBound(to: UInt8.self)
+    for i in 0..<utf8.count { text[i] = utf8[i] }
+    text[utf8.count] = 0
+    node.storeBytes(of: 1, toByteOffset: 8, as: UInt.self)
+    lock.withLock { _ in
+      node.storeBytes(of: head.load(ordering: .acquiring), toByteOffset: 0, as: UInt.self)
+      // Published only when complete: the handler sees the node whole or not at all.
+      head.store(UInt(bitPattern: node), ordering: .releasing)
+    }
+    return Entry(node: node)
+  }
+
+  /// Forgets a path after its file was renamed or removed.
+  static func unregister(_ entry: Entry) {
+    lock.withLock { _ in entry.node.storeBytes(of: 0, toByteOffset: 8, as: UInt.self) }
   }
 
   /// Paths currently registered (for tests and diagnostics).
   public static var registeredPaths: [String] {
     lock.withLock { _ in
-      (0..<slotCount).filter { live[$0] != 0 }.map { String(cString: paths + $0 * slotSize) }
+      var out: [String] = []
+      var p = head.load(ordering: .acquiring)
+      while let node = UnsafeMutableRawPointer(bitPattern: p) {
+        if node.load(fromByteOffset: 8, as: UInt.self) != 0 {
+          out.append(String(cString: (node + 16).assumingMemoryBound(to: CChar.self)))
+        }
+        p = node.load(fromByteOffset: 0, as: UInt.self)
+      }
+      return out
     }
   }
 
@@ -332,26 +484,62 @@ public enum TemporaryFileCleanup {
   /// stays ignored.
   public static func installSignalHandlers() {
     guard !installed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-    _ = paths  // initialize the tables now, never inside the handler
-    _ = live
+    _ = head.load(ordering: .relaxed)  // initialize the globals now, never inside the handler
+    _ = holding.load(ordering: .relaxed)
+    _ = pending.load(ordering: .relaxed)
+    var handled = sigset_t()
+    sigemptyset(&handled)
     for sig in [SIGINT, SIGTERM] {
       let old = signal(sig, cleanupSignalHandler)
       if let old, unsafeBitCast(old, to: Int.self) == 1 {  // SIG_IGN
         _ = signal(sig, old)
+      } else {
+        sigaddset(&handled, sig)
       }
     }
+    // A mask is inherited across exec: a parent that starts us from a thread blocking these
+    // signals (as libdispatch's worker threads do) would make them pend forever, and the run
+    // could not be stopped. The calling thread (main, before any other) unblocks them; threads
+    // started later inherit that.
+    _ = pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+  }
+
+  /// Runs `body` with SIGINT and SIGTERM held back: a signal arriving meanwhile is acted on
+  /// (temporary files removed, the signal re-raised) when `body` returns or throws.
+  public static func holdingSignals<T>(_ body: () throws -> T) rethrows -> T {
+    holding.add(1, ordering: .sequentiallyConsistent)
+    defer {
+      if holding.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 {
+        let sig = pending.exchange(0, ordering: .sequentiallyConsistent)
+        if sig != 0 { terminate(sig) }
+      }
+    }
+    return try body()
   }
 
   /// Unlinks every registered path. Only async-signal-safe calls.
   static func unlinkAll() {
-    for slot in 0..<slotCount where live[slot] != 0 {
-      _ = unlink(paths + slot * slotSize)
+    var p = head.load(ordering: .acquiring)
+    while let node = UnsafeMutableRawPointer(bitPattern: p) {
+      if node.load(fromByteOffset: 8, as: UInt.self) != 0 {
+        _ = unlink((node + 16).assumingMemoryBound(to: CChar.self))
+      }
+      p = node.load(fromByteOffset: 0, as: UInt.self)
     }
+  }
+
+  /// Removes temporary files and dies by `sig` with its default action.
+  static func terminate(_ sig: Int32) {
+    unlinkAll()
+    _ = signal(sig, SIG_DFL)
+    _ = raise(sig)
   }
 }
 
 private func cleanupSignalHandler(_ sig: Int32) {
-  TemporaryFileCleanup.unlinkAll()
-  _ = signal(sig, SIG_DFL)
-  _ = raise(sig)
+  if TemporaryFileCleanup.holding.load(ordering: .sequentiallyConsistent) > 0 {
+    TemporaryFileCleanup.pending.store(sig, ordering: .sequentiallyConsistent)
+    return
+  }
+  TemporaryFileCleanup.terminate(sig)
 }

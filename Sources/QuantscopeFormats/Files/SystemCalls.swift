@@ -16,6 +16,53 @@ enum SystemCalls {
     "\(what): \(String(cString: strerror(errno)))"
   }
 
+  /// Opens an input for reading without ever blocking: `O_NONBLOCK` makes `open` of a FIFO with
+  /// no writer return at once (instead of waiting for one), and the `fstat` that follows refuses
+  /// anything that is not a regular file. Returns the descriptor and its status.
+  /// The corresponding C functions are `open(O_RDONLY | O_NONBLOCK)` and `fstat`.
+  static func openRegularInput(_ path: String) throws -> (fd: Int32, status: stat) {
+    let fd = try open(path, flags: O_RDONLY | O_NONBLOCK)
+    do {
+      let st = try fileStatus(fd, path: path)
+      let kind = st.st_mode & S_IFMT
+      guard kind == S_IFREG else {
+        throw FormatError(path: path, kind == S_IFDIR ? "is a directory" : "not a regular file (\(kindName(kind)))")
+      }
+      return (fd, st)
+    } catch {
+      close(fd)
+      throw error
+    }
+  }
+
+  /// The kind of file a `st_mode` names, in words.
+  static func kindName(_ kind: mode_t) -> String {
+    switch kind {
+    case S_IFREG: "a regular file"
+    case S_IFDIR: "a directory"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFIFO: "a FIFO"
+    case S_IFSOCK: "a socket"
+    case S_IFLNK: "a symbolic link"
+    default: "an unknown kind of file"
+    }
+  }
+
+  /// The status of `path` after following symbolic links, or `nil` if it does not exist.
+  /// The corresponding C function is `stat`.
+  static func status(_ path: String) -> stat? {
+    var st = stat()
+    return stat(path, &st) == 0 ? st : nil
+  }
+
+  /// The status of `path` itself (a symbolic link is not followed), or `nil`.
+  /// The corresponding C function is `lstat`.
+  static func linkStatus(_ path: String) -> stat? {
+    var st = stat()
+    return lstat(path, &st) == 0 ? st : nil
+  }
+
   /// Opens `path` with `flags`. The corresponding C function is `open`.
   static func open(_ path: String, flags: Int32, mode: mode_t = 0) throws -> Int32 {
     while true {
@@ -160,6 +207,17 @@ extension SystemCalls {
     if FaultInjection.isArmed, let code = FaultInjection.interceptRename(path: new) { return code }
     return Glibc.link(existing, new) == 0 ? nil : errno
   }
+
+  /// Gives `existing` the additional name `new` without fault injection (used to keep a file
+  /// that is about to be replaced); returns the `errno` on failure. The corresponding C
+  /// function is `link`.
+  static func linkPlain(_ existing: String, _ new: String) -> Int32? {
+    Glibc.link(existing, new) == 0 ? nil : errno
+  }
+
+  /// Moves `from` to `to`, ignoring errors (used to roll back). The corresponding C function
+  /// is `rename`.
+  static func renameQuietly(_ from: String, to: String) { _ = Glibc.rename(from, to) }
 
   /// Removes a name; errors are ignored (used for cleanup). The corresponding C function is `unlink`.
   static func unlinkQuietly(_ path: String) { _ = Glibc.unlink(path) }

@@ -39,6 +39,9 @@ public struct GGUFFile: Sendable {
   /// Absolute offset of the tensor data blob.
   public let dataStart: Int
 
+  /// The largest `general.alignment` accepted (1 MiB; llama.cpp writes 32, and page-sized
+  /// alignments are the largest in use).
+  public static let maximumAlignment: UInt32 = 1 << 20
   /// The default data alignment when `general.alignment` is absent.
   public static let defaultAlignment = 32
   /// Longest tensor name ggml accepts, in bytes (`GGML_MAX_NAME` − 1).
@@ -142,6 +145,13 @@ public struct GGUFFile: Sendable {
       guard a > 0, a & (a - 1) == 0 else {
         throw FormatError(
           path: path, "general.alignment \(a) is not a non-zero power of two", offset: metadataOffsets[index])
+      }
+      // ggml accepts any power of two, but padding to 2^31 makes a 128-byte file claim 2 GiB of
+      // data section (and a requantized copy of it would write them): refused as absurd.
+      guard a <= Self.maximumAlignment else {
+        throw FormatError(
+          path: path, "general.alignment \(a) is absurd (at most \(Self.maximumAlignment) is accepted)",
+          offset: metadataOffsets[index])
       }
       alignment = Int(a)
     }

@@ -71,6 +71,11 @@ public struct GGUFSplitSet: Sendable {
     public var number: Int
     /// The shard count in the name.
     public var count: Int
+    /// Digits of the shard number in the name (5 as gguf-split writes it; kept as the name has
+    /// it, so `-000001-of-000002` finds `-000002-of-000002`).
+    public var numberWidth = 5
+    /// Digits of the shard count in the name.
+    public var countWidth = 5
 
     /// Parses a path; `nil` when the file name does not follow the pattern.
     public init?(path: String) {
@@ -91,6 +96,8 @@ public struct GGUFSplitSet: Sendable {
       self.prefix = String(head[..<dash])
       self.number = n
       self.count = m
+      self.numberWidth = numberDigits.count
+      self.countWidth = countDigits.count
     }
 
     /// Creates shard name parts.
@@ -103,12 +110,12 @@ public struct GGUFSplitSet: Sendable {
 
     /// The path of shard `number` (1-based) of `count`, as llama.cpp's `llama_split_path` forms it.
     public func path(number: Int) -> String {
-      "\(directory)\(prefix)-\(Self.pad(number))-of-\(Self.pad(count)).gguf"
+      "\(directory)\(prefix)-\(Self.pad(number, numberWidth))-of-\(Self.pad(count, countWidth)).gguf"
     }
 
-    static func pad(_ n: Int) -> String {
+    static func pad(_ n: Int, _ width: Int = 5) -> String {
       let s = String(n)
-      return s.count >= 5 ? s : String(repeating: "0", count: 5 - s.count) + s
+      return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
   }
 
@@ -164,14 +171,22 @@ public struct GGUFSplitSet: Sendable {
         path: path, "\(Keys.count) is \(count) but the file name does not follow NAME-0000N-of-0000M.gguf, so the other shards cannot be found",
         offset: given.metadataOffset(of: Keys.count))
     }
-    // The files on disk follow their names, so the name's count decides which files to open;
-    // every shard's split.count (the given one's included) is then checked against it.
-    let names = ShardName(directory: name.directory, prefix: name.prefix, number: 0, count: name.count)
+    // The files on disk follow their names, so the name's count (and digit widths) decide which
+    // files to open; every shard's split.count is then checked against it. The search is bounded
+    // by the file's own split.count too: a name claiming 999999999 shards opens at most 65,535.
+    var names = name
+    names.number = 0
+    if name.count != count {
+      try problem(
+        FormatError(
+          path: path, "\(Keys.count) is \(count) but the file names say \(name.count) shards",
+          offset: given.metadataOffset(of: Keys.count)))
+    }
 
     var shards: [GGUFFile] = []
     var numbers: [Int] = []
     var missing = 0
-    for index in 0..<names.count {
+    for index in 0..<min(names.count, count) {
       let shardPath = names.path(number: index + 1)
       let shard: GGUFFile
       if shardPath == path {
@@ -204,7 +219,7 @@ public struct GGUFSplitSet: Sendable {
             offset: shard.metadataOffset(of: Keys.number)))
       }
       let c = try Self.splitInteger(shard, Keys.count, .uint16, strict: strict, problems: &problems)
-      if c != -1 && c != names.count {
+      if c != -1 && c != names.count && shard.file.path != path {
         try problem(
           FormatError(
             path: p, "\(Keys.count) is \(c) but the file names say \(names.count) shards",

@@ -78,3 +78,31 @@ extension JSONWriter {
     }
   }
 }
+
+/// A result document whose one large array is written element by element, so a document about
+/// millions of tensors never has to be held in memory. The text is the same shape as
+/// ``JSONValue/prettySerialized`` gives, except that each element takes one compact line.
+public struct JSONDocumentStream {
+  private let write: (String) -> Void
+  private var elements = 0
+
+  /// Starts the document: `schema`, `quantscope_version`, `members`, then the array `arrayKey`.
+  public init(schema: String, _ members: [(String, JSONValue)] = [], arrayKey: String, write: @escaping (String) -> Void) {
+    self.write = write
+    var head = JSONValue.document(schema: schema, members + [(arrayKey, .array([]))]).prettySerialized
+    // The pretty writer ends an empty array as `[]\n}\n`: open it instead.
+    head.removeLast("[]\n}\n".count)
+    write(head + "[")
+  }
+
+  /// Writes the next element of the array.
+  public mutating func append(_ element: JSONValue) {
+    write((elements == 0 ? "\n    " : ",\n    ") + element.serialized)
+    elements += 1
+  }
+
+  /// Closes the array and the document.
+  public func finish() {
+    write(elements == 0 ? "]\n}\n" : "\n  ]\n}\n")
+  }
+}

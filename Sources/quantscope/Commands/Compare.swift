@@ -83,17 +83,17 @@ extension Quantscope {
       if !c.rules.isEmpty {
         out.append("\nrecipe difference (A → B):")
         for r in c.rules {
-          out.append("  \(r.pattern): \(style.paint(r.from, .yellow)) → \(style.paint(r.to, .yellow))")
+          out.append("  \(r.pattern.terminalSafe): \(style.paint(r.from, .yellow)) → \(style.paint(r.to, .yellow))")
         }
       }
       for (title, names) in [("added", c.added), ("removed", c.removed), ("different bytes (same type and shape)", c.differentBytes)]
       where !names.isEmpty {
         out.append("\n\(title):")
-        for n in names { out.append("  \(n)") }
+        for n in names { out.append("  \(n.terminalSafe)") }
       }
       if !c.shapeChanged.isEmpty {
         out.append("\nshape changed:")
-        for x in c.shapeChanged { out.append("  \(x.name): \(x.shapeA) → \(x.shapeB)") }
+        for x in c.shapeChanged { out.append("  \(x.name.terminalSafe): \(x.shapeA) → \(x.shapeB)") }
       }
       var t = TextTable(["type", "A GiB", "B GiB", "change GiB"], rightAligned: [1, 2, 3])
       for row in c.bytesByType {

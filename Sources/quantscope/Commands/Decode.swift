@@ -20,8 +20,11 @@ extension Quantscope {
 
         A name ending in .zst, or --zstd, compresses the output with zstd (one frame with a \
         checksum; `zstd -d` restores the plain file); the format is taken from the name \
-        without .zst. Files are written under a temporary name and renamed when complete; an \
-        existing file is kept unless --force.
+        without .zst. A name ending in .npy, .f32, .f16, .bf16 or .safetensors decides the \
+        format: several tensors under a one-array name are refused, not written as something \
+        else, and so is a tensor with more dimensions than numpy reads (64). Files are written \
+        under a temporary name and renamed when complete; an existing file is kept unless \
+        --force.
 
         Examples:
           quantscope decode model.gguf --tensor blk.0.attn_q.weight
@@ -100,20 +103,29 @@ extension Quantscope {
       let toStdout = output == "-"
       // The format is read from the name without its compression suffix: x.npy.zst is npy.
       let plainName = output.map { $0.hasSuffix(".zst") ? String($0.dropLast(4)) : $0 }
+      // The name says what the file is: a known extension decides the format, and a format
+      // that cannot hold what was selected is refused rather than written under that name.
+      let named = plainName.flatMap { TensorExport.Format(rawValue: ($0 as NSString).pathExtension.lowercased()) }
       let chosen: TensorExport.Format
       if let format {
+        if let named, named != format, !toStdout {
+          throw CommandFailure("\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
+        }
         chosen = format
-      } else if selected.count > 1 || plainName?.hasSuffix(".safetensors") == true {
+      } else if let named {
+        chosen = named
+      } else if selected.count > 1 {
         chosen = .safetensors
       } else if toStdout {
         chosen = .f32
-      } else if let plainName, let f = TensorExport.Format(rawValue: (plainName as NSString).pathExtension) {
-        chosen = f
       } else {
         chosen = .npy
       }
       if selected.count > 1 && !chosen.holdsSeveral {
-        throw CommandFailure("\(selected.count) tensors selected: only --format safetensors holds several")
+        let target = output.map { "\($0): " } ?? ""
+        throw CommandFailure(
+          "\(target)\(selected.count) tensors selected, but \(chosen.rawValue) holds one array; "
+            + "name the output .safetensors to write several, or select one tensor")
       }
       if rows != nil && selected.count > 1 { throw CommandFailure("--rows needs exactly one tensor") }
       let destination: String
@@ -133,7 +145,7 @@ extension Quantscope {
       if let rows { rowRange = try Self.parseRows(rows, count: decoders[0].rowCount) }
 
       let out = try OutputFile(
-        path: destination, overwrite: outputOptions.force, compression: zstd ? .zstdDefault : nil)
+        path: destination, overwrite: outputOptions.force, compression: zstd ? .zstdDefault : nil, inputs: paths)
       do {
         try TensorExport.write(
           decoders, rows: rowRange, as: chosen, to: out, path: destination,

@@ -89,6 +89,9 @@ extension Quantscope {
       if json && csv { throw ValidationError("--json and --csv exclude each other") }
       if let top, top < 1 { throw ValidationError("--top must be at least 1") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
+      }
       _ = try thresholds()
       if let tensors {
         do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
@@ -138,7 +141,8 @@ extension Quantscope {
         let html = HTMLReport(
           diff: diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
           inputs: HTMLReport.describe(files: model.files + ref.files))
-        let out = try OutputFile(path: report, overwrite: force)
+        let out = try OutputFile(
+          path: report, overwrite: force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
         try out.write(html.render())
         try out.commit()
       }

@@ -59,6 +59,9 @@ extension Quantscope {
         do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
       }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
+      }
       if outputOptions.output == "-" && json {
         throw ValidationError("-o - and --json both print to standard output; give -o a file name")
       }
@@ -87,7 +90,9 @@ extension Quantscope {
 
       // Open the output before hashing too: an existing manifest is refused at once, and an
       // interrupted run leaves no file (its temporary file is removed on SIGINT/SIGTERM).
-      let out = try outputOptions.output.map { try OutputFile(path: $0, overwrite: outputOptions.force) }
+      let out = try outputOptions.output.map {
+        try OutputFile(path: $0, overwrite: outputOptions.force, inputs: paths + (check.map { [$0] } ?? []))
+      }
 
       let reporter = progressOptions.reporter(label: "hashing")
       let manifest = try TensorHashing.hash(
@@ -112,7 +117,7 @@ extension Quantscope {
       } else if json {
         print(manifest.jsonText(), terminator: "")
       } else if outputOptions.output == nil {
-        for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name)") }
+        for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name.terminalSafe)") }
         print("\(manifest.model.hex)  (model: \(manifest.tensors.count) tensors, \(manifest.totalBytes) bytes)")
       }
     }
@@ -120,10 +125,11 @@ extension Quantscope {
     private func report(_ c: HashComparison, manifest: HashManifest, against path: String) {
       let style = colorOptions.style
       for change in c.changed {
-        print("\(style.paint("changed", .yellow))  \(change.expected.name): \(change.reasons.joined(separator: ", "))")
+        let name = change.expected.name.terminalSafe
+        print("\(style.paint("changed", .yellow))  \(name): \(change.reasons.joined(separator: ", "))")
       }
-      for name in c.missing { print("\(style.paint("missing", .red))  \(name)") }
-      for name in c.extra { print("\(style.paint("extra", .cyan))    \(name)") }
+      for name in c.missing { print("\(style.paint("missing", .red))  \(name.terminalSafe)") }
+      for name in c.extra { print("\(style.paint("extra", .cyan))    \(name.terminalSafe)") }
       if c.changed.isEmpty && c.missing.isEmpty && c.extra.isEmpty && c.modelHashMatches == false {
         print("model hash differs from \(path) although every tensor matches")
       }

@@ -124,7 +124,7 @@ extension Quantscope {
         if let preset = Presets.named(name) {
           source = preset.source
           text = preset.text
-        } else if let fileText = try? String(contentsOfFile: name, encoding: .utf8) {
+        } else if let fileText = try? MappedFile.text(path: name) {
           source = name
           text = fileText
         } else {

@@ -23,8 +23,12 @@ extension Quantscope {
         dequantized first, which compounds error (a warning says so).
 
         The output appears only when complete (temporary name, fsync, rename); an existing output \
-        is kept unless --force. After writing, the output is read back and its tensors' hashes \
-        checked.
+        is kept unless --force. Before the rename, the output is read back and its tensors' \
+        hashes checked. With --split-max-size every shard is written under a temporary name and \
+        the set is renamed only when all shards are complete and checked: a failure or an \
+        interrupt leaves the previous files at those names as they were. No output name may be \
+        an input (any shard of INPUT's set, a --ref file, the imatrix); a split set holds at \
+        most 65,535 shards.
 
         A NaN or infinite source value (a NaN weight_scale_inv entry poisons a whole 128x128 \
         tile) is refused before anything is written, naming the tensor and the tile, and so is \
@@ -94,18 +98,13 @@ extension Quantscope {
     func validate() throws {
       if recipe == nil && rules.isEmpty { throw ValidationError("give --recipe or at least one --rule") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let splitMaxSize, Self.parseSize(splitMaxSize) == nil {
-        throw ValidationError("--split-max-size takes a size like 50G or 500M")
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
       }
-    }
-
-    /// `50G` → 50·10⁹, `500M` → 500·10⁶, plain bytes otherwise (gguf-split's units).
-    static func parseSize(_ text: String) -> Int? {
-      let units: [Character: Int] = ["K": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]
-      if let last = text.uppercased().last, let unit = units[last] {
-        return Int(text.dropLast()).map { $0 * unit }.flatMap { $0 > 0 ? $0 : nil }
+      if let splitMaxSize, ByteSize.parse(splitMaxSize) == nil {
+        throw ValidationError(
+          "--split-max-size takes a positive size below 9.2 exabytes like 50G or 500M, not '\(splitMaxSize)'")
       }
-      return Int(text).flatMap { $0 > 0 ? $0 : nil }
     }
 
     func run() throws {
@@ -123,7 +122,8 @@ extension Quantscope {
       if let threads { options.threads = threads }
       options.overwrite = force
       options.allowNonFinite = allowNonFinite
-      options.splitMaxBytes = splitMaxSize.flatMap(Self.parseSize)
+      options.inputs = [input] + reference + (imatrix.map { [$0] } ?? [])
+      options.splitMaxBytes = splitMaxSize.flatMap(ByteSize.parse)
       options.recipeName = recipe.name
       options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }
       options.progress = progressOptions.reporter(label: "requant")
@@ -131,7 +131,7 @@ extension Quantscope {
       let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)
       for warning in Set(summary.warnings.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }).sorted() {
         let count = summary.warnings.filter { $0.hasSuffix(warning) }.count
-        FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning)\n".utf8))
+        FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning.terminalSafe)\n".utf8))
       }
       if json {
         printJSON(Self.json(summary, plan: plan, recipe: recipe.name))

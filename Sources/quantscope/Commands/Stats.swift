@@ -47,6 +47,9 @@ extension Quantscope {
       }
       if top < 0 { throw ValidationError("--top must be at least 0") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      if let threads, threads > Limits.maximumThreads {
+        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
+      }
     }
 
     func run() throws {
@@ -56,18 +59,31 @@ extension Quantscope {
       var selected = model.tensors
       if let pattern { selected = try TensorNameFilter(pattern).select(selected, in: paths[0]) }
       var failures = 0
-      var objects: [JSONValue] = []
-      // Lines are printed when all is done, so they never tangle with the progress line.
-      var lines: [(text: String, error: Bool)] = []
-      if !json {
-        lines.append((
+      let progress = progressOptions.reporter(label: "stats")
+      // With a progress line on the terminal, lines are held until the end so they never tangle
+      // with it; otherwise each is printed as soon as it is known, so memory stays flat however
+      // many tensors there are (1.6 M tensors held ~1.5 GB of lines).
+      var held: [(text: String, error: Bool)] = []
+      func emit(_ text: String, error: Bool = false, terminator: String = "\n") {
+        if progress != nil {
+          held.append((text + terminator, error))
+        } else if error {
+          FileHandle.standardError.write(Data((text + terminator).utf8))
+        } else {
+          print(text, terminator: terminator)
+        }
+      }
+      var document: JSONDocumentStream?
+      if json {
+        document = JSONDocumentStream(schema: "quantscope.stats/1", arrayKey: "tensors") { emit($0, terminator: "") }
+      } else {
+        emit(
           [
             Self.pad("tensor", 40), Self.pad("type", 8), Self.pad("shape", 16), Self.pad("min", 12),
             Self.pad("max", 12), Self.pad("mean", 12), Self.pad("std", 12), Self.pad("rms", 12),
             Self.pad("kurtosis", 12), Self.pad("zeros", 8), "nan/inf",
-          ].joined(separator: " "), false))
+          ].joined(separator: " "))
       }
-      let progress = progressOptions.reporter(label: "stats")
       progress?.start(total: selected.reduce(0) { $0 + $1.byteCount })
       for t in selected {
         let stats: TensorStatistics
@@ -78,24 +94,24 @@ extension Quantscope {
         } catch {
           failures += 1
           progress?.advance(by: t.byteCount)
-          lines.append(("quantscope: error: \(error)", true))
+          emit("quantscope: error: \(String(describing: error).terminalSafe)", error: true)
           continue
         }
-        if json {
-          objects.append(Self.jsonObject(t, decoder, stats))
+        if document != nil {
+          document?.append(Self.jsonObject(t, decoder, stats))
         } else {
-          lines.append((Self.tableLine(t, decoder, stats), false))
+          emit(Self.tableLine(t, decoder, stats))
         }
       }
       progress?.finish()
-      for line in lines {
+      document?.finish()
+      for line in held {
         if line.error {
-          FileHandle.standardError.write(Data((line.text + "\n").utf8))
+          FileHandle.standardError.write(Data(line.text.utf8))
         } else {
-          print(line.text)
+          print(line.text, terminator: "")
         }
       }
-      if json { printJSON(.document(schema: "quantscope.stats/1", [("tensors", .array(objects))])) }
       if failures > 0 { throw ExitCode(ExitStatus.error) }
     }
 
@@ -103,13 +119,21 @@ extension Quantscope {
       s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 
-    static func number(_ v: Double) -> String { String(format: "%.6g", v) }
+    /// `%.6g`, through C's `snprintf` for finite values: Foundation's `String(format:)` cost
+    /// 40% of `stats` on 1.6 M small tensors. Non-finite values keep Foundation's spelling.
+    static func number(_ v: Double) -> String {
+      guard v.isFinite else { return String(format: "%.6g", v) }
+      return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 40) { buffer in
+        _ = withVaList([v]) { vsnprintf(buffer.baseAddress, 40, "%.6g", $0) }
+        return String(cString: buffer.baseAddress!)
+      }
+    }
 
     static func tableLine(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> String {
       var type = t.encoding.name
       if let scale = d.scale { type += "×" + scale.kind }
       var line = [
-        pad(t.name, 40), pad(type, 8), pad(t.shape.map(String.init).joined(separator: "×"), 16),
+        pad(t.name.terminalSafe, 40), pad(type, 8), pad(t.shape.map(String.init).joined(separator: "×"), 16),
         pad(number(s.min), 12), pad(number(s.max), 12), pad(number(s.mean), 12),
         pad(number(s.standardDeviation), 12), pad(number(s.rms), 12), pad(number(s.kurtosis), 12),
         pad(String(format: "%.4f%%", s.zeroFraction * 100), 8), "\(s.nanCount)/\(s.positiveInfinityCount + s.negativeInfinityCount)",

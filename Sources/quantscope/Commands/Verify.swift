@@ -85,7 +85,7 @@ extension Quantscope {
           sets.append(Self.json(path: path, files: files, tensors: tensors, deep: deep, findings: findings))
           continue
         }
-        for f in findings { print(style.paint(String(describing: f), f.kind == .more ? .yellow : .red)) }
+        for f in findings { print(style.paint(String(describing: f).terminalSafe, f.kind == .more ? .yellow : .red)) }
         let fileCount = files.count == 1 ? "1 file" : "\(files.count) files"
         let summary = findings.isEmpty
           ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)

@@ -18,6 +18,10 @@ struct TextTable {
   mutating func add(_ row: [String]) { rows.append(row) }
 
   func render() -> String {
+    // Cells hold names and values from files: control characters are escaped here, once for
+    // every table, keeping only the colour sequences Style wrote.
+    let header = self.header.map(TerminalText.escapeKeepingColor)
+    let rows = self.rows.map { $0.map(TerminalText.escapeKeepingColor) }
     var widths = header.map(Style.visibleWidth)
     for row in rows {
       for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], Style.visibleWidth(cell)) }
@@ -35,7 +39,7 @@ struct TextTable {
 
   /// The table in Markdown (GitHub's pipe tables; `|` in cells escaped), ending with a newline.
   func markdown() -> String {
-    func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+    func esc(_ s: String) -> String { TerminalText.escape(s).replacingOccurrences(of: "|", with: "\\|") }
     var out = "| " + header.map(esc).joined(separator: " | ") + " |\n"
     out += "|" + header.indices.map { rightAligned.contains($0) ? " ---: " : " --- " }.joined(separator: "|") + "|\n"
     for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
