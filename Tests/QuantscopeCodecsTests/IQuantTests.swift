@@ -204,3 +204,37 @@ struct IQConcurrencyTests {
     }
   }
 }
+
+@Suite("IQ quantizer regressions")
+struct IQuantizerRegressionTests {
+  static let directory = TestPaths.repository.appendingPathComponent("Tests/Fixtures/regressions")
+
+  /// `quantscope-bench quantize`'s block 508 (see `Tests/Fixtures/regressions/README.md`): ggml
+  /// scores IQ1_M's splits from per-half prefix sums (`T·v2 − px[i1] − px[i2]`), and summing the
+  /// 16 terms directly instead rounds sub-block 15's scale one ulp differently, which snaps its
+  /// first group to grid point 0x7ff instead of ggml's 0x7fa.
+  @Test func `IQ1_M scores splits from ggml's prefix sums`() throws {
+    let floats = try Data(contentsOf: Self.directory.appendingPathComponent("iq1_m-bench-block508.f32"))
+    let expected = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent("iq1_m-bench-block508.iq1_m")))
+    try #require(floats.count == 256 * 4 && expected.count == 56)
+    #expect(IQSHA256.hex([UInt8](floats)) == "11d319bc8da50b7c6a8c9179f6a86dbf8b6c7c1e9c898d3e52eb6c1a7bb1eb32")
+    let bytes = [UInt8](floats)
+    var x = [Float](repeating: 0, count: 256)
+    for i in 0..<256 {
+      var bits: UInt32 = 0
+      for k in 0..<4 { bits |= UInt32(bytes[4 * i + k]) << UInt32(8 * k) }
+      x[i] = Float(bitPattern: bits)
+    }
+    let quantize = try #require(Codecs.codec(for: .iq1_m)?.quantize)
+    var out = [UInt8](repeating: 0, count: 56)
+    x.withUnsafeBufferPointer { src in
+      out.withUnsafeMutableBytes { dst in
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        quantize(s, 1, 256, nil, d)
+      }
+    }
+    let hex = { (b: [UInt8]) in b.map { String(format: "%02x", $0) }.joined() }
+    #expect(hex(out) == hex(expected))
+    #expect(out[30] == 0xfa)
+  }
+}
