@@ -460,6 +460,9 @@ private final class IQ1Scratch {
   var levels = [Int8](repeating: 0, count: 32)
   var sumx = [Float](repeating: 0, count: 33)
   var sumw = [Float](repeating: 0, count: 33)
+  /// IQ1_M's per-half prefix sums of w·x and w: half h at `17·h ..< 17·h + 17`.
+  var prefixX = [Float](repeating: 0, count: 34)
+  var prefixW = [Float](repeating: 0, count: 34)
   var cache = IQNeighbourCache(.iq1s)
 
   /// Orders the indices 0..<n by their value, as ggml's `qsort` with `iq1_sort_helper` does
@@ -625,6 +628,8 @@ extension IQuants {
   /// `quantize_iq1_m` (56 bytes / 256): per 16 values an exhaustive split with an independent
   /// delta sign per group of 8, 3-bit scales, and the f16 super-scale refitted over the whole
   /// block and spread over the scale words' top nibbles.
+  /// The split search scores from per-half prefix sums, as ggml 0.25.3 does (ggml 0.21.0 summed
+  /// each split directly; the two round differently and disagree on a few blocks).
   static func quantizeIQ1M(
     _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int, _ importance: UnsafePointer<Float>?,
     _ destination: UnsafeMutableRawPointer
@@ -657,47 +662,48 @@ extension IQuants {
         for i in 1..<16 { max = max > abs(xb[i]) ? max : abs(xb[i]) }
         if max < 1e-7 { continue }
         s.sort(xb, 16)
+        // ggml keeps prefix sums of w·x and w per half in sorted order (the other half's entry
+        // carried over), and since v0 − v1 = v1 − v2 = −1 for both shifts, a split's sums close
+        // in form: Σqx = T·v2 − (px[i1] + px[i2]), Σq2 = (W·v2)·v2 + pw[i1]·c1 + pw[i2]·c2,
+        // per half, then added. The rounding of these — not of the sums over the 16 values
+        // directly — decides the scale, and through it the neighbour a grid miss snaps to.
+        s.prefixX[0] = 0
+        s.prefixX[17] = 0
+        s.prefixW[0] = 0
+        s.prefixW[17] = 0
+        for j in 0..<16 {
+          let i = s.order[j]
+          let h = i < 8 ? 0 : 17
+          let o = i < 8 ? 17 : 0
+          s.prefixX[h + j + 1] = s.prefixX[h + j] + s.weight[i] * xb[i]
+          s.prefixX[o + j + 1] = s.prefixX[o + j]
+          s.prefixW[h + j + 1] = s.prefixW[h + j] + s.weight[i]
+          s.prefixW[o + j + 1] = s.prefixW[o + j]
+        }
+        let up = iq1ShiftedUp, down = iq1ShiftedDown
+        let p2 = up.2, m2 = down.2
+        let cp1 = up.0 * up.0 - up.1 * up.1, cp2 = up.1 * up.1 - up.2 * up.2
+        let cm1 = down.0 * down.0 - down.1 * down.1, cm2 = down.1 * down.1 - down.2 * down.2
+        // One half's (Σqx, Σq2) for +delta and −delta, its prefix sums starting at `base`.
+        func half(_ base: Int, _ i1: Int, _ i2: Int) -> (qxP: Float, qxM: Float, q2P: Float, q2M: Float) {
+          let tx = s.prefixX[base + 16], tw = s.prefixW[base + 16]
+          let sx = s.prefixX[base + i1] + s.prefixX[base + i2]
+          let w1 = s.prefixW[base + i1], w2 = s.prefixW[base + i2]
+          return (
+            tx * p2 - sx, tx * m2 - sx,
+            ((tw * p2) * p2 + w1 * cp1) + w2 * cp2, ((tw * m2) * m2 + w1 * cm1) + w2 * cm2
+          )
+        }
         var bestScore = -Float.greatestFiniteMagnitude
         var scale = max
         var best1 = -1, best2 = -1, bestK = -1
-        var sumqx: (Float, Float, Float, Float) = (0, 0, 0, 0)
-        var sumq2: (Float, Float, Float, Float) = (0, 0, 0, 0)
         for i1 in 0...16 {
           for i2 in i1...16 {
-            sumqx = (0, 0, 0, 0)
-            sumq2 = (0, 0, 0, 0)
-            for j in 0..<16 {
-              let level = j < i1 ? 0 : j < i2 ? 1 : 2
-              let i = s.order[j]
-              let w = s.weight[i]
-              let p = iq1Value(iq1ShiftedUp, level)
-              let m = iq1Value(iq1ShiftedDown, level)
-              // Group 0 (values 0–7) follows bit 1 of k, group 1 bit 0; sums run in sorted
-              // order, as ggml's three range loops do.
-              let wp = w * p, wm = w * m
-              if i < 8 {
-                sumqx.0 = sumqx.0 + wp * xb[i]
-                sumqx.1 = sumqx.1 + wp * xb[i]
-                sumqx.2 = sumqx.2 + wm * xb[i]
-                sumqx.3 = sumqx.3 + wm * xb[i]
-                sumq2.0 = sumq2.0 + wp * p
-                sumq2.1 = sumq2.1 + wp * p
-                sumq2.2 = sumq2.2 + wm * m
-                sumq2.3 = sumq2.3 + wm * m
-              } else {
-                sumqx.0 = sumqx.0 + wp * xb[i]
-                sumqx.2 = sumqx.2 + wp * xb[i]
-                sumqx.1 = sumqx.1 + wm * xb[i]
-                sumqx.3 = sumqx.3 + wm * xb[i]
-                sumq2.0 = sumq2.0 + wp * p
-                sumq2.2 = sumq2.2 + wp * p
-                sumq2.1 = sumq2.1 + wm * m
-                sumq2.3 = sumq2.3 + wm * m
-              }
-            }
+            // Half 0 (values 0–7) follows bit 1 of k, half 1 bit 0.
+            let h0 = half(0, i1, i2), h1 = half(17, i1, i2)
             for k in 0..<4 {
-              let qx = k == 0 ? sumqx.0 : k == 1 ? sumqx.1 : k == 2 ? sumqx.2 : sumqx.3
-              let q2 = k == 0 ? sumq2.0 : k == 1 ? sumq2.1 : k == 2 ? sumq2.2 : sumq2.3
+              let qx = (k < 2 ? h0.qxP : h0.qxM) + (k % 2 == 0 ? h1.qxP : h1.qxM)
+              let q2 = (k < 2 ? h0.q2P : h0.q2M) + (k % 2 == 0 ? h1.q2P : h1.q2M)
               if q2 > 0 && qx * qx > bestScore * q2 {
                 scale = qx / q2
                 bestScore = scale * qx

@@ -98,8 +98,11 @@ struct IQKnownAnswerTests {
     .init(
       set: "B", type: .iq1_s, bytes: nil, floats: nil,
       bytesWithImportance: "997ac207188301f89ed2ef8ac1501ee4", floatsWithImportance: "6965d468ed2085f9f645c6254dd0b28b"),
+    // IQ1_M set B without an imatrix: ggml 0.25.3's hashes (computed with its
+    // `ggml_quantize_chunk` and `dequantize_row_iq1_m`). The reference table's d5e8940a…/9a96f26d…
+    // came from the older split search, which rounds one block of this set differently.
     .init(
-      set: "B", type: .iq1_m, bytes: "d5e8940a20b2759f667917766bf5a915", floats: "9a96f26dbfa0b86115eb5d4bc78e49cb",
+      set: "B", type: .iq1_m, bytes: "30f6f2fe7ef8a26ca1754348ea898939", floats: "e2b618e52534396f633b3eb86d9ef42b",
       bytesWithImportance: "e45dedc9d4ed4ca35afb863ffbcf0f0a", floatsWithImportance: "74975d9e63dce02c7be2b155953bef88"),
     .init(
       set: "C", type: .iq3_xxs, bytes: "a0242cb99744d00af5338c00487a3acd", floats: "c70b015395e67b9d4345518b1b7e0293",
@@ -202,5 +205,59 @@ struct IQConcurrencyTests {
       }
       try await group.waitForAll()
     }
+  }
+}
+
+@Suite("IQ quantizer regressions")
+struct IQuantizerRegressionTests {
+  static let directory = TestPaths.repository.appendingPathComponent("Tests/Fixtures/regressions")
+
+  /// `quantscope-bench quantize`'s block 508 (see `Tests/Fixtures/regressions/README.md`): ggml
+  /// scores IQ1_M's splits from per-half prefix sums (`T·v2 − px[i1] − px[i2]`), and summing the
+  /// 16 terms directly instead rounds sub-block 15's scale one ulp differently, which snaps its
+  /// first group to grid point 0x7ff instead of ggml's 0x7fa.
+  @Test func `IQ1_M scores splits from ggml's prefix sums`() throws {
+    let floats = try Data(contentsOf: Self.directory.appendingPathComponent("iq1_m-bench-block508.f32"))
+    let expected = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent("iq1_m-bench-block508.iq1_m")))
+    try #require(floats.count == 256 * 4 && expected.count == 56)
+    #expect(IQSHA256.hex([UInt8](floats)) == "11d319bc8da50b7c6a8c9179f6a86dbf8b6c7c1e9c898d3e52eb6c1a7bb1eb32")
+    let bytes = [UInt8](floats)
+    var x = [Float](repeating: 0, count: 256)
+    for i in 0..<256 {
+      var bits: UInt32 = 0
+      for k in 0..<4 { bits |= UInt32(bytes[4 * i + k]) << UInt32(8 * k) }
+      x[i] = Float(bitPattern: bits)
+    }
+    let quantize = try #require(Codecs.codec(for: .iq1_m)?.quantize)
+    var out = [UInt8](repeating: 0, count: 56)
+    x.withUnsafeBufferPointer { src in
+      out.withUnsafeMutableBytes { dst in
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        quantize(s, 1, 256, nil, d)
+      }
+    }
+    let hex = { (b: [UInt8]) in b.map { String(format: "%02x", $0) }.joined() }
+    #expect(hex(out) == hex(expected))
+    #expect(out[30] == 0xfa)
+  }
+}
+
+extension IQuantizerRegressionTests {
+  /// ggml 0.25.3's IQ1_M bytes for the golden inputs, which the golden quantizer tests use for
+  /// IQ1_M, agree with ggml 0.21.0's `ggml-quants.gguf` except on the variants the search change
+  /// moved.
+  @Test func `ggml 0.25.3's IQ1_M golden bytes differ from 0.21.0's only where the search changed`() throws {
+    let data = try Data(
+      contentsOf: Self.directory.appendingPathComponent("ggml-0.25.3-iq1_m-golden-inputs.bin"))
+    #expect(IQSHA256.hex([UInt8](data)) == "e7acd1f813728370ef23eb741a3243f9e91c4a8c41488ec4c6600e52290a710d")
+    var differing: [String] = []
+    for name in IQGoldenCase.mainCases {
+      for importance in [false, true] {
+        let tensor = importance ? "\(name).iq1_m.im" : "\(name).iq1_m"
+        let old = try IQGoldenFiles.bytes(tensor, extra: false)
+        if try IQGoldenFiles.ggml0253IQ1M(name, importance: importance) != old { differing.append(tensor) }
+      }
+    }
+    #expect(differing == ["superweight.iq1_m", "edge.iq1_m.im", "large.iq1_m.im"])
   }
 }
