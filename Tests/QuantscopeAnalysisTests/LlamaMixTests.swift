@@ -7,11 +7,13 @@ import Testing
 @Suite struct `llama-quantize mix rules` {
   /// A dense llama-style model: `n` blocks, rows of `width`, optional tied output, optional fused attn_qkv.
   static func dense(
-    _ n: Int, width: Int = 256, tied: Bool = false, qkv: Bool = false, arch: String = "llama", heads: (Int, Int) = (8, 2)
+    _ n: Int, width: Int = 256, tied: Bool = false, qkv: Bool = false, arch: String = "llama",
+    heads: (Int, Int) = (8, 2)
   ) -> PlanModel {
     var t = [PlanInput(name: "token_embd.weight", ne: [width, 1000], currentType: .f16)]
     for i in 0..<n {
-      let names = (qkv ? ["attn_qkv"] : ["attn_q", "attn_k", "attn_v"]) + ["attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+      let attention = qkv ? ["attn_qkv"] : ["attn_q", "attn_k", "attn_v"]
+      let names = attention + ["attn_output", "ffn_gate", "ffn_up", "ffn_down"]
       t += names.map { PlanInput(name: "blk.\(i).\($0).weight", ne: [width, width], currentType: .f16) }
       t.append(PlanInput(name: "blk.\(i).attn_norm.weight", ne: [width], currentType: .f32))
     }
@@ -34,7 +36,9 @@ import Testing
   static func type(_ plan: Plan, _ name: String) -> GGMLType? { plan.tensors.first { $0.name == name }?.targetType }
 
   @Test func `tensors are counted in the loader's order: block number, then name`() {
-    let names = ["output.weight", "blk.10.attn_v.weight", "blk.2.attn_v.weight", "blk.2.attn_k.weight", "token_embd.weight"]
+    let names = [
+      "output.weight", "blk.10.attn_v.weight", "blk.2.attn_v.weight", "blk.2.attn_k.weight", "token_embd.weight",
+    ]
     #expect(
       names.sorted(by: LlamaMixEngine.loaderOrder)
         == ["output.weight", "token_embd.weight", "blk.2.attn_k.weight", "blk.2.attn_v.weight", "blk.10.attn_v.weight"])

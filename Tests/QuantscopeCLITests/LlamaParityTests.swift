@@ -35,9 +35,10 @@ struct LlamaParityTests {
   /// first difference of each).
   @Test(.enabled(if: LlamaBinaries.available, "no llama-quantize (set QUANTSCOPE_LLAMA_BIN; scripts/setup --llama)"))
   func `quantscope requant writes what llama-quantize writes, for every file type`() throws {
+    let given = LlamaBinaries.environment["QUANTSCOPE_LLAMA_BIN"] ?? "unset"
     let bin = try #require(
       LlamaBinaries.directory,
-      "QUANTSCOPE_LLAMA_PARITY=1 but QUANTSCOPE_LLAMA_BIN (\(LlamaBinaries.environment["QUANTSCOPE_LLAMA_BIN"] ?? "unset")) does not hold llama-quantize and llama-imatrix")
+      "QUANTSCOPE_LLAMA_PARITY=1 but QUANTSCOPE_LLAMA_BIN (\(given)) does not hold llama-quantize and llama-imatrix")
     let dir = try TestPaths.temporaryDirectory("llama-parity")
     defer { try? FileManager.default.removeItem(at: dir) }
     let report = dir.appendingPathComponent("report.json").path
@@ -51,7 +52,7 @@ struct LlamaParityTests {
     let data = try #require(FileManager.default.contents(atPath: report), "no report: \(r.stderr.suffix(2000))")
     let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let rows = try #require(object["rows"] as? [[String: Any]])
-    #expect(rows.count >= 70, "every file type on Gemma, K and legacy types on both deepseek2 layouts")
+    #expect(rows.count >= 90, "every file type on Gemma, K and legacy types and options on both deepseek2 layouts")
     for row in rows {
       let label = "\(row["model"] ?? "?") \(row["type"] ?? "?")\((row["imatrix"] as? Bool) == true ? " +imatrix" : "")"
       if let first = row["first_difference"] as? String {
@@ -59,6 +60,7 @@ struct LlamaParityTests {
       }
     }
     #expect(r.status == 0, "\(r.stderr.suffix(2000))")
-    print("llama parity: \(rows.count) runs, \(object["seconds"] ?? "?") s (\(object["llama_quantize_seconds"] ?? "?") s in llama-quantize)")
+    let seconds = object["seconds"] ?? "?", llama = object["llama_quantize_seconds"] ?? "?"
+    print("llama parity: \(rows.count) runs, \(seconds) s (\(llama) s in llama-quantize)")
   }
 }
