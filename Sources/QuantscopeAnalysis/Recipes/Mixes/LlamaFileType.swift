@@ -5,7 +5,8 @@ import QuantscopeFormats
 ///
 /// Every type llama-quantize offers is here (its `QUANT_OPTIONS` table, without the aliases `Q3_K`, `Q4_K`,
 /// `Q5_K` and the `COPY` pseudo-type). The mix rules that turn the default type into per-tensor types are in
-/// ``LlamaMixRules``.
+/// ``LlamaMixEngine`` (versioned by ``MixRules``). Case names follow ggml's type spelling (`q4_K_M`), raw values
+/// are the preset names (`q4_k_m`).
 public enum LlamaFileType: String, Sendable, CaseIterable, Hashable {
   // The order is the preset order of `quantscope recipes list`: K mixes, legacy, IQ, ternary and MXFP4, float.
   case q2_K_S = "q2_k_s", q2_K = "q2_k", q3_K_S = "q3_k_s", q3_K_M = "q3_k_m", q3_K_L = "q3_k_l"

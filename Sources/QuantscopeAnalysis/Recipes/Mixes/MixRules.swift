@@ -1,6 +1,9 @@
 import QuantscopeFormats
 
 /// The broad tensor categories llama-quantize's mix rules tell apart (`tensor_category` in `llama-quant.cpp`).
+///
+/// `output.weight`, the token embeddings, the attention projections (`attn_kv_b` is DeepSeek's legacy fused
+/// k/v decompression), the feed-forward projections (routed and shared experts included) and everything else.
 public enum MixCategory: String, Sendable, Hashable, CaseIterable {
   case output, tokenEmbedding, attnQKV, attnKVB, attnV, attnK, attnQ, attnOutput, ffnUp, ffnGate, ffnDown, other
 }
@@ -47,7 +50,9 @@ public struct MixRules: Sendable, Hashable, CustomStringConvertible {
   /// `name (llama.cpp commit, origin)`.
   public var description: String { "\(name) (llama.cpp \(llamaCppCommit.prefix(9)), \(origin))" }
 
+  /// Versions are the same when their names are.
   public static func == (a: MixRules, b: MixRules) -> Bool { a.name == b.name }
+  /// Hashes the name.
   public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
   /// llama.cpp 0c1e570 (ggml 0.25.3), vendored by the llama-cpp-python 0.3.36 sdist: the default.
