@@ -269,9 +269,9 @@ _quantscope_compare() {
 
 _quantscope_requant() {
     repeating_flags=()
-    non_repeating_flags=(--force --json --allow-non-finite -q --quiet --version -h --help)
+    non_repeating_flags=(--pure --leave-output-tensor --force --json --allow-non-finite -q --quiet --version -h --help)
     repeating_options=(--rule --ref)
-    non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --split-max-size --threads --progress)
+    non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --mixes --token-embedding-type --output-tensor-type --split-max-size --threads --progress)
     __quantscope_offer_flags_options 1
 
     # Offer option value completions
@@ -301,6 +301,15 @@ _quantscope_requant() {
         ;;
     '--fallback')
         __quantscope_add_completions -W 'current'$'\n''llama2025'
+        return
+        ;;
+    '--mixes')
+        return
+        ;;
+    '--token-embedding-type')
+        return
+        ;;
+    '--output-tensor-type')
         return
         ;;
     '--split-max-size')
@@ -373,9 +382,9 @@ _quantscope_recipes_show() {
 
 _quantscope_plan() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--pure --leave-output-tensor --json --version -h --help)
     repeating_options=(--rule)
-    non_repeating_options=(--recipe --kv-b --arch --blocks --fallback)
+    non_repeating_options=(--recipe --kv-b --arch --blocks --fallback --imatrix --mixes --token-embedding-type --output-tensor-type)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
@@ -398,6 +407,18 @@ _quantscope_plan() {
         ;;
     '--fallback')
         __quantscope_add_completions -W 'current'$'\n''llama2025'
+        return
+        ;;
+    '--imatrix')
+        return
+        ;;
+    '--mixes')
+        return
+        ;;
+    '--token-embedding-type')
+        return
+        ;;
+    '--output-tensor-type')
         return
         ;;
     esac

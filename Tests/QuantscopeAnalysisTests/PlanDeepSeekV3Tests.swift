@@ -67,7 +67,10 @@ enum DeepSeekV3 {
     PlanModel(tensors: tensors(split: split), architecture: "deepseek2", blockCount: blocks, leadingDenseBlocks: dense)
   }
 
-  static func plan(_ preset: String, split: Bool = false, options: PlanOptions = PlanOptions()) throws -> Plan {
+  /// The plan under `preset`; by default with the paper's mix rules (`--mixes paper`), which Table 1 follows.
+  static func plan(_ preset: String, split: Bool = false, options: PlanOptions = PlanOptions(mixes: .paper)) throws
+    -> Plan
+  {
     let p = try #require(Presets.named(preset))
     return try Planner.plan(model: model(split: split), preset: p, options: options)
   }
@@ -167,8 +170,10 @@ enum DeepSeekV3 {
   }
 
   @Test func `q3_k_m attn_k_b falls back to Q4_0 (current llama.cpp) or IQ4_NL (2025 llama.cpp)`() throws {
-    let current = try DeepSeekV3.plan("q3_k_m", split: true)
+    let current = try DeepSeekV3.plan("q3_k_m", split: true, options: PlanOptions(mixes: .newest))
     #expect(Set(types(current, ".attn_k_b.weight").values) == [.q4_0])
+    let paper = try DeepSeekV3.plan("q3_k_m", split: true)
+    #expect(Set(types(paper, ".attn_k_b.weight").values) == [.iq4_nl], "--mixes paper has the 2025 fallbacks")
     let old = try DeepSeekV3.plan("q3_k_m", split: true, options: PlanOptions(fallback: .llama2025))
     #expect(Set(types(old, ".attn_k_b.weight").values) == [.iq4_nl])
     #expect(current.totalBytes == old.totalBytes)
@@ -198,6 +203,30 @@ enum DeepSeekV3 {
     #expect(Set(types(plan, ".attn_output.weight").values) == [.q4_K])
     #expect(Set(types(plan, ".attn_q_b.weight").values) == [.q3_K])
     #expect(type(plan, "token_embd.weight") == .q3_K)
+  }
+
+  @Test func `llama.cpp 0c1e570 gives the legacy attn_kv_b the attn_v rules, which changes Table 1`() throws {
+    let newest = PlanOptions(mixes: .newest)
+    let q4 = try DeepSeekV3.plan("q4_k_m", options: newest)
+    let more = (0..<61).filter { RecipeContext.useMoreBits($0, 61) }
+    #expect(types(q4, ".attn_kv_b.weight").filter { $0.value == .q6_K }.keys.sorted() == more)
+    #expect(String(format: "%.2f", q4.gibibytes) == "376.77")
+    let q3 = try DeepSeekV3.plan("q3_k_m", options: newest)
+    #expect(types(q3, ".attn_kv_b.weight").filter { $0.value == .q5_K }.keys.sorted() == [0, 1])
+    #expect(Set(types(q3, ".attn_kv_b.weight").filter { $0.key >= 2 }.values) == [.q4_K])
+    #expect(String(format: "%.2f", q3.gibibytes) == "297.40")
+    // Q2_K: attn_v-like tensors get Q3_K when n_gqa < 4 (no head counts here: n_gqa = 1).
+    let q2l = try DeepSeekV3.plan("q2_k_l", options: newest)
+    #expect(Set(types(q2l, ".attn_kv_b.weight").values) == [.q3_K])
+    #expect(String(format: "%.2f", q2l.gibibytes) == "227.56")
+    // dq3_k_m is a recipe of rules alone: the mix rules' version does not touch it.
+    #expect(try DeepSeekV3.plan("dq3_k_m", options: newest).totalBytes == (try DeepSeekV3.plan("dq3_k_m")).totalBytes)
+    // The split layout has no attn_v-like tensor: both versions agree on its sizes.
+    for preset in ["q4_k_m", "q3_k_m", "q2_k"] {
+      #expect(
+        try DeepSeekV3.plan(preset, split: true, options: newest).totalBytes
+          == (try DeepSeekV3.plan(preset, split: true)).totalBytes, "\(preset)")
+    }
   }
 
   @Test func `q2_k follows llama.cpp: ffn_down q3_k, attn_output q3_k, rest q2_k`() throws {

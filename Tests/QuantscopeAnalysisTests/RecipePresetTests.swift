@@ -3,27 +3,37 @@ import QuantscopeFormats
 import Testing
 
 @Suite struct `Recipe presets` {
-  @Test func `every preset has a name, architectures and a description, and expands for 0 to 100 blocks`() throws {
-    #expect(Presets.all.map(\.name) == ["q4_k_m", "q3_k_m", "q2_k", "q2_k_l", "dq3_k_m"])
+  @Test func `every llama-quantize file type is a preset, then q2_k_l and dq3_k_m`() throws {
+    let names = Presets.all.map(\.name)
+    #expect(names == LlamaFileType.allCases.map(\.rawValue) + ["q2_k_l", "dq3_k_m"])
+    #expect(names.count == 37)
     for preset in Presets.all {
       let header = preset.header
       #expect(header.name == preset.name)
       #expect(!header.description.isEmpty)
-      #expect(header.architectures.contains("deepseek2"))
       for n in [0, 1, 4, 32, 61, 80, 100] {
         for tied in [false, true] {
           let recipe = try preset.recipe(for: RecipeContext(blockCount: n, leadingDenseBlocks: min(3, n), hasOutputTensor: !tied))
-          #expect(recipe.rules.last?.pattern == ".*", "\(preset.name) ends with a catch-all")
+          if preset.mix != nil {
+            #expect(recipe.rules.isEmpty && recipe.mix == preset.mix, "\(preset.name): typed by the mix rules")
+          } else {
+            #expect(recipe.rules.last?.pattern == ".*", "\(preset.name) ends with a catch-all")
+          }
         }
       }
     }
     #expect(Presets.named("Q4_K_M")?.name == "q4_k_m")
-    #expect(Presets.named("q5_k_m") == nil)
-    for arch in ["llama", "qwen2", "qwen3", "gemma3"] {
+    #expect(Presets.named("q5_k_m")?.mix == LlamaMix(fileType: .q5_K_M))
+    #expect(Presets.named("q2_k_l")?.mix == LlamaMix(fileType: .q2_K, tokenEmbeddingType: .q4_K))
+    #expect(Presets.named("q7_k") == nil)
+    for arch in ["llama", "qwen2", "qwen3", "gemma3", "deepseek2"] {
       #expect(Presets.named("q4_k_m")!.header.supports(architecture: arch))
       #expect(Presets.named("q3_k_m")!.header.supports(architecture: arch))
-      #expect(!Presets.named("dq3_k_m")!.header.supports(architecture: arch))
     }
+    #expect(!Presets.named("dq3_k_m")!.header.supports(architecture: "llama"))
+    // llama-quantize's numbers and aliases.
+    #expect(LlamaFileType(name: "Q4_K")?.id == 15 && LlamaFileType(name: "q5_k") == .q5_K_M)
+    #expect(LlamaFileType.mxfp4_MOE.id == 38 && LlamaFileType.q2_0.id == 41 && LlamaFileType.iq2_S.defaultType == .iq2_xs)
   }
 
   @Test func `dq3_k_m expanded for 61 blocks (3 dense) gives the paper's blocks`() throws {
@@ -48,21 +58,6 @@ import Testing
     #expect(text.contains("Only the ffn_down_exps rule is stated by the paper"))
     #expect(text.contains("INFERRED"))
     #expect(Presets.named("dq3_k_m")!.header.description.contains("the rest is inferred to match"))
-  }
-
-  @Test func `q4_k_m and q3_k_m expanded for 61 and 4 blocks`() throws {
-    let q4 = try Presets.named("q4_k_m")!.recipe(for: RecipeContext(blockCount: 61, leadingDenseBlocks: 3))
-    let down = try #require(q4.rules.first { $0.pattern.hasSuffix(#"\.ffn_down"#) })
-    #expect(down.text == #"blk\.(0|1|2|3|4|5|6|9|12|15|18|21|24|27|30|33|36|39|42|45|48|51|53|54|55|56|57|58|59|60)\.ffn_down=q6_k"#)
-    #expect(!q4.rules.contains { $0.pattern.hasPrefix("^token_embd") && $0.type == .q6_K })  // untied
-    let q4small = try Presets.named("q4_k_m")!.recipe(for: RecipeContext(blockCount: 4))
-    // n = 4: n/8 = 0, 7n/8 = 3, (i - 0) % 3 == 2 → blocks 2 and 3.
-    #expect(q4small.rules.contains { $0.text == #"blk\.(2|3)\.ffn_down=q6_k"# })
-    let q3 = try Presets.named("q3_k_m")!.recipe(for: RecipeContext(blockCount: 61, leadingDenseBlocks: 3))
-    #expect(q3.rules.contains { $0.text == #"blk\.(0|1|2)\.ffn_down=q5_k"# })
-    let q3small = try Presets.named("q3_k_m")!.recipe(for: RecipeContext(blockCount: 4))
-    #expect(!q3small.rules.contains { $0.type == .q5_K && $0.pattern.contains("ffn_down") })  // 4/16 = 0
-    #expect(q3small.rules.contains { $0.text == #"blk\.(0|1)\.attn_v\.weight=q5_k"# })
   }
 
   @Test func `the expanded text of a preset reparses to the same rules`() throws {

@@ -124,10 +124,11 @@ enum PlanCLI {
     #expect(plan["block_count"] as? Int == 4)
     let tensors = try #require(plan["tensors"] as? [[String: Any]])
     func target(_ name: String) -> String? { tensors.first { $0["name"] as? String == name }?["target"] as? String }
-    // use_more_bits(i, 4): blocks 2 and 3.
+    // use_more_bits(i, 4) holds for i = 2, 3 of the attn_v counter. As in llama-quantize 0c1e570 a --tensor-type
+    // rule replaces the mix rules for its tensor, so blk.0 does not advance the counter: blk.1, 2, 3 are i = 0, 1, 2.
     #expect(target("blk.0.attn_v.weight") == "Q8_0")  // --rule wins over the recipe
     #expect(target("blk.1.attn_v.weight") == "Q4_K")
-    #expect(target("blk.2.attn_v.weight") == "Q6_K")
+    #expect(target("blk.2.attn_v.weight") == "Q4_K")
     #expect(target("blk.3.attn_v.weight") == "Q6_K")
     // ffn_down rows are 96 long: q4_k falls back to Q5_0, q6_k to Q8_0.
     #expect(target("blk.0.ffn_down.weight") == "Q5_0")
@@ -139,7 +140,9 @@ enum PlanCLI {
     #expect(down["rule_type"] as? String == "Q4_K")
     #expect(down["fallback"] as? String == "Q4_K → Q5_0 (ne[0] = 96)")
     #expect(down["bytes"] as? Int == 256 * 3 * 22)
-    #expect((tensors[0]["decided_by"] as? String)?.hasPrefix(#"^token_embd\.weight$=q4_k (preset:q4_k_m:"#) == true)
+    #expect(tensors[0]["decided_by"] as? String == "Q4_K_M mix (llama.cpp 0c1e570)")
+    #expect(plan["mixes"] as? String == "0c1e570")
+    #expect(plan["llama_quantize"] as? String == "Q4_K_M")
     let hits = try #require(plan["rule_hits"] as? [[String: Any]])
     #expect(hits.first?["rule"] as? String == #"blk\.0\.attn_v=q8_0 (--rule)"#)
     #expect(hits.first?["count"] as? Int == 1)

@@ -32,7 +32,8 @@ struct PlanCheckpointCLITests {
   ])
   func `plan gives the paper's Table 1 size`(preset: String, gib: String, bpw: Double) throws {
     let dir = try Self.checkpoint.get()
-    let r = try quantscope("plan", dir.path, "--recipe", preset, "--kv-b", "legacy", "--json")
+    // Table 1 was made with the llama.cpp of early 2025: --mixes paper (llama.cpp 8733e0c).
+    let r = try quantscope("plan", dir.path, "--recipe", preset, "--kv-b", "legacy", "--mixes", "paper", "--json")
     #expect(r.status == 0, "\(r.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
     let bytes = try #require(object["total_bytes"] as? Int, "\(object.keys.sorted())")
@@ -42,6 +43,19 @@ struct PlanCheckpointCLITests {
     #expect(parameters == 671_026_419_200)
     let tensors = try #require(object["tensors"] as? [Any])
     #expect(tensors.count == 1025, "legacy attn_kv_b layout: 1025 GGUF tensors")
+    #expect(object["mixes"] as? String == (preset == "dq3_k_m" ? nil : "paper"))
+    let text = try quantscope("plan", dir.path, "--recipe", preset, "--kv-b", "legacy", "--mixes", "paper")
+    #expect(text.stdout.contains("= \(gib) GiB, "), "\(text.stdout.suffix(600))")
+    if preset == "q3_k_m" { #expect(text.stdout.contains("= 297.27 GiB, 3.805 bits per weight")) }
+  }
+
+  @Test(arguments: [("q4_k_m", "376.77"), ("q3_k_m", "297.40"), ("q2_k_l", "227.56")])
+  func `the newest mix rules give the legacy attn_kv_b more bits`(preset: String, gib: String) throws {
+    let dir = try Self.checkpoint.get()
+    let r = try quantscope("plan", dir.path, "--recipe", preset, "--kv-b", "legacy")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("= \(gib) GiB"))
+    #expect(r.stdout.contains("mix rules 0c1e570 (llama.cpp 0c1e57098"))
   }
 
   @Test func `a directory with only config.json plans the same tensors`() throws {

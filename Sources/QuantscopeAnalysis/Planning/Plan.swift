@@ -40,6 +40,10 @@ public struct PlanModel: Sendable {
   public var leadingDenseBlocks: Int?
   /// `<arch>.expert_count`; nil to read it from the outermost dimension of an `_exps` tensor (0 when none).
   public var expertCount: Int?
+  /// `<arch>.attention.head_count` (of layer 0), when known; llama-quantize's mixes look at the GQA ratio.
+  public var headCount: Int?
+  /// `<arch>.attention.head_count_kv` (of layer 0), when known.
+  public var headCountKV: Int?
 
   /// Creates a model description.
   public init(
@@ -67,6 +71,23 @@ public struct PlanModel: Sendable {
       blockCount: arch.flatMap { metadata["\($0).block_count"]?.integer },
       leadingDenseBlocks: arch.flatMap { metadata["\($0).leading_dense_block_count"]?.integer },
       expertCount: arch.flatMap { metadata["\($0).expert_count"]?.integer })
+    // Head counts may be per-layer arrays; llama.cpp's n_gqa() without a layer reads layer 0.
+    func firstInteger(_ key: String) -> Int? {
+      guard let value = metadata[key] else { return nil }
+      if let n = value.integer { return n }
+      if case .array(_, let items) = value { return items.first?.integer }
+      return nil
+    }
+    headCount = arch.flatMap { firstInteger("\($0).attention.head_count") }
+    headCountKV = arch.flatMap { firstInteger("\($0).attention.head_count_kv") }
+  }
+
+  /// What llama-quantize's mix rules need to know about the model.
+  public var mixModel: MixModel {
+    let c = context
+    return MixModel(
+      architecture: architecture ?? "", blockCount: c.blockCount, expertCount: c.expertCount, headCount: headCount,
+      headCountKV: headCountKV)
   }
 
   /// The template context: the given block count or one more than the highest `blk.N`; the given leading dense
@@ -90,11 +111,20 @@ public struct PlanOptions: Sendable {
   /// The type an unmatched tensor gets when it has no current type. BF16, because llama.cpp's converter picks
   /// BF16 output for checkpoints whose first ≥ 2-D tensor is BF16 (DeepSeek's embedding is).
   public var unmatchedSourceType: GGMLType
+  /// The version of llama-quantize's mix rules that types recipes with a mix (the llama-quantize presets).
+  public var mixes: MixRules
+  /// Whether an imatrix will be used (some mixes choose differently with one, and some types need one).
+  public var hasImatrix: Bool
 
-  /// Creates options.
-  public init(fallback: RowFallback = .current, unmatchedSourceType: GGMLType = .bf16) {
-    self.fallback = fallback
+  /// Creates options; without `fallback`, the fallback table of `mixes`.
+  public init(
+    fallback: RowFallback? = nil, unmatchedSourceType: GGMLType = .bf16, mixes: MixRules = .newest,
+    hasImatrix: Bool = false
+  ) {
+    self.fallback = fallback ?? mixes.fallback
     self.unmatchedSourceType = unmatchedSourceType
+    self.mixes = mixes
+    self.hasImatrix = hasImatrix
   }
 }
 
@@ -162,6 +192,12 @@ public struct Plan: Sendable {
   /// Recipe rules in priority order with their hit counts (0 included, which shows dead rules), then the
   /// built-in rules and fallbacks that fired.
   public let ruleHits: [RuleHit]
+  /// The llama-quantize mix that typed the tensors no rule matched, if the recipe has one.
+  public var mix: LlamaMix? = nil
+  /// The version of the mix rules, when the recipe has a mix.
+  public var mixes: MixRules? = nil
+  /// Tensors llama-quantize would refuse to write without an imatrix (empty without a mix).
+  public var imatrixRequired: [String] = []
 
   /// Sum of tensor data bytes (GGUF header and alignment padding excluded).
   public var totalBytes: Int { tensors.reduce(0) { $0 + $1.bytes } }
@@ -218,6 +254,71 @@ public enum Planner {
 
     var planned: [PlannedTensor] = []
     planned.reserveCapacity(model.tensors.count)
+    if let mix = resolved.mix {
+      if mix.fileType.isFloat && !resolved.rules.isEmpty {
+        warnings.append(
+          "\(mix.fileType.llamaName) is not a quantized type: llama-quantize ignores --tensor-type rules for it, "
+            + "and so does quantscope")
+      }
+      let assignments = try LlamaMixEngine.assign(
+        tensors: model.tensors, model: model.mixModel, mix: mix, rules: options.mixes, hasImatrix: options.hasImatrix,
+        fallback: options.fallback
+      ) { name in
+        regexes.firstIndex { name.contains($0) }.map { ($0, resolved.rules[$0].type) }
+      }
+      var required: [String] = []
+      for (input, a) in zip(model.tensors, assignments) {
+        guard input.ne.allSatisfy({ $0 >= 0 }) else {
+          throw PlanError(tensor: input.name, "negative dimension in \(input.ne)")
+        }
+        let rowLength = input.ne.first ?? 1
+        var target = a.type
+        var rule: RecipeRule?
+        var decidedBy: String
+        switch a.decision {
+        case .kept(let reason):
+          if input.currentType == nil { target = .f32 }
+          decidedBy = input.currentType == nil ? "\(reason) (converter writes F32)" : reason
+          count(decidedBy)
+        case .option(let text):
+          decidedBy = text
+          count(decidedBy)
+        case .rule(let index):
+          rule = resolved.rules[index]
+          decidedBy = resolved.rules[index].description
+          ruleCounts[index] += 1
+        case .pure:
+          decidedBy = "\(mix.fileType.llamaName) --pure"
+          count(decidedBy)
+        case .float:
+          decidedBy = "\(mix.fileType.llamaName)"
+          count(decidedBy)
+        case .mix:
+          decidedBy = "\(mix.fileType.llamaName) mix (llama.cpp \(options.mixes.name))"
+          count(decidedBy)
+        }
+        var fallback: String?
+        var isKept = false
+        if case .kept = a.decision { isKept = true }
+        if !isKept && target != a.chosen {
+          fallback = "\(a.chosen.name) → \(target.name) (ne[0] = \(rowLength))"
+          count("fallback \(a.chosen.name) → \(target.name)")
+        }
+        if a.requiresImatrix { required.append(input.name) }
+        let (parameters, bytes) = try size(of: input, as: target)
+        planned.append(
+          PlannedTensor(
+            name: input.name, ne: input.ne, currentType: input.currentType, ruleType: a.chosen, targetType: target,
+            decidedBy: decidedBy, rule: rule, fallback: fallback, parameters: parameters, bytes: bytes))
+      }
+      var plan = finish(
+        recipe: resolved, model: model, context: context, planned: planned, warnings: warnings,
+        ruleCounts: ruleCounts, otherOrder: otherOrder, otherCounts: otherCounts)
+      plan.mix = mix
+      plan.mixes = options.mixes
+      plan.imatrixRequired = required
+      return plan
+    }
     for input in model.tensors {
       guard input.ne.allSatisfy({ $0 >= 0 }) else {
         throw PlanError(tensor: input.name, "negative dimension in \(input.ne)")
@@ -259,6 +360,16 @@ public enum Planner {
           decidedBy: decidedBy, rule: rule, fallback: fallback, parameters: parameters, bytes: bytes))
     }
 
+    return finish(
+      recipe: resolved, model: model, context: context, planned: planned, warnings: warnings,
+      ruleCounts: ruleCounts, otherOrder: otherOrder, otherCounts: otherCounts)
+  }
+
+  /// Totals and rule hits of planned tensors.
+  static func finish(
+    recipe resolved: Recipe, model: PlanModel, context: RecipeContext, planned: [PlannedTensor], warnings: [String],
+    ruleCounts: [Int], otherOrder: [String], otherCounts: [String: Int]
+  ) -> Plan {
     var totals: [GGMLType: (tensors: Int, parameters: Int, bytes: Int)] = [:]
     for t in planned {
       let old = totals[t.targetType] ?? (0, 0, 0)

@@ -33,6 +33,9 @@ public enum BuiltInRules {
     "time_mix_v0.weight", "time_mix_v1.weight", "time_mix_v2.weight", "time_mix_a0.weight",
     "time_mix_a1.weight", "time_mix_a2.weight", "time_mix_g1.weight", "time_mix_g2.weight",
     "time_mix_decay_w1.weight", "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight", "attn_rel_b.weight",
+    // Added by llama.cpp 0c1e570: DeepSeek-V4's routing table, MiniMax's indexer, multimodal and audio parts.
+    "ffn_gate_tid2eid.weight", "indexer.k_proj.weight", "indexer.q_proj.weight", ".position_embd", "sam.pos_embd",
+    "sam.neck.", "sam.net_", ".rel_pos", ".patch_embd", ".patch_merger", "a.rvq.codebook", "mm.a.code_embd",
   ]
 
   /// ggml_n_dims: the number of dimensions up to the last one that is not 1 (at least 1).

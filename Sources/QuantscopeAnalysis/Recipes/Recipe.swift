@@ -45,11 +45,15 @@ public struct Recipe: Sendable {
   public var rules: [RecipeRule]
   /// Where the recipe came from: a file path or `preset:NAME`.
   public var source: String
+  /// The llama-quantize file type and options that type the tensors no rule matches (the recipe's rules act as
+  /// llama-quantize's `--tensor-type` rules on top of it); nil for a recipe of rules alone, whose unmatched
+  /// tensors keep their type. Set by the llama-quantize presets and by `# base:` naming one.
+  public var mix: LlamaMix?
 
   /// Creates a recipe from its parts.
   public init(
     name: String, description: String = "", architectures: [String] = [], base: String? = nil,
-    rules: [RecipeRule], source: String
+    rules: [RecipeRule], source: String, mix: LlamaMix? = nil
   ) {
     self.name = name
     self.description = description
@@ -57,6 +61,7 @@ public struct Recipe: Sendable {
     self.base = base
     self.rules = rules
     self.source = source
+    self.mix = mix
   }
 
   /// A copy with `rules` tried before this recipe's own (for `--rule` options).

@@ -64,6 +64,10 @@ public enum Requantization {
     public var recipeName: String = ""
     /// Recorded in the output as `quantize.recipe.rules`.
     public var recipeRules: [String] = []
+    /// The llama-quantize mix and the version of its rules that typed the output, recorded as
+    /// `general.file_type`, `quantize.recipe.llama_quantize` and `quantize.recipe.mixes` (with the commit in
+    /// `quantize.recipe.mixes_llama_cpp_commit`).
+    public var mix: (mix: LlamaMix, rules: MixRules)? = nil
     /// Told the output bytes to produce and the bytes done.
     public var progress: (any ProgressObserver)? = nil
     /// Values quantized per work item.
@@ -100,8 +104,8 @@ public enum Requantization {
     case quantize(rows: any ReferenceRows, codec: BlockCodec, origin: String, source: String)
   }
 
-  /// llama.cpp's `general.file_type` for the presets that name a llama.cpp mix.
-  static let fileTypes: [String: UInt32] = ["q4_k_m": 15, "q3_k_m": 12, "dq3_k_m": 12, "q2_k": 10, "q2_k_l": 10]
+  /// `general.file_type` of presets that are not llama-quantize mixes but stand for one (dq3_k_m is a Q3_K_M).
+  static let fileTypes: [String: UInt32] = ["dq3_k_m": 12]
 
   /// Writes `plan` applied to `input` at `output`.
   public static func run(input: GGUFModel, plan: Plan, output: String, options: Options) throws -> Summary {
@@ -247,7 +251,14 @@ public enum Requantization {
     func set(_ key: String, _ value: GGUFValue) {
       if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else { metadata.append((key, value)) }
     }
-    if let ftype = fileTypes[options.recipeName] { set("general.file_type", .uint32(ftype)) }
+    if let ftype = options.mix.map({ $0.mix.fileType.id }) ?? fileTypes[options.recipeName] {
+      set("general.file_type", .uint32(ftype))
+    }
+    if let (mix, rules) = options.mix {
+      set("quantize.recipe.llama_quantize", .string(mix.commandLine))
+      set("quantize.recipe.mixes", .string(rules.name))
+      set("quantize.recipe.mixes_llama_cpp_commit", .string(rules.llamaCppCommit))
+    }
     set("general.quantization_version", .uint32(2))
     if !options.recipeName.isEmpty { set("quantize.recipe.name", .string(options.recipeName)) }
     if !options.recipeRules.isEmpty {

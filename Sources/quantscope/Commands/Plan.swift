@@ -43,8 +43,14 @@ extension Quantscope {
     @Option(help: "Block count, instead of <arch>.block_count.")
     var blocks: Int?
 
-    @Option(help: "Row-length fallback table: current (Q2_K/Q3_K -> Q4_0) or llama2025 (-> IQ4_NL).")
-    var fallback: RowFallbackArgument = .current
+    @Option(help: "Row-length fallback table: current (Q2_K/Q3_K -> Q4_0) or llama2025 (-> IQ4_NL); default: --mixes's.")
+    var fallback: RowFallbackArgument?
+
+    @Option(help: "Importance matrix the quantization will use (some llama-quantize mixes choose differently with one).")
+    var imatrix: String?
+
+    @OptionGroup(title: "llama-quantize")
+    var mixOptions: MixOptions
 
     @Flag(help: "Print JSON instead of tables.")
     var json = false
@@ -59,8 +65,13 @@ extension Quantscope {
       if let arch { model.architecture = arch }
       if let blocks { model.blockCount = blocks }
       let context = model.context
-      let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: context) }
-      let plan = try makePlan(model: model, recipe: recipe, fallback: fallback, source: source[0])
+      let recipe = try mixOptions.apply(to: recipeCall { try Recipe.load(self.recipe, rules: rules, context: context) })
+      if let imatrix, !FileManager.default.fileExists(atPath: imatrix) {
+        throw CommandFailure("\(imatrix): no such imatrix file")
+      }
+      let plan = try makePlan(
+        model: model, recipe: recipe, fallback: fallback, mixes: mixOptions.rules(), hasImatrix: imatrix != nil,
+        source: source[0])
       for warning in plan.warnings {
         FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
       }
@@ -128,11 +139,13 @@ extension Quantscope {
 
 /// Plans `model` under `recipe`, turning recipe and planning errors into the CLI's one-line
 /// error (planning errors name `source`).
-func makePlan(model: PlanModel, recipe: Recipe, fallback: RowFallbackArgument, source: String) throws
-  -> QuantscopeAnalysis.Plan
-{
+func makePlan(
+  model: PlanModel, recipe: Recipe, fallback: RowFallbackArgument?, mixes: MixRules, hasImatrix: Bool, source: String
+) throws -> QuantscopeAnalysis.Plan {
   do {
-    return try Planner.plan(model: model, recipe: recipe, options: PlanOptions(fallback: fallback.value))
+    return try Planner.plan(
+      model: model, recipe: recipe,
+      options: PlanOptions(fallback: fallback?.value, mixes: mixes, hasImatrix: hasImatrix))
   } catch let error as RecipeError {
     throw CommandFailure(error.description)
   } catch let error as PlanError {
@@ -155,6 +168,12 @@ enum PlanReport {
     out.append(
       "recipe \(plan.recipe) for \(plan.architecture ?? "unknown architecture"): \(c.blockCount) blocks, "
         + "\(c.leadingDenseBlocks) leading dense, output tensor \(c.hasOutputTensor ? "present" : "absent (tied)")")
+    if let mix = plan.mix, let mixes = plan.mixes {
+      out.append("llama-quantize \(mix.commandLine), mix rules \(mixes)")
+      if !plan.imatrixRequired.isEmpty {
+        out.append("needs an imatrix: \(plan.imatrixRequired.count) tensor(s), e.g. \(plan.imatrixRequired[0])")
+      }
+    }
     out.append("")
     let rows = plan.tensors.map { t -> [String] in
       var rule = t.decidedBy
@@ -195,6 +214,9 @@ enum PlanReport {
         ("block_count", .int(plan.context.blockCount)),
         ("leading_dense_blocks", .int(plan.context.leadingDenseBlocks)),
         ("has_output_tensor", .bool(plan.context.hasOutputTensor)),
+        ("llama_quantize", .optional(plan.mix?.commandLine)), ("mixes", .optional(plan.mixes?.name)),
+        ("mixes_llama_cpp_commit", .optional(plan.mixes?.llamaCppCommit)),
+        ("imatrix_required", .array(plan.imatrixRequired.map { .string($0) })),
         (
           "tensors",
           .array(

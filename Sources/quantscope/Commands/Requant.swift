@@ -73,8 +73,11 @@ extension Quantscope {
     @Option(help: "Importance matrix (llama.cpp GGUF imatrix or legacy .dat).")
     var imatrix: String?
 
-    @Option(help: "Row-length fallback table: current (default) or llama2025.")
-    var fallback: RowFallbackArgument = .current
+    @Option(help: "Row-length fallback table: current or llama2025 (default: that of --mixes).")
+    var fallback: RowFallbackArgument?
+
+    @OptionGroup(title: "llama-quantize")
+    var mixOptions: MixOptions
 
     @Option(name: .customLong("split-max-size"),
       help: "Split the output into shards of at most this much tensor data (e.g. 50G, 500M; G = 10^9, M = 10^6).")
@@ -110,8 +113,18 @@ extension Quantscope {
     func run() throws {
       let model = try GGUFModel(path: input)
       let planModel = PlanModel(collection: model)
-      let recipe = try recipeCall { try Recipe.load(self.recipe, rules: rules, context: planModel.context) }
-      let plan = try makePlan(model: planModel, recipe: recipe, fallback: fallback, source: input)
+      let recipe = try mixOptions.apply(
+        to: recipeCall { try Recipe.load(self.recipe, rules: rules, context: planModel.context) })
+      let mixes = try mixOptions.rules()
+      let plan = try makePlan(
+        model: planModel, recipe: recipe, fallback: fallback, mixes: mixes, hasImatrix: imatrix != nil, source: input)
+      if imatrix == nil, let first = plan.imatrixRequired.first {
+        // llama-quantize refuses these types without an imatrix: the result would be garbage.
+        throw CommandFailure(
+          "this quantization requires an importance matrix (--imatrix): \(first) would be "
+            + "\(plan.tensors.first { $0.name == first }?.targetType.name ?? "?")"
+            + (plan.imatrixRequired.count > 1 ? " (and \(plan.imatrixRequired.count - 1) more)" : ""))
+      }
 
       var options = Requantization.Options()
       if !reference.isEmpty {
@@ -126,6 +139,7 @@ extension Quantscope {
       options.splitMaxBytes = splitMaxSize.flatMap(ByteSize.parse)
       options.recipeName = recipe.name
       options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }
+      if let mix = plan.mix { options.mix = (mix, mixes) }
       options.progress = progressOptions.reporter(label: "requant")
 
       let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)

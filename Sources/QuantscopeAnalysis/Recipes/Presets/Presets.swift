@@ -4,8 +4,18 @@ import QuantscopeFormats
 public struct RecipePreset: Sendable {
   /// The name used with `--recipe` (`q4_k_m`).
   public let name: String
-  /// The template text (see ``Recipe`` and ``RecipeContext`` for the format and macros).
+  /// The template text (see ``Recipe`` and ``RecipeContext`` for the format and macros); for a llama-quantize
+  /// preset, its header and a comment on its rules.
   public let text: String
+  /// The llama-quantize file type and options, for the presets that are llama-quantize mixes.
+  public let mix: LlamaMix?
+
+  /// Creates a preset from a template text and, for a llama-quantize preset, its mix.
+  public init(name: String, text: String, mix: LlamaMix? = nil) {
+    self.name = name
+    self.text = text
+    self.mix = mix
+  }
 
   /// The source label used in errors and rule origins: `preset:NAME`.
   public var source: String { "preset:\(name)" }
@@ -21,7 +31,9 @@ public struct RecipePreset: Sendable {
 
   /// The recipe expanded for a model.
   public func recipe(for context: RecipeContext) throws(RecipeError) -> Recipe {
-    try Recipe.parse(text, source: source, context: context, defaultName: name)
+    var recipe = try Recipe.parse(text, source: source, context: context, defaultName: name)
+    recipe.mix = mix
+    return recipe
   }
 
   /// The template text expanded for a model (dropped lines become comments), as `recipes show --blocks` prints it.
@@ -32,13 +44,13 @@ public struct RecipePreset: Sendable {
 
 /// The recipes that ship with quantscope.
 ///
-/// llama.cpp's mixes (`q4_k_m`, `q3_k_m` for deepseek2, llama, qwen2, qwen3, gemma3; `q2_k`, `q2_k_l` for
-/// deepseek2) follow `llama_tensor_get_type` as of April 2025 (unchanged for these mixes since, except for the
-/// deepseek2 `attn_kv_b` category noted in the presets). `dq3_k_m` is the DeepSeek mix of arXiv 2505.02390, of
-/// which only the `ffn_down_exps` rule is stated by the paper; the rest is inferred to match its published size.
+/// Every llama-quantize file type is a preset (``LlamaFileType``), typed by llama-quantize's mix rules in the
+/// version `--mixes` names (``MixRules``; the newest verified llama.cpp by default). `q2_k_l` is Q2_K with
+/// `--token-embedding-type q4_k` (Unsloth's DeepSeek Q2_K_L). `dq3_k_m` is the DeepSeek mix of arXiv 2505.02390,
+/// of which only the `ffn_down_exps` rule is stated by the paper; the rest is inferred to match its published size.
 public enum Presets {
-  /// Every preset, in the order `recipes list` shows them.
-  public static let all: [RecipePreset] = [q4KM, q3KM, q2K, q2KL, dq3KM]
+  /// Every preset, in the order `recipes list` shows them: llama-quantize's file types, then q2_k_l and dq3_k_m.
+  public static let all: [RecipePreset] = LlamaFileType.allCases.map(llamaQuantize) + [q2KL, dq3KM]
 
   /// The preset with this name (case-insensitive), if any.
   public static func named(_ name: String) -> RecipePreset? {
@@ -59,6 +71,7 @@ public enum Presets {
       }
       let base = try preset.recipe(for: context)
       result.rules += base.rules
+      if result.mix == nil { result.mix = base.mix }
       if result.architectures.isEmpty { result.architectures = base.architectures }
       next = base.base
     }
