@@ -30,11 +30,7 @@ enum LlamaBinaries {
 @Suite("llama.cpp parity", .serialized)
 struct LlamaParityTests {
   /// Runs known to differ from llama-quantize, and why. Each is a bug to fix, not an accepted difference.
-  static let knownDifferences: [String: String] = [
-    "gemma IQ1_M +imatrix":
-      "IQ1_M with an imatrix: 1-2 blocks of 5,120 differ in 11 of the 18 ffn_down tensors (types agree; "
-      + "a tie or rounding edge in the IQ1_M quantizer, to be found in QuantscopeCodecs)"
-  ]
+  static let knownDifferences: [String: String] = [:]
 
   /// Every llama-quantize file type on the real Gemma 3 270M (with and without a llama-imatrix imatrix), and
   /// the K and legacy types on a tiny deepseek2 in both kv_b layouts: quantscope's output equals
