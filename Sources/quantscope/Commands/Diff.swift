@@ -47,35 +47,40 @@ extension Quantscope {
       help: "exact: FP8 * scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
     var precision: ReferencePrecision = .exact
 
-    @Option(help: "Sort tensors: nmse (worst first), mse, cosine (lowest first), maxabs, name, file (file order).")
+    @Option(
+      help: ArgumentHelp(
+        "Sort tensors, layers and kinds: nmse (worst first), mse, cosine (lowest first), max_abs, name, file.",
+        valueName: "key"))
     var sort: SortKey = .nmse
 
     @Option(help: "Show only the N first tensors after sorting.")
     var top: Int?
 
-    @Option(help: "Only candidate tensors whose name matches this regular expression (an error if none does).")
-    var tensors: String?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
 
     @Option(help: "Importance matrix (llama.cpp GGUF imatrix or legacy .dat) to weight the error.")
     var imatrix: String?
 
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
+
     @Flag(help: "Print CSV (one row per tensor).") var csv = false
 
     @Option(name: .customLong("fail-above"), parsing: .singleValue,
       help: ArgumentHelp(
-        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, maxabs, or cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
+        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, max_abs, or cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
         valueName: "metric=value"))
     var failAbove: [String] = []
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup
+    var threadOptions: ThreadOptions
 
     @Option(help: "Also write a self-contained HTML report (heatmaps, worst tensors) to this file.")
     var report: String?
 
-    @Flag(help: "Replace the report file if it exists.")
-    var force = false
+    @OptionGroup
+    var forceOptions: ForceOptions
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
@@ -83,19 +88,21 @@ extension Quantscope {
     @OptionGroup(title: "Colour")
     var colorOptions: ColorOptions
 
-    enum SortKey: String, ExpressibleByArgument, CaseIterable { case nmse, mse, cosine, maxabs, name, file }
+    /// `--sort` keys; `maxabs` is `max_abs`'s old spelling, still accepted with a warning.
+    enum SortKey: String, ExpressibleByArgument, CaseIterable {
+      case nmse, mse, cosine, max_abs, name, file, maxabs
+
+      /// The keys help and completions offer (not the deprecated spelling).
+      static var allValueStrings: [String] { allCases.filter { $0 != .maxabs }.map(\.rawValue) }
+
+      /// The key with a deprecated spelling replaced.
+      var canonical: SortKey { self == .maxabs ? .max_abs : self }
+    }
 
     func validate() throws {
-      if json && csv { throw ValidationError("--json and --csv exclude each other") }
-      if let top, top < 1 { throw ValidationError("--top must be at least 1") }
-      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let threads, threads > Limits.maximumThreads {
-        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
-      }
+      if jsonOptions.json && csv { throw ValidationError("--json and --csv exclude each other") }
+      if let top, top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
       _ = try thresholds()
-      if let tensors {
-        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
-      }
     }
 
     /// The parsed `--fail-above` limits; a limit that cannot both pass and fail is a usage error.
@@ -105,13 +112,25 @@ extension Quantscope {
       }
     }
 
+    /// One warning per deprecated metric spelling used in `--sort` or `--fail-above`.
+    func warnAboutDeprecatedNames() {
+      let used = failAbove.compactMap { text -> String? in
+        let name = String(text.prefix { $0 != "=" }).lowercased()
+        return DiffGate.Metric.deprecatedNames[name] == nil ? nil : name
+      } + (sort == .maxabs ? ["maxabs"] : [])
+      for name in Set(used).sorted() {
+        progressOptions.warn("'\(name)' is deprecated: the metric is called max_abs")
+      }
+    }
+
     func run() throws {
+      warnAboutDeprecatedNames()
       let model = try GGUFModel(path: candidate)
       let ref = try WeightFiles.open(reference)
       var options = QuantscopeAnalysis.Diff.Options()
       options.precision = precision
-      options.tensorFilter = tensors
-      if let threads { options.threads = threads }
+      options.tensorFilter = tensorFilter.pattern
+      if let threads = threadOptions.threads { options.threads = threads }
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       options.progress = progressOptions.reporter(label: "diff")
       let diff = try QuantscopeAnalysis.Diff(candidate: model, reference: ref, options: options)
@@ -127,11 +146,11 @@ extension Quantscope {
         }
       }
       var rows = diff.tensors
-      switch sort {
+      switch sort.canonical {
       case .nmse: rows.sort(by: worstFirst { $0.nmse })
       case .mse: rows.sort(by: worstFirst { $0.mse })
       case .cosine: rows.sort(by: worstFirst { -$0.cosine })
-      case .maxabs: rows.sort(by: worstFirst { $0.maxAbsoluteError })
+      case .max_abs, .maxabs: rows.sort(by: worstFirst { $0.maxAbsoluteError })
       case .name: rows.sort { $0.name < $1.name }
       case .file: break
       }
@@ -142,20 +161,20 @@ extension Quantscope {
           diff: diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
           inputs: HTMLReport.describe(files: model.files + ref.files))
         let out = try OutputFile(
-          path: report, overwrite: force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
+          path: report, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
         try out.write(html.render())
         try out.commit()
       }
 
       for t in diff.tensors where t.sums.nonFinite > 0 {
-        FileHandle.standardError.write(Data(
-          ("quantscope: warning: \(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
+        progressOptions.warn(
+          ("\(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
             + "\(t.sums.nonFiniteCandidate) NaN/Inf candidate value(s), first at "
             + "[\(t.firstNonFinitePosition.map(String.init).joined(separator: ","))] "
-            + "(reference \(t.referenceOrigin)); its metrics and roll-ups are n/a\n").utf8))
+            + "(reference \(t.referenceOrigin)); its metrics and roll-ups are n/a"))
       }
 
-      if json {
+      if jsonOptions.json {
         printJSON(
           DiffReport.json(
             diff, rows: rows, candidate: candidate, reference: reference, precision: precision, gate: gate))
@@ -166,7 +185,7 @@ extension Quantscope {
       }
 
       if let note = gate?.coverageNote {
-        FileHandle.standardError.write(Data("quantscope: warning: \(note)\n".utf8))
+        progressOptions.warn(note)
       }
       if let gate, !gate.passed {
         for line in gate.messages { FileHandle.standardError.write(Data("quantscope: gate failed: \(line)\n".utf8)) }
@@ -185,7 +204,7 @@ enum DiffReport {
   static func table(
     _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool, style: Style = .plain
   ) -> String {
-    var header = ["tensor", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
+    var header = ["name", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
     if weighted { header.append("w_nmse_db") }
     var t = TextTable(header, rightAligned: Set(2...8).union(weighted ? [10] : []))
     for r in rows {
@@ -260,7 +279,7 @@ enum DiffReport {
   }
 
   static let csvColumns = [
-    "tensor", "type", "bpw", "elements", "mse", "rmse", "nmse", "nmse_db", "cosine", "snr_db", "max_abs", "max_abs_at",
+    "name", "type", "bpw", "elements", "mse", "rmse", "nmse", "nmse_db", "cosine", "snr_db", "max_abs", "max_abs_at",
     "mean_abs", "rel_frobenius", "non_finite_reference", "non_finite_candidate",
   ]
 

@@ -41,11 +41,14 @@ extension Quantscope {
             quantscope recipes list --json | jq -r '.presets[].name'
           """)
 
-      @Flag(help: "Print JSON instead of a table.")
-      var json = false
+      @OptionGroup
+      var jsonOptions: JSONOptions
+
+      @OptionGroup
+      var quietOptions: QuietOptions
 
       func run() throws {
-        if json {
+        if jsonOptions.json {
           printJSON(
             .document(
               schema: "quantscope.recipes/1",
@@ -68,7 +71,7 @@ extension Quantscope {
           let header = preset.header
           return [preset.name, header.architectures.joined(separator: ","), header.description]
         }
-        print(TextTable(["NAME", "ARCHITECTURES", "DESCRIPTION"], rows: rows).render())
+        print(TextTable(["name", "architectures", "description"], rows: rows).render())
       }
     }
 
@@ -109,8 +112,11 @@ extension Quantscope {
       @Option(help: "Check that the recipe is meant for this architecture (general.architecture).")
       var arch: String?
 
-      @Flag(help: "Print JSON instead of the recipe's text.")
-      var json = false
+      @OptionGroup
+      var jsonOptions: JSONOptions
+
+      @OptionGroup
+      var quietOptions: QuietOptions
 
       func validate() throws {
         if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
@@ -144,7 +150,7 @@ extension Quantscope {
             blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
           expanded = try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) }
         }
-        guard json else {
+        guard jsonOptions.json else {
           print(expanded ?? text)
           return
         }
