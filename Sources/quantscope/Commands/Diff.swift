@@ -18,8 +18,9 @@ extension Quantscope {
 
         Per tensor: MSE, RMSE, NMSE (MSE / mean(ref^2)) and NMSE in dB, cosine similarity, SNR, max \
         abs error and its position, mean abs error, relative Frobenius error. Roll-ups per layer, \
-        per tensor kind and for the whole model are weighted by elements. Sums are in double and \
-        do not depend on the thread count.
+        per tensor kind and for the whole model are weighted by elements; the layer and kind \
+        tables follow --sort like the tensor table, worst first (name and file keep layer and \
+        name order). Sums are in double and do not depend on the thread count.
 
         NaN and infinite values (a NaN scale tile, an overflowed tensor) are counted per tensor, \
         reference and candidate apart, and warned about on stderr; that tensor's metrics and \
@@ -97,6 +98,17 @@ extension Quantscope {
 
       /// The key with a deprecated spelling replaced.
       var canonical: SortKey { self == .maxabs ? .max_abs : self }
+
+      /// The metric the key ranks by, worst first; `nil` for name and file order.
+      var metric: DiffGate.Metric? {
+        switch self {
+        case .nmse: .nmse
+        case .mse: .mse
+        case .cosine: .cosine
+        case .max_abs, .maxabs: .max_abs
+        case .name, .file: nil
+        }
+      }
     }
 
     func validate() throws {
@@ -181,7 +193,8 @@ extension Quantscope {
       } else if csv {
         print(DiffReport.csv(rows, weighted: imatrix != nil))
       } else {
-        print(DiffReport.table(diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style))
+        print(DiffReport.table(
+          diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style, order: sort.metric))
       }
 
       if let note = gate?.coverageNote {
@@ -202,7 +215,8 @@ enum DiffReport {
   /// The per-tensor table, the roll-ups and the lists of unmatched tensors; NMSE dB cells are
   /// coloured by severity when `style` is on.
   static func table(
-    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool, style: Style = .plain
+    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool, style: Style = .plain,
+    order: DiffGate.Metric? = .nmse
   ) -> String {
     var header = ["name", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
     if weighted { header.append("w_nmse_db") }
@@ -228,9 +242,10 @@ enum DiffReport {
       t.add(row)
     }
     var out = [t.render(), ""]
-    out.append(rollupTable("layer", diff.byLayer, style))
+    typealias Rollup = QuantscopeAnalysis.Diff.Rollup
+    out.append(rollupTable("layer", Rollup.sorted(diff.byLayer, worstFirstBy: order), style))
     out.append("")
-    out.append(rollupTable("kind", diff.byKind, style))
+    out.append(rollupTable("kind", Rollup.sorted(diff.byKind, worstFirstBy: order), style))
     out.append("")
     out.append(rollupTable("", [diff.model], style))
     let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
@@ -269,10 +284,10 @@ enum DiffReport {
     for r in rollups {
       let elements = Format.count(r.sums.count + r.sums.nonFinite)
       guard let m = r.metrics else {
-        t.add([r.label, String(r.tensors), elements] + Array(repeating: style.paint(notAvailable, .red), count: 4))
+        t.add([r.label, Format.count(r.tensors), elements] + Array(repeating: style.paint(notAvailable, .red), count: 4))
         continue
       }
-      t.add([r.label, String(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
+      t.add([r.label, Format.count(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
         Format.cosine(m.cosine), Format.db(m.snrDecibels)])
     }
     return t.render()
