@@ -23,8 +23,8 @@ extension Plan {
       return "fallback " + pair
     }
     let hits = ruleHits.map { hit in
-      let count = kept.filter { hit.rule.hasPrefix("fallback ") ? fallbackHit($0) == hit.rule : $0.decidedBy == hit.rule }
-        .count
+      let isFallback = hit.rule.hasPrefix("fallback ")
+      let count = kept.filter { isFallback ? fallbackHit($0) == hit.rule : $0.decidedBy == hit.rule }.count
       return RuleHit(rule: hit.rule, count: count)
     }
     var copy = Plan(

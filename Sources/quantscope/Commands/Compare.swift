@@ -13,8 +13,9 @@ extension Quantscope {
         whose type and shape agree, whether their bytes are identical (XXH3-128). Only those \
         tensors are hashed, so two 300 GB sets compare in the time it takes to read the tensors \
         that could be equal. --tensors narrows both sides to the tensors whose name matches. \
-        Sizes are in the binary unit that fits (KiB, MiB, GiB). The recipe difference is printed as rules, one per tensor kind and \
-        type change, in llama-quantize's --tensor-type syntax.
+        Sizes are in the binary unit that fits (KiB, MiB, GiB). The recipe difference is \
+        printed as rules, one per tensor kind and type change, in llama-quantize's \
+        --tensor-type syntax.
 
         Examples:
           quantscope compare R1-Q3_K_M-00001-of-00007.gguf \\
@@ -111,7 +112,9 @@ extension Quantscope {
       }
       if !c.shapeChanged.isEmpty {
         out.append("\nshape changed:")
-        for x in c.shapeChanged { out.append("  \(x.name.terminalSafe): \(Format.shape(x.shapeA)) → \(Format.shape(x.shapeB))") }
+        for x in c.shapeChanged {
+          out.append("  \(x.name.terminalSafe): \(Format.shape(x.shapeA)) → \(Format.shape(x.shapeB))")
+        }
       }
       var t = TextTable(["type", "A", "B", "change"], rightAligned: [1, 2, 3])
       for row in c.bytesByType {

@@ -70,7 +70,8 @@ extension Quantscope {
 
     @Option(name: .customLong("fail-above"), parsing: .singleValue,
       help: ArgumentHelp(
-        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, max_abs, or cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
+        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, max_abs, or "
+          + "cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
         valueName: "metric=value"))
     var failAbove: [String] = []
 
@@ -215,8 +216,8 @@ enum DiffReport {
   /// The per-tensor table, the roll-ups and the lists of unmatched tensors; NMSE dB cells are
   /// coloured by severity when `style` is on.
   static func table(
-    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool, style: Style = .plain,
-    order: DiffGate.Metric? = .nmse
+    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool,
+    style: Style = .plain, order: DiffGate.Metric? = .nmse
   ) -> String {
     var header = ["name", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
     if weighted { header.append("w_nmse_db") }
@@ -284,7 +285,8 @@ enum DiffReport {
     for r in rollups {
       let elements = Format.count(r.sums.count + r.sums.nonFinite)
       guard let m = r.metrics else {
-        t.add([r.label, Format.count(r.tensors), elements] + Array(repeating: style.paint(notAvailable, .red), count: 4))
+        let cells = Array(repeating: style.paint(notAvailable, .red), count: 4)
+        t.add([r.label, Format.count(r.tensors), elements] + cells)
         continue
       }
       t.add([r.label, Format.count(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),

@@ -12,9 +12,9 @@ extension Quantscope {
         Sizes are tensor data only (GGUF header and alignment excluded), in the binary unit that \
         fits (KiB, MiB, GiB: 2^10, 2^20, 2^30 bytes); bits per weight are total bits over total \
         parameters. --tensors plans the whole model (block and mix counters need every tensor) \
-        and reports the matching tensors, their totals and their rule hits. Built-in rules keep 1-D tensors, norms, ffn_gate_inp \
-        and exp_probs_b as they are; a row length the chosen type's block does not divide falls back as in \
-        llama.cpp (--fallback).
+        and reports the matching tensors, their totals and their rule hits. Built-in rules keep \
+        1-D tensors, norms, ffn_gate_inp and exp_probs_b as they are; a row length the chosen \
+        type's block does not divide falls back as in llama.cpp (--fallback).
 
         The source may be a safetensors checkpoint: its names are mapped to GGUF as llama.cpp's \
         converter maps them; a DeepSeek-V2/V3 directory holding only config.json is planned from \

@@ -32,7 +32,8 @@ extension Quantscope {
     @OptionGroup
     var jsonOptions: JSONOptions
 
-    @Option(help: ArgumentHelp("How many largest-magnitude weights (super weights) to report per tensor.", valueName: "n"))
+    @Option(
+      help: ArgumentHelp("How many largest-magnitude weights (super weights) to report per tensor.", valueName: "n"))
     var superWeights: Int?
 
     /// The old name of `--super-weights`: `--top` means "the N first tensors" everywhere else.
@@ -151,7 +152,8 @@ extension Quantscope {
         pad(String(format: "%.4f%%", s.zeroFraction * 100), 8), nonFiniteCell(s, style),
       ].joined(separator: " ")
       if !s.top.isEmpty {
-        line += "\n    super weights: " + s.top.map { "(\($0.row),\($0.column))=\(number(Double($0.value)))" }.joined(separator: " ")
+        line += "\n    super weights: "
+          + s.top.map { "(\($0.row),\($0.column))=\(number(Double($0.value)))" }.joined(separator: " ")
       }
       return line
     }
