@@ -45,9 +45,8 @@ struct SharedOptionsCLITests {
   @Test func `every table-printing subcommand accepts --color`() throws {
     let dir = try TestPaths.temporaryDirectory("color")
     defer { try? FileManager.default.removeItem(at: dir) }
-    for args in Self.invocations(in: dir) where ["inspect", "diff", "compare", "plan", "stats", "hash", "verify"]
-      .contains(args[0])
-    {
+    let tables = ["inspect", "diff", "compare", "plan", "stats", "hash", "verify"]
+    for args in Self.invocations(in: dir) where tables.contains(args[0]) || args == ["recipes", "list"] {
       let never = try CLI.quantscope(args + ["--color", "never"])
       #expect(never.status == 0, "\(args[0]) --color never: \(never.stderr)")
       #expect(!never.stdout.contains("\u{1B}["), "\(args[0]) --color never")

@@ -47,6 +47,9 @@ extension Quantscope {
       @OptionGroup
       var quietOptions: QuietOptions
 
+      @OptionGroup(title: "Colour")
+      var colorOptions: ColorOptions
+
       func run() throws {
         if jsonOptions.json {
           printJSON(
@@ -69,7 +72,9 @@ extension Quantscope {
         }
         let rows = Presets.all.map { preset -> [String] in
           let header = preset.header
-          return [preset.name, header.architectures.joined(separator: ","), header.description]
+          // The name is what a user copies into --recipe: it stands out.
+          return [colorOptions.style.paint(preset.name, .cyan), header.architectures.joined(separator: ","),
+                  header.description]
         }
         print(TextTable(["name", "architectures", "description"], rows: rows).render())
       }

@@ -22,7 +22,8 @@ extension Quantscope {
         serves only as the template for metadata and tokenizer. Without --ref, tensors are \
         dequantized first, which compounds error (a warning says so).
 
-        The output appears only when complete (temporary name, fsync, rename); an existing output \
+        -o/--output names the output GGUF (required; not '-', not compressed). The output \
+        appears only when complete (temporary name, fsync, rename); an existing output \
         is kept unless --force. Before the rename, the output is read back and its tensors' \
         hashes checked. With --split-max-size every shard is written under a temporary name and \
         the set is renamed only when all shards are complete and checked: a failure or an \

@@ -11,8 +11,7 @@ struct ForceOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
   @Option(
     name: [.short, .customLong("output")],
-    help: ArgumentHelp(
-      "Write to this file (the command's description says what '-' and a .zst name do).", valueName: "path"))
+    help: ArgumentHelp("Write the output to this file (see the description for '-' and .zst).", valueName: "path"))
   var output: String?
 
   @OptionGroup
