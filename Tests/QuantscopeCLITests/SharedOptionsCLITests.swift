@@ -161,5 +161,7 @@ struct SharedOptionsCLITests {
     let o = try #require(try JSONSerialization.jsonObject(with: new.data) as? [String: Any])
     let first = try #require((o["tensors"] as? [[String: Any]])?.first)
     #expect((first["super_weights"] as? [Any])?.count == 3)
+    // The largest |value| is max_abs, as diff calls its metric; no second spelling.
+    #expect(first["max_abs"] is Double && first["absmax"] == nil && first["top"] == nil)
   }
 }

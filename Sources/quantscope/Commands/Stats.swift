@@ -178,7 +178,7 @@ extension Quantscope {
         ("pos_inf", .int(s.positiveInfinityCount)), ("neg_inf", .int(s.negativeInfinityCount)),
         ("zeros", .int(s.zeroCount)), ("zero_fraction", .finite(s.zeroFraction)),
         ("min", .finite(s.min)), ("max", .finite(s.max)), ("mean", .finite(s.mean)),
-        ("std", .finite(s.standardDeviation)), ("rms", .finite(s.rms)), ("absmax", .finite(s.absMax)),
+        ("std", .finite(s.standardDeviation)), ("rms", .finite(s.rms)), ("max_abs", .finite(s.absMax)),
         ("excess_kurtosis", .finite(s.kurtosis)),
         (
           "super_weights",
