@@ -5,8 +5,6 @@ import QuantscopeFormats
 /// sizes in the binary unit that fits, bpw with three decimals, dB with one, counts with
 /// thousands separators, shapes as `[256, 640]`.
 enum Format {
-  /// Bytes in GiB (2^30) with two decimals, without the unit (for totals that always say GiB).
-  static func gib(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1_073_741_824) }
   static func bpw(_ v: Double) -> String { String(format: "%.3f", v) }
   static func db(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "inf" : "-inf") }
   static func sci(_ v: Double) -> String { String(format: "%.3e", v) }
