@@ -20,6 +20,14 @@ struct DiffGateTests {
     _ = try DiffGate.Threshold(parsing: "mse=0")
   }
 
+  @Test func `the max abs metric is max_abs, and maxabs still parses as a deprecated spelling`() throws {
+    #expect(try DiffGate.Threshold(parsing: "max_abs=0.5").metric == .max_abs)
+    #expect(try DiffGate.Threshold(parsing: "MAXABS=0.5").metric == .max_abs)
+    #expect(try DiffGate.Threshold(parsing: "maxabs=0.5").failingCondition == "max_abs > 0.5")
+    #expect(DiffGate.Metric.allCases.map(\.rawValue).contains("max_abs"))
+    #expect(!DiffGate.Metric.allCases.map(\.rawValue).contains("maxabs"))
+  }
+
   @Test func `a NaN metric value violates every threshold`() throws {
     var acc = ErrorAccumulator()
     let c: [Double] = [1, 2], r: [Double] = [1, 2]

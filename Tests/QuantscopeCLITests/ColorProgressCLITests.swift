@@ -110,7 +110,7 @@ struct ColorProgressCLITests {
     #expect(stats.status == 0)
     let s = try lastProgress(stats.stderr)
     #expect(s["done"] as? Int == bytes && s["total"] as? Int == bytes)
-    #expect(stats.stdout.split(separator: "\n").first?.hasPrefix("tensor") == true)
+    #expect(stats.stdout.split(separator: "\n").first?.hasPrefix("name") == true)
 
     let decode = try CLI.quantscope(["decode", Self.golden, "--tensor", "in.large", "-o", "-", "--progress", "json"])
     #expect(decode.status == 0)

@@ -147,7 +147,7 @@ struct DecodeStatsCLITests {
   }
 
   @Test func `stats agrees with numpy and scipy`() throws {
-    let result = try CLI.quantscope(["stats", golden, "--tensors", #"^in\."#, "--json", "--top", "5"])
+    let result = try CLI.quantscope(["stats", golden, "--tensors", #"^in\."#, "--json", "--super-weights", "5"])
     #expect(result.status == 0, "\(result.stderr)")
     let document = try #require(try JSONSerialization.jsonObject(with: result.data) as? [String: Any])
     #expect(document["schema"] as? String == "quantscope.stats/1")
@@ -172,7 +172,7 @@ struct DecodeStatsCLITests {
                 elif e[k] != 0:
                     worst = max(worst, abs(e[k]))
             top = np.argsort(-np.abs(x), kind='stable')[:5]
-            topok = topok and [t['index'] for t in e['top']] == [int(i) for i in top]
+            topok = topok and [t['index'] for t in e['super_weights']] == [int(i) for i in top]
         print(json.dumps({'worst': worst, 'top': topok}))
         """, [golden, json.path])
     let worst = try #require(o["worst"] as? Double)

@@ -154,9 +154,29 @@ enum PlanCLI {
     let totalLine = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("total: ") })
     let bytes = try #require(plan["total_bytes"] as? Int)
     let bpw = try #require(plan["bits_per_weight"] as? Double)
-    #expect(totalLine.contains("\(bytes) bytes = 0.00 GiB, \(String(format: "%.3f", bpw)) bits per weight"))
-    #expect(text.stdout.contains("HITS  RULE"))
-    #expect(text.stdout.contains("TYPE "))
+    // A small model's size is said in the unit that fits, not as 0.00 GiB; counts have separators.
+    #expect(bytes > 1024 && bytes < 1 << 20)
+    let kib = String(format: "%.2f KiB", Double(bytes) / 1024)
+    #expect(totalLine.contains(" bytes = \(kib), \(String(format: "%.3f", bpw)) bits per weight"), "\(totalLine)")
+    #expect(totalLine.contains(bytes >= 1000 ? "," : ""))
+    #expect(!text.stdout.contains("0.00 GiB"))
+    #expect(text.stdout.contains("hits  rule"))
+    #expect(text.stdout.contains("type "))
+
+    // --tensors plans the whole model and reports the matching tensors with their own totals.
+    let some = try quantscope(
+      "plan", path, "--recipe", "q4_k_m", "--rule", #"blk\.0\.attn_v=q8_0"#, "--tensors", "ffn_down", "--json")
+    #expect(some.status == 0, "\(some.stderr)")
+    let part = try #require(try JSONSerialization.jsonObject(with: some.data) as? [String: Any])
+    let partTensors = try #require(part["tensors"] as? [[String: Any]])
+    #expect(!partTensors.isEmpty && partTensors.allSatisfy { ($0["name"] as? String)?.contains("ffn_down") == true })
+    let wholeDown = tensors.filter { ($0["name"] as? String)?.contains("ffn_down") == true }
+    #expect(partTensors.map { $0["target"] as? String } == wholeDown.map { $0["target"] as? String })
+    #expect(part["total_bytes"] as? Int == wholeDown.reduce(0) { $0 + ($1["bytes"] as? Int ?? 0) })
+    let partHits = try #require(part["rule_hits"] as? [[String: Any]])
+    #expect(partHits.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } >= partTensors.count)
+    let none = try quantscope("plan", path, "--recipe", "q4_k_m", "--tensors", "no_such_tensor")
+    #expect(none.status == 1 && none.stderr.contains("no_such_tensor"), "\(none.stderr)")
   }
 
   @Test func `plan errors: empty checkpoint directory, bad rule, bad recipe file line, --kv-b mismatch`() throws {

@@ -11,7 +11,18 @@ import Foundation
 public struct DiffGate: Sendable {
   /// A metric a threshold can limit.
   public enum Metric: String, Sendable, CaseIterable {
-    case mse, rmse, nmse, nmse_db, maxabs, cosine, snr_db
+    case mse, rmse, nmse, nmse_db, max_abs, cosine, snr_db
+
+    /// Spellings accepted for backward compatibility: `maxabs` was `max_abs`'s name before the
+    /// metric got one name in JSON, CSV, `--sort` and `--fail-above`.
+    public static let deprecatedNames: [String: Metric] = ["maxabs": .max_abs]
+
+    /// The metric named `name` (case-insensitive), deprecated spellings included.
+    public init?(named name: String) {
+      let lower = name.lowercased()
+      guard let metric = Metric(rawValue: lower) ?? Self.deprecatedNames[lower] else { return nil }
+      self = metric
+    }
 
     /// Whether a larger value is worse (the error metrics); cosine and SNR are worse when lower.
     public var higherIsWorse: Bool { self != .cosine && self != .snr_db }
@@ -23,7 +34,7 @@ public struct DiffGate: Sendable {
       case .rmse: m.rmse
       case .nmse: m.nmse
       case .nmse_db: m.nmseDecibels
-      case .maxabs: m.maxAbsoluteError
+      case .max_abs: m.maxAbsoluteError
       case .cosine: m.cosine
       case .snr_db: m.snrDecibels
       }
@@ -33,7 +44,7 @@ public struct DiffGate: Sendable {
     /// not a number would make the gate a constant.
     var meaningfulLimits: ClosedRange<Double>? {
       switch self {
-      case .mse, .rmse, .nmse, .maxabs: 0...Double.greatestFiniteMagnitude
+      case .mse, .rmse, .nmse, .max_abs: 0...Double.greatestFiniteMagnitude
       case .cosine: -1...1
       case .nmse_db, .snr_db: nil
       }
@@ -75,7 +86,7 @@ public struct DiffGate: Sendable {
     public init(parsing text: String) throws(ThresholdError) {
       let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
       let names = Metric.allCases.map(\.rawValue).joined(separator: ", ")
-      guard parts.count == 2, let metric = Metric(rawValue: parts[0].lowercased()) else {
+      guard parts.count == 2, let metric = Metric(named: parts[0]) else {
         throw ThresholdError(description: "'\(text)' is not METRIC=VALUE with METRIC one of \(names)")
       }
       guard let value = Double(parts[1].trimmingWhitespace()) else {

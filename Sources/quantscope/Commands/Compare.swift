@@ -12,8 +12,10 @@ extension Quantscope {
         Lists tensors added and removed, tensors whose type or shape changed, and, for tensors \
         whose type and shape agree, whether their bytes are identical (XXH3-128). Only those \
         tensors are hashed, so two 300 GB sets compare in the time it takes to read the tensors \
-        that could be equal. The recipe difference is printed as rules, one per tensor kind and \
-        type change, in llama-quantize's --tensor-type syntax.
+        that could be equal. --tensors narrows both sides to the tensors whose name matches. \
+        Sizes are in the binary unit that fits (KiB, MiB, GiB). The recipe difference is \
+        printed as rules, one per tensor kind and type change, in llama-quantize's \
+        --tensor-type syntax.
 
         Examples:
           quantscope compare R1-Q3_K_M-00001-of-00007.gguf \\
@@ -27,20 +29,37 @@ extension Quantscope {
     @Argument(help: "The second GGUF.")
     var b: String
 
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
 
-    @Option(help: "Worker threads for hashing (default: all cores).")
-    var threads: Int?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
+
+    @OptionGroup
+    var threadOptions: ThreadOptions
+
+    @OptionGroup
+    var quietOptions: QuietOptions
 
     @OptionGroup(title: "Colour")
     var colorOptions: ColorOptions
 
     func run() throws {
       let modelA = try GGUFModel(path: a), modelB = try GGUFModel(path: b)
-      let c = try LayoutComparison(a: modelA, b: modelB, threads: threads ?? ParallelWork.availableCores) { t in
+      var sideA: any TensorCollection = modelA, sideB: any TensorCollection = modelB
+      if let filter = tensorFilter.filter {
+        // A tensor only one side has is still news (added or removed), so the pattern has to
+        // match in A or in B, not in both.
+        sideA = SelectedTensors(modelA, keeping: filter.matches)
+        sideB = SelectedTensors(modelB, keeping: filter.matches)
+        if sideA.tensors.isEmpty && sideB.tensors.isEmpty {
+          throw filter.noMatch(among: modelA.tensors.map(\.name), in: a)
+        }
+      }
+      let c = try LayoutComparison(a: sideA, b: sideB, threads: threadOptions.count) { t in
         XXH3.hash128(try t.bytes()).hex
       }
-      if json {
+      if jsonOptions.json {
         func change(_ x: LayoutComparison.Change) -> JSONValue {
           .members([
             ("name", .string(x.name)), ("type_a", .string(x.typeA)), ("type_b", .string(x.typeB)),
@@ -75,8 +94,8 @@ extension Quantscope {
       }
       let style = colorOptions.style
       var out: [String] = []
-      out.append("A: \(a) (\(modelA.tensors.count) tensors)")
-      out.append("B: \(b) (\(modelB.tensors.count) tensors)")
+      out.append("A: \(a) (\(Format.count(sideA.tensors.count)) tensors)")
+      out.append("B: \(b) (\(Format.count(sideB.tensors.count)) tensors)")
       out.append("")
       out.append("added \(c.added.count), removed \(c.removed.count), type changed \(c.typeChanged.count), "
         + "shape changed \(c.shapeChanged.count), identical bytes \(c.identical.count), different bytes \(c.differentBytes.count)")
@@ -93,14 +112,16 @@ extension Quantscope {
       }
       if !c.shapeChanged.isEmpty {
         out.append("\nshape changed:")
-        for x in c.shapeChanged { out.append("  \(x.name.terminalSafe): \(x.shapeA) → \(x.shapeB)") }
+        for x in c.shapeChanged {
+          out.append("  \(x.name.terminalSafe): \(Format.shape(x.shapeA)) → \(Format.shape(x.shapeB))")
+        }
       }
-      var t = TextTable(["type", "A GiB", "B GiB", "change GiB"], rightAligned: [1, 2, 3])
+      var t = TextTable(["type", "A", "B", "change"], rightAligned: [1, 2, 3])
       for row in c.bytesByType {
-        t.add([row.type, Format.gib(row.a), Format.gib(row.b), (row.b >= row.a ? "+" : "-") + Format.gib(abs(row.b - row.a))])
+        t.add([row.type, Format.size(row.a), Format.size(row.b), Format.sizeChange(row.b - row.a)])
       }
       let totalA = c.bytesByType.reduce(0) { $0 + $1.a }, totalB = c.bytesByType.reduce(0) { $0 + $1.b }
-      t.add(["total", Format.gib(totalA), Format.gib(totalB), (totalB >= totalA ? "+" : "-") + Format.gib(abs(totalB - totalA))])
+      t.add(["total", Format.size(totalA), Format.size(totalB), Format.sizeChange(totalB - totalA)])
       out.append("\n" + t.render())
       print(out.joined(separator: "\n"))
     }

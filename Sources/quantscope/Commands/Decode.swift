@@ -41,11 +41,11 @@ extension Quantscope {
     @Option(name: .customLong("tensor"), help: ArgumentHelp("A tensor to decode, by exact name (repeatable).", valueName: "name"))
     var tensorNames: [String] = []
 
-    @Option(name: .customLong("tensors"), help: ArgumentHelp("Decode every tensor whose name matches this regular expression (anywhere in the name; an error if none does).", valueName: "regex"))
-    var pattern: String?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
 
     @OptionGroup(title: "Output")
-    var outputOptions: OutputFileOptions
+    var outputOptions: OutputOptions
 
     @Option(help: ArgumentHelp("Output format: npy, f32, f16, bf16 (raw little-endian) or safetensors (F32). Default: from the output name, else npy (one tensor) or safetensors (several).", valueName: "format"))
     var format: TensorExport.Format?
@@ -63,11 +63,8 @@ extension Quantscope {
     var progressOptions: ProgressOptions
 
     func validate() throws {
-      if tensorNames.isEmpty && pattern == nil {
+      if tensorNames.isEmpty && tensorFilter.filter == nil {
         throw ValidationError("give --tensor NAME or --tensors REGEX")
-      }
-      if let pattern {
-        do { _ = try Regex(pattern) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
       }
     }
 
@@ -84,10 +81,10 @@ extension Quantscope {
         }
         if seen.insert(name).inserted { selected.append(t) }
       }
-      if let pattern {
+      if let filter = tensorFilter.filter {
         // Checked against every tensor: a pattern that selects nothing is an error even when
         // --tensor names were given too.
-        var matched = try TensorNameFilter(pattern).select(model.tensors, in: paths[0])
+        var matched = try filter.select(model.tensors, in: paths[0])
           .filter { !seen.contains($0.name) }
         if !noScale {
           // A scale that multiplies a selected weight is consumed by it (as fp8_cast_bf16.py
@@ -97,7 +94,7 @@ extension Quantscope {
         }
         for t in matched where seen.insert(t.name).inserted { selected.append(t) }
       }
-      guard !selected.isEmpty else { throw CommandFailure("no tensor matches \(pattern ?? "")") }
+      guard !selected.isEmpty else { throw CommandFailure("no tensor matches \(tensorFilter.pattern ?? "")") }
 
       let output = outputOptions.output
       let toStdout = output == "-"

@@ -18,8 +18,9 @@ extension Quantscope {
 
         Per tensor: MSE, RMSE, NMSE (MSE / mean(ref^2)) and NMSE in dB, cosine similarity, SNR, max \
         abs error and its position, mean abs error, relative Frobenius error. Roll-ups per layer, \
-        per tensor kind and for the whole model are weighted by elements. Sums are in double and \
-        do not depend on the thread count.
+        per tensor kind and for the whole model are weighted by elements; the layer and kind \
+        tables follow --sort like the tensor table, worst first (name and file keep layer and \
+        name order). Sums are in double and do not depend on the thread count.
 
         NaN and infinite values (a NaN scale tile, an overflowed tensor) are counted per tensor, \
         reference and candidate apart, and warned about on stderr; that tensor's metrics and \
@@ -47,35 +48,41 @@ extension Quantscope {
       help: "exact: FP8 * scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
     var precision: ReferencePrecision = .exact
 
-    @Option(help: "Sort tensors: nmse (worst first), mse, cosine (lowest first), maxabs, name, file (file order).")
+    @Option(
+      help: ArgumentHelp(
+        "Sort tensors, layers and kinds: nmse (worst first), mse, cosine (lowest first), max_abs, name, file.",
+        valueName: "key"))
     var sort: SortKey = .nmse
 
     @Option(help: "Show only the N first tensors after sorting.")
     var top: Int?
 
-    @Option(help: "Only candidate tensors whose name matches this regular expression (an error if none does).")
-    var tensors: String?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
 
     @Option(help: "Importance matrix (llama.cpp GGUF imatrix or legacy .dat) to weight the error.")
     var imatrix: String?
 
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
+
     @Flag(help: "Print CSV (one row per tensor).") var csv = false
 
     @Option(name: .customLong("fail-above"), parsing: .singleValue,
       help: ArgumentHelp(
-        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, maxabs, or cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
+        "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, max_abs, or "
+          + "cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
         valueName: "metric=value"))
     var failAbove: [String] = []
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup
+    var threadOptions: ThreadOptions
 
     @Option(help: "Also write a self-contained HTML report (heatmaps, worst tensors) to this file.")
     var report: String?
 
-    @Flag(help: "Replace the report file if it exists.")
-    var force = false
+    @OptionGroup
+    var forceOptions: ForceOptions
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
@@ -83,19 +90,32 @@ extension Quantscope {
     @OptionGroup(title: "Colour")
     var colorOptions: ColorOptions
 
-    enum SortKey: String, ExpressibleByArgument, CaseIterable { case nmse, mse, cosine, maxabs, name, file }
+    /// `--sort` keys; `maxabs` is `max_abs`'s old spelling, still accepted with a warning.
+    enum SortKey: String, ExpressibleByArgument, CaseIterable {
+      case nmse, mse, cosine, max_abs, name, file, maxabs
+
+      /// The keys help and completions offer (not the deprecated spelling).
+      static var allValueStrings: [String] { allCases.filter { $0 != .maxabs }.map(\.rawValue) }
+
+      /// The key with a deprecated spelling replaced.
+      var canonical: SortKey { self == .maxabs ? .max_abs : self }
+
+      /// The metric the key ranks by, worst first; `nil` for name and file order.
+      var metric: DiffGate.Metric? {
+        switch self {
+        case .nmse: .nmse
+        case .mse: .mse
+        case .cosine: .cosine
+        case .max_abs, .maxabs: .max_abs
+        case .name, .file: nil
+        }
+      }
+    }
 
     func validate() throws {
-      if json && csv { throw ValidationError("--json and --csv exclude each other") }
-      if let top, top < 1 { throw ValidationError("--top must be at least 1") }
-      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let threads, threads > Limits.maximumThreads {
-        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
-      }
+      if jsonOptions.json && csv { throw ValidationError("--json and --csv exclude each other") }
+      if let top, top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
       _ = try thresholds()
-      if let tensors {
-        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
-      }
     }
 
     /// The parsed `--fail-above` limits; a limit that cannot both pass and fail is a usage error.
@@ -105,13 +125,25 @@ extension Quantscope {
       }
     }
 
+    /// One warning per deprecated metric spelling used in `--sort` or `--fail-above`.
+    func warnAboutDeprecatedNames() {
+      let used = failAbove.compactMap { text -> String? in
+        let name = String(text.prefix { $0 != "=" }).lowercased()
+        return DiffGate.Metric.deprecatedNames[name] == nil ? nil : name
+      } + (sort == .maxabs ? ["maxabs"] : [])
+      for name in Set(used).sorted() {
+        progressOptions.warn("'\(name)' is deprecated: the metric is called max_abs")
+      }
+    }
+
     func run() throws {
+      warnAboutDeprecatedNames()
       let model = try GGUFModel(path: candidate)
       let ref = try WeightFiles.open(reference)
       var options = QuantscopeAnalysis.Diff.Options()
       options.precision = precision
-      options.tensorFilter = tensors
-      if let threads { options.threads = threads }
+      options.tensorFilter = tensorFilter.pattern
+      if let threads = threadOptions.threads { options.threads = threads }
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       options.progress = progressOptions.reporter(label: "diff")
       let diff = try QuantscopeAnalysis.Diff(candidate: model, reference: ref, options: options)
@@ -127,11 +159,11 @@ extension Quantscope {
         }
       }
       var rows = diff.tensors
-      switch sort {
+      switch sort.canonical {
       case .nmse: rows.sort(by: worstFirst { $0.nmse })
       case .mse: rows.sort(by: worstFirst { $0.mse })
       case .cosine: rows.sort(by: worstFirst { -$0.cosine })
-      case .maxabs: rows.sort(by: worstFirst { $0.maxAbsoluteError })
+      case .max_abs, .maxabs: rows.sort(by: worstFirst { $0.maxAbsoluteError })
       case .name: rows.sort { $0.name < $1.name }
       case .file: break
       }
@@ -142,31 +174,32 @@ extension Quantscope {
           diff: diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
           inputs: HTMLReport.describe(files: model.files + ref.files))
         let out = try OutputFile(
-          path: report, overwrite: force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
+          path: report, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
         try out.write(html.render())
         try out.commit()
       }
 
       for t in diff.tensors where t.sums.nonFinite > 0 {
-        FileHandle.standardError.write(Data(
-          ("quantscope: warning: \(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
+        progressOptions.warn(
+          ("\(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
             + "\(t.sums.nonFiniteCandidate) NaN/Inf candidate value(s), first at "
             + "[\(t.firstNonFinitePosition.map(String.init).joined(separator: ","))] "
-            + "(reference \(t.referenceOrigin)); its metrics and roll-ups are n/a\n").utf8))
+            + "(reference \(t.referenceOrigin)); its metrics and roll-ups are n/a"))
       }
 
-      if json {
+      if jsonOptions.json {
         printJSON(
           DiffReport.json(
             diff, rows: rows, candidate: candidate, reference: reference, precision: precision, gate: gate))
       } else if csv {
         print(DiffReport.csv(rows, weighted: imatrix != nil))
       } else {
-        print(DiffReport.table(diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style))
+        print(DiffReport.table(
+          diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style, order: sort.metric))
       }
 
       if let note = gate?.coverageNote {
-        FileHandle.standardError.write(Data("quantscope: warning: \(note)\n".utf8))
+        progressOptions.warn(note)
       }
       if let gate, !gate.passed {
         for line in gate.messages { FileHandle.standardError.write(Data("quantscope: gate failed: \(line)\n".utf8)) }
@@ -183,9 +216,10 @@ enum DiffReport {
   /// The per-tensor table, the roll-ups and the lists of unmatched tensors; NMSE dB cells are
   /// coloured by severity when `style` is on.
   static func table(
-    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool, style: Style = .plain
+    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool,
+    style: Style = .plain, order: DiffGate.Metric? = .nmse
   ) -> String {
-    var header = ["tensor", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
+    var header = ["name", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
     if weighted { header.append("w_nmse_db") }
     var t = TextTable(header, rightAligned: Set(2...8).union(weighted ? [10] : []))
     for r in rows {
@@ -209,9 +243,10 @@ enum DiffReport {
       t.add(row)
     }
     var out = [t.render(), ""]
-    out.append(rollupTable("layer", diff.byLayer, style))
+    typealias Rollup = QuantscopeAnalysis.Diff.Rollup
+    out.append(rollupTable("layer", Rollup.sorted(diff.byLayer, worstFirstBy: order), style))
     out.append("")
-    out.append(rollupTable("kind", diff.byKind, style))
+    out.append(rollupTable("kind", Rollup.sorted(diff.byKind, worstFirstBy: order), style))
     out.append("")
     out.append(rollupTable("", [diff.model], style))
     let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
@@ -250,17 +285,18 @@ enum DiffReport {
     for r in rollups {
       let elements = Format.count(r.sums.count + r.sums.nonFinite)
       guard let m = r.metrics else {
-        t.add([r.label, String(r.tensors), elements] + Array(repeating: style.paint(notAvailable, .red), count: 4))
+        let cells = Array(repeating: style.paint(notAvailable, .red), count: 4)
+        t.add([r.label, Format.count(r.tensors), elements] + cells)
         continue
       }
-      t.add([r.label, String(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
+      t.add([r.label, Format.count(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
         Format.cosine(m.cosine), Format.db(m.snrDecibels)])
     }
     return t.render()
   }
 
   static let csvColumns = [
-    "tensor", "type", "bpw", "elements", "mse", "rmse", "nmse", "nmse_db", "cosine", "snr_db", "max_abs", "max_abs_at",
+    "name", "type", "bpw", "elements", "mse", "rmse", "nmse", "nmse_db", "cosine", "snr_db", "max_abs", "max_abs_at",
     "mean_abs", "rel_frobenius", "non_finite_reference", "non_finite_candidate",
   ]
 

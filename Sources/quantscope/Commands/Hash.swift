@@ -33,20 +33,20 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(help: ArgumentHelp("Hash only tensors whose name matches this regular expression (an error if none does).", valueName: "regex"))
-    var tensors: String?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
 
     @OptionGroup(title: "Manifest output")
-    var outputOptions: OutputFileOptions
+    var outputOptions: OutputOptions
 
     @Option(help: ArgumentHelp("Compare with this manifest; exit 2 if anything differs.", valueName: "manifest"))
     var check: String?
 
-    @Flag(help: "Print JSON: the manifest, or with --check the comparison.")
-    var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
 
-    @Option(help: "Worker threads (default: one per core).")
-    var threads: Int?
+    @OptionGroup
+    var threadOptions: ThreadOptions
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
@@ -55,14 +55,7 @@ extension Quantscope {
     var colorOptions: ColorOptions
 
     func validate() throws {
-      if let tensors {
-        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
-      }
-      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let threads, threads > Limits.maximumThreads {
-        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
-      }
-      if outputOptions.output == "-" && json {
+      if outputOptions.output == "-" && jsonOptions.json {
         throw ValidationError("-o - and --json both print to standard output; give -o a file name")
       }
       if outputOptions.output == "-" && check != nil {
@@ -73,12 +66,10 @@ extension Quantscope {
     func run() throws {
       let model = try WeightFiles.open(paths)
       var selected = model.tensors
-      var filter: TensorNameFilter?
-      if let tensors {
+      let filter = tensorFilter.filter
+      if let filter {
         // A selection of nothing would hash nothing and, with --check, compare nothing and pass.
-        let f = try TensorNameFilter(tensors)
-        filter = f
-        selected = try f.select(selected, in: paths[0])
+        selected = try filter.select(selected, in: paths[0])
       }
       // The manifest to compare with is read first: a bad manifest fails before hours of hashing.
       var expected = try check.map { try HashManifest.read(path: $0) }
@@ -96,7 +87,7 @@ extension Quantscope {
 
       let reporter = progressOptions.reporter(label: "hashing")
       let manifest = try TensorHashing.hash(
-        selected, files: model.files.map(\.path), threads: threads, progress: reporter)
+        selected, files: model.files.map(\.path), threads: threadOptions.threads, progress: reporter)
 
       if let out {
         try manifest.write(to: out)
@@ -108,13 +99,13 @@ extension Quantscope {
         let narrowed = expected.tensors.count != expectedCount
         let comparison = TensorHashing.compare(
           expected: expected, actual: manifest, compareModelHash: !narrowed)
-        if json {
+        if jsonOptions.json {
           printJSON(Self.json(comparison, against: check))
         } else {
           report(comparison, manifest: manifest, against: check)
         }
         if !comparison.isIdentical { throw ExitCode(ExitStatus.findings) }
-      } else if json {
+      } else if jsonOptions.json {
         print(manifest.jsonText(), terminator: "")
       } else if outputOptions.output == nil {
         for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name.terminalSafe)") }

@@ -10,8 +10,9 @@ extension Quantscope {
       discussion: """
         Shapes are row-major (outermost first, as numpy prints them); JSON also gives GGUF's `ne` \
         (innermost first). Offsets are absolute byte offsets in the file named. Long metadata \
-        arrays are shortened to their first 8 elements unless --full. Totals give GiB (2^30 \
-        bytes) with two decimals and bits per weight with three.
+        arrays are shortened to their first 8 elements unless --full. Sizes are given in the \
+        binary unit that fits (KiB, MiB, GiB: 2^10, 2^20, 2^30 bytes) with two decimals, and \
+        bits per weight with three.
 
         Examples:
           quantscope inspect model-Q4_K_M.gguf
@@ -23,18 +24,14 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Flag(help: "Print JSON (stable key order).")
-    var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
 
     @Flag(help: "Print Markdown tables.")
     var markdown = false
 
-    @Option(
-      name: .customLong("tensors"),
-      help: ArgumentHelp(
-        "Only tensors whose name matches this regular expression (totals then cover those; an error if none does).",
-        valueName: "regex"))
-    var tensorPattern: String?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
 
     @Flag(help: "Leave out the tensor table.")
     var noTensors = false
@@ -45,24 +42,25 @@ extension Quantscope {
     @Flag(help: "Print metadata arrays and strings in full.")
     var full = false
 
+    @OptionGroup
+    var quietOptions: QuietOptions
+
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
+
     func validate() throws {
-      if json && markdown { throw ValidationError("--json and --markdown exclude each other") }
-      if let tensorPattern {
-        do { _ = try Regex(tensorPattern) } catch { throw ValidationError("--tensors: bad regular expression: \(error)") }
-      }
+      if jsonOptions.json && markdown { throw ValidationError("--json and --markdown exclude each other") }
     }
 
     func run() throws {
       let model = try WeightFiles.open(paths)
-      var tensors = model.tensors
-      if let tensorPattern {
-        tensors = try TensorNameFilter(tensorPattern).select(tensors, in: paths[0])
-      }
+      let tensors = try tensorFilter.select(model.tensors, in: paths[0])
       let report = InspectReport(model: model, tensors: tensors, full: full)
-      if json {
+      if jsonOptions.json {
         printJSON(report.json(tensorTable: !noTensors, byLayer: byLayer))
       } else {
-        print(report.text(markdown: markdown, tensorTable: !noTensors, byLayer: byLayer), terminator: "")
+        let style = markdown ? Style.plain : colorOptions.style
+        print(report.text(markdown: markdown, tensorTable: !noTensors, byLayer: byLayer, style: style), terminator: "")
       }
     }
   }
@@ -175,7 +173,7 @@ struct InspectReport {
 
   // MARK: Text and Markdown
 
-  func text(markdown: Bool, tensorTable: Bool, byLayer: Bool) -> String {
+  func text(markdown: Bool, tensorTable: Bool, byLayer: Bool, style: Style = .plain) -> String {
     var out = ""
     let files = model.files
     if let g = gguf {
@@ -186,7 +184,7 @@ struct InspectReport {
     } else {
       out += heading("safetensors, \(files.count) file\(files.count == 1 ? "" : "s")", markdown)
     }
-    for f in files { out += (markdown ? "- `\(f.path)`" : "  \(f.path)") + " (\(f.size) bytes)\n" }
+    for f in files { out += (markdown ? "- `\(f.path)`" : "  \(f.path)") + " (\(Format.count(f.size)) bytes)\n" }
 
     let meta = model.metadataEntries
     out += "\n" + heading("Metadata (\(meta.count) entries)", markdown)
@@ -201,8 +199,8 @@ struct InspectReport {
       out += table(
         ["layer", "tensors", "parameters", "bytes", "bpw", "types"],
         rows.map { r in
-          [r.layer.map(String.init) ?? "other", String(r.totals.tensors), String(r.totals.parameters),
-           String(r.totals.bytes), Format.bpw(r.totals.bitsPerWeight),
+          [r.layer.map(String.init) ?? "other", Format.count(r.totals.tensors), Format.count(r.totals.parameters),
+           Format.count(r.totals.bytes), Format.bpw(r.totals.bitsPerWeight),
            r.encodings.map { "\($0.encoding.name)×\($0.totals.tensors)" }.joined(separator: " ")]
         }, markdown: markdown, rightAligned: [1, 2, 3, 4])
     } else if tensorTable {
@@ -211,9 +209,9 @@ struct InspectReport {
         ["name", "type", "shape", "elements", "bytes", "bpw", "file", "offset"],
         tensors.map { t in
           let usable = if case .ggml(let type) = t.encoding { type.isUsable } else { true }
-          return [t.name, usable ? t.encoding.name : "\(t.encoding.name) (unusable)",
-                  "[" + t.shape.map(String.init).joined(separator: ", ") + "]",
-                  String(t.elementCount), String(t.byteCount),
+          return [t.name, usable ? t.encoding.name : style.paint("\(t.encoding.name) (unusable)", .red),
+                  Format.shape(t.shape),
+                  Format.count(t.elementCount), Format.count(t.byteCount),
                   usable ? Format.bpw(t.bitsPerWeight) : "?",
                   Self.baseName(t.file.path), String(t.dataOffset)]
         }, markdown: markdown, rightAligned: [3, 4, 5, 7])
@@ -221,15 +219,15 @@ struct InspectReport {
 
     out += "\n" + heading("Totals", markdown)
     out += table(
-      ["tensors", "parameters", "bytes", "GiB", "bpw"],
-      [[String(totals.tensors), String(totals.parameters), String(totals.bytes),
-        Format.gib(totals.bytes), Format.bpw(totals.bitsPerWeight)]],
+      ["tensors", "parameters", "bytes", "size", "bpw"],
+      [[Format.count(totals.tensors), Format.count(totals.parameters), Format.count(totals.bytes),
+        Format.size(totals.bytes), Format.bpw(totals.bitsPerWeight)]],
       markdown: markdown, rightAligned: [0, 1, 2, 3, 4])
     out += "\n" + heading("By type", markdown)
     out += table(
       ["type", "tensors", "parameters", "bytes", "bpw"],
-      types.map { [$0.encoding.name, String($0.totals.tensors), String($0.totals.parameters),
-                   String($0.totals.bytes), Format.bpw($0.totals.bitsPerWeight)] },
+      types.map { [$0.encoding.name, Format.count($0.totals.tensors), Format.count($0.totals.parameters),
+                   Format.count($0.totals.bytes), Format.bpw($0.totals.bitsPerWeight)] },
       markdown: markdown, rightAligned: [1, 2, 3, 4])
     return out
   }

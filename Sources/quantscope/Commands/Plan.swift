@@ -9,10 +9,12 @@ extension Quantscope {
     static let configuration = CommandConfiguration(
       abstract: "Show the type, size and deciding rule of every tensor under a recipe, with totals.",
       discussion: """
-        Sizes are tensor data only (GGUF header and alignment excluded); GiB are 2^30 bytes; bits per \
-        weight are total bits over total parameters. Built-in rules keep 1-D tensors, norms, ffn_gate_inp \
-        and exp_probs_b as they are; a row length the chosen type's block does not divide falls back as in \
-        llama.cpp (--fallback).
+        Sizes are tensor data only (GGUF header and alignment excluded), in the binary unit that \
+        fits (KiB, MiB, GiB: 2^10, 2^20, 2^30 bytes); bits per weight are total bits over total \
+        parameters. --tensors plans the whole model (block and mix counters need every tensor) \
+        and reports the matching tensors, their totals and their rule hits. Built-in rules keep \
+        1-D tensors, norms, ffn_gate_inp and exp_probs_b as they are; a row length the chosen \
+        type's block does not divide falls back as in llama.cpp (--fallback).
 
         The source may be a safetensors checkpoint: its names are mapped to GGUF as llama.cpp's \
         converter maps them; a DeepSeek-V2/V3 directory holding only config.json is planned from \
@@ -34,8 +36,8 @@ extension Quantscope {
     @Option(name: .customLong("rule"), help: "Extra PATTERN=TYPE rule, tried before the recipe's (repeatable).")
     var rules: [String] = []
 
-    @Option(help: "DeepSeek kv_b layout: split (attn_k_b + attn_v_b) or legacy (attn_kv_b).")
-    var kvB: ArchitectureMap.KVBLayout?
+    @OptionGroup
+    var kvBOptions: KVBOptions
 
     @Option(help: "Architecture to plan for, instead of general.architecture.")
     var arch: String?
@@ -52,8 +54,19 @@ extension Quantscope {
     @OptionGroup(title: "llama-quantize")
     var mixOptions: MixOptions
 
-    @Flag(help: "Print JSON instead of tables.")
-    var json = false
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
+
+    @OptionGroup
+    var jsonOptions: JSONOptions
+
+    @OptionGroup
+    var quietOptions: QuietOptions
+
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
+
+    var kvB: ArchitectureMap.KVBLayout? { kvBOptions.kvB }
 
     func validate() throws {
       if source.isEmpty { throw ValidationError("give a GGUF file to plan") }
@@ -69,13 +82,19 @@ extension Quantscope {
       if let imatrix, !FileManager.default.fileExists(atPath: imatrix) {
         throw CommandFailure("\(imatrix): no such imatrix file")
       }
-      let plan = try makePlan(
+      var plan = try makePlan(
         model: model, recipe: recipe, fallback: fallback, mixes: mixOptions.rules(), hasImatrix: imatrix != nil,
         source: source[0])
-      for warning in plan.warnings {
-        FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
+      if let filter = tensorFilter.filter {
+        _ = try filter.select(plan.tensors, name: \.name, in: source[0])
+        plan = plan.selecting(filter.matches)
       }
-      if json { printJSON(PlanReport.json(plan)) } else { print(PlanReport.text(plan)) }
+      for warning in plan.warnings { quietOptions.warn(warning) }
+      if jsonOptions.json {
+        printJSON(PlanReport.json(plan))
+      } else {
+        print(PlanReport.text(plan, style: colorOptions.style))
+      }
     }
 
     /// A directory holding only `config.json`: the DeepSeek-V3 checkpoint's tensors are derived
@@ -106,15 +125,7 @@ extension Quantscope {
       switch try WeightFiles.format(of: source[0]) {
       case .gguf:
         let model = PlanModel(collection: try WeightFiles.open(source))
-        if let kvB {
-          let hasLegacy = model.tensors.contains { $0.name.hasSuffix(".attn_kv_b.weight") }
-          let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
-          if (kvB == .legacy && !hasLegacy) || (kvB == .split && !hasSplit) {
-            throw CommandFailure(
-              "\(source[0]): the GGUF has no \(kvB == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
-                + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
-          }
-        }
+        try kvBOptions.check(model, source: source[0])
         return model
       case .safetensors:
         if let configOnly = try configOnlyModel() { return configOnly }
@@ -128,8 +139,8 @@ extension Quantscope {
           from: checkpoint.tensors.map { ($0.name, $0.shape) }, config: config, architecture: map,
           kvB: kvB ?? .split)
         if !unmapped.isEmpty {
-          FileHandle.standardError.write(Data(
-            "quantscope: warning: \(unmapped.count) tensor(s) no rule maps, left out: \(unmapped.prefix(5).joined(separator: ", "))\n".utf8))
+          quietOptions.warn(
+            "\(unmapped.count) tensor(s) no rule maps, left out: \(unmapped.prefix(5).joined(separator: ", "))")
         }
         return model
       }
@@ -162,7 +173,7 @@ enum RowFallbackArgument: String, ExpressibleByArgument, CaseIterable {
 
 /// Formatting of a plan for the terminal and as JSON (the numbers come from the library).
 enum PlanReport {
-  static func text(_ plan: QuantscopeAnalysis.Plan) -> String {
+  static func text(_ plan: QuantscopeAnalysis.Plan, style: Style = .plain) -> String {
     var out: [String] = []
     let c = plan.context
     out.append(
@@ -178,31 +189,35 @@ enum PlanReport {
     let rows = plan.tensors.map { t -> [String] in
       var rule = t.decidedBy
       if let f = t.fallback { rule += "; fallback \(f)" }
+      // A type that changes is what the plan is about: yellow.
+      let changes = t.currentType != nil && t.currentType != t.targetType
       return [
-        t.name, t.currentType?.name ?? "-", t.targetType.name, "[" + t.shape.map(String.init).joined(separator: ", ") + "]",
-        String(t.bytes), rule,
+        t.name, t.currentType?.name ?? "-", changes ? style.paint(t.targetType.name, .yellow) : t.targetType.name,
+        Format.shape(t.shape), Format.count(t.bytes), rule,
       ]
     }
     out.append(
-      TextTable(["NAME", "CURRENT", "TARGET", "SHAPE", "BYTES", "RULE"], rows: rows, rightAligned: [4]).render())
+      TextTable(["name", "current", "target", "shape", "bytes", "rule"], rows: rows, rightAligned: [4]).render())
     out.append("")
     out.append(
-      "total: \(plan.tensors.count) tensors, \(plan.totalParameters) parameters, \(plan.totalBytes) bytes = "
-        + "\(Format.gib(plan.totalBytes)) GiB, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
+      "total: \(Format.count(plan.tensors.count)) tensors, \(Format.count(plan.totalParameters)) parameters, "
+        + "\(Format.count(plan.totalBytes)) bytes = \(Format.size(plan.totalBytes)), "
+        + "\(Format.bpw(plan.bitsPerWeight)) bits per weight")
     out.append("")
     let typeRows = plan.byType.map { t -> [String] in
       let share = plan.totalBytes == 0 ? 0 : Double(t.bytes) * 100 / Double(plan.totalBytes)
       return [
-        t.type.name, String(t.tensors), String(t.parameters), String(t.bytes), Format.gib(t.bytes),
+        t.type.name, Format.count(t.tensors), Format.count(t.parameters), Format.count(t.bytes), Format.size(t.bytes),
         String(format: "%.1f", share),
       ]
     }
     out.append(
-      TextTable(["TYPE", "TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"], rows: typeRows, rightAligned: Set(1...5))
+      TextTable(["type", "tensors", "parameters", "bytes", "size", "%bytes"], rows: typeRows, rightAligned: Set(1...5))
         .render())
     out.append("")
     out.append(
-      TextTable(["HITS", "RULE"], rows: plan.ruleHits.map { [String($0.count), $0.rule] }, rightAligned: [0]).render())
+      TextTable(["hits", "rule"], rows: plan.ruleHits.map { [Format.count($0.count), $0.rule] }, rightAligned: [0])
+        .render())
     return out.joined(separator: "\n")
   }
 
@@ -248,4 +263,3 @@ enum PlanReport {
   }
 }
 
-extension ArchitectureMap.KVBLayout: ExpressibleByArgument {}

@@ -41,11 +41,17 @@ extension Quantscope {
             quantscope recipes list --json | jq -r '.presets[].name'
           """)
 
-      @Flag(help: "Print JSON instead of a table.")
-      var json = false
+      @OptionGroup
+      var jsonOptions: JSONOptions
+
+      @OptionGroup
+      var quietOptions: QuietOptions
+
+      @OptionGroup(title: "Colour")
+      var colorOptions: ColorOptions
 
       func run() throws {
-        if json {
+        if jsonOptions.json {
           printJSON(
             .document(
               schema: "quantscope.recipes/1",
@@ -66,9 +72,11 @@ extension Quantscope {
         }
         let rows = Presets.all.map { preset -> [String] in
           let header = preset.header
-          return [preset.name, header.architectures.joined(separator: ","), header.description]
+          // The name is what a user copies into --recipe: it stands out.
+          return [colorOptions.style.paint(preset.name, .cyan), header.architectures.joined(separator: ","),
+                  header.description]
         }
-        print(TextTable(["NAME", "ARCHITECTURES", "DESCRIPTION"], rows: rows).render())
+        print(TextTable(["name", "architectures", "description"], rows: rows).render())
       }
     }
 
@@ -109,8 +117,11 @@ extension Quantscope {
       @Option(help: "Check that the recipe is meant for this architecture (general.architecture).")
       var arch: String?
 
-      @Flag(help: "Print JSON instead of the recipe's text.")
-      var json = false
+      @OptionGroup
+      var jsonOptions: JSONOptions
+
+      @OptionGroup
+      var quietOptions: QuietOptions
 
       func validate() throws {
         if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
@@ -144,7 +155,7 @@ extension Quantscope {
             blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
           expanded = try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) }
         }
-        guard json else {
+        guard jsonOptions.json else {
           print(expanded ?? text)
           return
         }

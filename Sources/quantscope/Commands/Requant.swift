@@ -22,7 +22,8 @@ extension Quantscope {
         serves only as the template for metadata and tokenizer. Without --ref, tensors are \
         dequantized first, which compounds error (a warning says so).
 
-        The output appears only when complete (temporary name, fsync, rename); an existing output \
+        -o/--output names the output GGUF (required; not '-', not compressed). The output \
+        appears only when complete (temporary name, fsync, rename); an existing output \
         is kept unless --force. Before the rename, the output is read back and its tensors' \
         hashes checked. With --split-max-size every shard is written under a temporary name and \
         the set is renamed only when all shards are complete and checked: a failure or an \
@@ -51,8 +52,8 @@ extension Quantscope {
     @Argument(help: "The input GGUF (any shard of a split set).")
     var input: String
 
-    @Option(name: [.short, .customLong("output")], help: "The output GGUF.")
-    var output: String
+    @OptionGroup(title: "Output")
+    var outputOptions: OutputOptions
 
     @Option(help: "Preset name (see 'quantscope recipes list') or recipe file.")
     var recipe: String?
@@ -79,18 +80,18 @@ extension Quantscope {
     @OptionGroup(title: "llama-quantize")
     var mixOptions: MixOptions
 
+    @OptionGroup
+    var kvBOptions: KVBOptions
+
     @Option(name: .customLong("split-max-size"),
       help: "Split the output into shards of at most this much tensor data (e.g. 50G, 500M; G = 10^9, M = 10^6).")
     var splitMaxSize: String?
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup
+    var threadOptions: ThreadOptions
 
-    @Flag(help: "Replace existing output files.")
-    var force = false
-
-    @Flag(help: "Print what was written as JSON (schema quantscope.requant/1) instead of text.")
-    var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
 
     @Flag(help: "Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does, and write NaN/Inf block scales, instead of refusing.")
     var allowNonFinite = false
@@ -100,10 +101,8 @@ extension Quantscope {
 
     func validate() throws {
       if recipe == nil && rules.isEmpty { throw ValidationError("give --recipe or at least one --rule") }
-      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let threads, threads > Limits.maximumThreads {
-        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
-      }
+      if outputOptions.output == nil { throw ValidationError("give the output GGUF with -o/--output") }
+      if outputOptions.output == "-" { throw ValidationError("-o - is not possible: a GGUF is written to a file") }
       if let splitMaxSize, ByteSize.parse(splitMaxSize) == nil {
         throw ValidationError(
           "--split-max-size takes a positive size below 9.2 exabytes like 50G or 500M, not '\(splitMaxSize)'")
@@ -113,6 +112,8 @@ extension Quantscope {
     func run() throws {
       let model = try GGUFModel(path: input)
       let planModel = PlanModel(collection: model)
+      try kvBOptions.check(planModel, source: input)
+      let output = outputOptions.output ?? ""
       let recipe = try mixOptions.apply(
         to: recipeCall { try Recipe.load(self.recipe, rules: rules, context: planModel.context) })
       let mixes = try mixOptions.rules()
@@ -132,8 +133,8 @@ extension Quantscope {
       }
       options.regenerate = regenerate
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
-      if let threads { options.threads = threads }
-      options.overwrite = force
+      options.threads = threadOptions.count
+      options.overwrite = outputOptions.force
       options.allowNonFinite = allowNonFinite
       options.inputs = [input] + reference + (imatrix.map { [$0] } ?? [])
       options.splitMaxBytes = splitMaxSize.flatMap(ByteSize.parse)
@@ -145,15 +146,15 @@ extension Quantscope {
       let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)
       for warning in Set(summary.warnings.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }).sorted() {
         let count = summary.warnings.filter { $0.hasSuffix(warning) }.count
-        FileHandle.standardError.write(Data("quantscope: warning: \(count) tensor(s): \(warning.terminalSafe)\n".utf8))
+        progressOptions.warn("\(count) tensor(s): \(warning.terminalSafe)")
       }
-      if json {
+      if jsonOptions.json {
         printJSON(Self.json(summary, plan: plan, recipe: recipe.name))
         return
       }
       print("wrote \(summary.outputs.joined(separator: ", "))")
       print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
-        + "\(Format.gib(summary.dataBytes)) GiB of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
+        + "\(Format.size(summary.dataBytes)) of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     }
   }
 }

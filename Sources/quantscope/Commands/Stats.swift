@@ -19,45 +19,57 @@ extension Quantscope {
         Examples:
           quantscope stats model.gguf --tensors 'blk\\.0\\.'
           quantscope stats DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' \\
-              --top 16
+              --super-weights 16
           quantscope stats model.gguf --json --quiet > stats.json
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(name: .customLong("tensors"), help: ArgumentHelp("Only tensors whose name matches this regular expression (anywhere in the name; an error if none does).", valueName: "regex"))
-    var pattern: String?
+    @OptionGroup
+    var tensorFilter: TensorFilterOptions
 
-    @Flag(help: "Print JSON (a document whose `tensors` array holds one object per tensor) instead of a table.")
-    var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
 
-    @Option(help: "How many largest-magnitude weights to report per tensor.")
-    var top: Int = 8
+    @Option(
+      help: ArgumentHelp("How many largest-magnitude weights (super weights) to report per tensor.", valueName: "n"))
+    var superWeights: Int?
 
-    @Option(help: "Threads (default: all cores). The results do not depend on it.")
-    var threads: Int?
+    /// The old name of `--super-weights`: `--top` means "the N first tensors" everywhere else.
+    @Option(name: .customLong("top"), help: .hidden)
+    var deprecatedTop: Int?
+
+    @OptionGroup
+    var threadOptions: ThreadOptions
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
 
+    @OptionGroup(title: "Colour")
+    var colorOptions: ColorOptions
+
+    /// Super weights per tensor: `--super-weights`, else the deprecated `--top`, else 8.
+    var superWeightCount: Int { superWeights ?? deprecatedTop ?? 8 }
+
     func validate() throws {
-      if let pattern {
-        do { _ = try Regex(pattern) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+      if superWeights != nil && deprecatedTop != nil {
+        throw ValidationError("--top is the old name of --super-weights; give only --super-weights")
       }
-      if top < 0 { throw ValidationError("--top must be at least 0") }
-      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if let threads, threads > Limits.maximumThreads {
-        throw ValidationError("--threads must be at most \(Limits.maximumThreads)")
+      if superWeightCount < 0 {
+        throw ValidationError("--super-weights must be at least 0 (got \(superWeightCount))")
       }
     }
 
     func run() throws {
+      if deprecatedTop != nil {
+        progressOptions.warn("stats --top is deprecated: it is now --super-weights (--top means N tensors elsewhere)")
+      }
       let model = try WeightFiles.open(paths)
       let index = model.tensorsByName
       let blockSize = try ScalePartners.blockSize(of: model)
-      var selected = model.tensors
-      if let pattern { selected = try TensorNameFilter(pattern).select(selected, in: paths[0]) }
+      let selected = try tensorFilter.select(model.tensors, in: paths[0])
+      let json = jsonOptions.json, style = colorOptions.style
       var failures = 0
       let progress = progressOptions.reporter(label: "stats")
       // With a progress line on the terminal, lines are held until the end so they never tangle
@@ -79,7 +91,7 @@ extension Quantscope {
       } else {
         emit(
           [
-            Self.pad("tensor", 40), Self.pad("type", 8), Self.pad("shape", 16), Self.pad("min", 12),
+            Self.pad("name", 40), Self.pad("type", 8), Self.pad("shape", 16), Self.pad("min", 12),
             Self.pad("max", 12), Self.pad("mean", 12), Self.pad("std", 12), Self.pad("rms", 12),
             Self.pad("kurtosis", 12), Self.pad("zeros", 8), "nan/inf",
           ].joined(separator: " "))
@@ -90,7 +102,8 @@ extension Quantscope {
         let decoder: TensorDecoder
         do {
           decoder = try TensorDecoder(t, partnersIn: index, blockSize: blockSize)
-          stats = try TensorStatistics.compute(decoder, topK: top, threads: threads, progress: progress)
+          stats = try TensorStatistics.compute(
+            decoder, topK: superWeightCount, threads: threadOptions.threads, progress: progress)
         } catch {
           failures += 1
           progress?.advance(by: t.byteCount)
@@ -100,7 +113,7 @@ extension Quantscope {
         if document != nil {
           document?.append(Self.jsonObject(t, decoder, stats))
         } else {
-          emit(Self.tableLine(t, decoder, stats))
+          emit(Self.tableLine(t, decoder, stats, style: style))
         }
       }
       progress?.finish()
@@ -129,19 +142,27 @@ extension Quantscope {
       }
     }
 
-    static func tableLine(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> String {
+    static func tableLine(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics, style: Style = .plain) -> String {
       var type = t.encoding.name
       if let scale = d.scale { type += "×" + scale.kind }
       var line = [
-        pad(t.name.terminalSafe, 40), pad(type, 8), pad(t.shape.map(String.init).joined(separator: "×"), 16),
+        pad(t.name.terminalSafe, 40), pad(type, 8), pad(Format.shape(t.shape), 16),
         pad(number(s.min), 12), pad(number(s.max), 12), pad(number(s.mean), 12),
         pad(number(s.standardDeviation), 12), pad(number(s.rms), 12), pad(number(s.kurtosis), 12),
-        pad(String(format: "%.4f%%", s.zeroFraction * 100), 8), "\(s.nanCount)/\(s.positiveInfinityCount + s.negativeInfinityCount)",
+        pad(String(format: "%.4f%%", s.zeroFraction * 100), 8), nonFiniteCell(s, style),
       ].joined(separator: " ")
       if !s.top.isEmpty {
-        line += "\n    top |w|: " + s.top.map { "(\($0.row),\($0.column))=\(number(Double($0.value)))" }.joined(separator: " ")
+        line += "\n    super weights: "
+          + s.top.map { "(\($0.row),\($0.column))=\(number(Double($0.value)))" }.joined(separator: " ")
       }
       return line
+    }
+
+    /// `nan/inf` counts, red when there are any (the last cell, so colour cannot upset padding).
+    static func nonFiniteCell(_ s: TensorStatistics, _ style: Style) -> String {
+      let infinities = s.positiveInfinityCount + s.negativeInfinityCount
+      let text = "\(Format.count(s.nanCount))/\(Format.count(infinities))"
+      return s.nanCount + infinities > 0 ? style.paint(text, .red) : text
     }
 
     static func jsonObject(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> JSONValue {
@@ -157,10 +178,10 @@ extension Quantscope {
         ("pos_inf", .int(s.positiveInfinityCount)), ("neg_inf", .int(s.negativeInfinityCount)),
         ("zeros", .int(s.zeroCount)), ("zero_fraction", .finite(s.zeroFraction)),
         ("min", .finite(s.min)), ("max", .finite(s.max)), ("mean", .finite(s.mean)),
-        ("std", .finite(s.standardDeviation)), ("rms", .finite(s.rms)), ("absmax", .finite(s.absMax)),
+        ("std", .finite(s.standardDeviation)), ("rms", .finite(s.rms)), ("max_abs", .finite(s.absMax)),
         ("excess_kurtosis", .finite(s.kurtosis)),
         (
-          "top",
+          "super_weights",
           .array(
             s.top.map {
               .members([

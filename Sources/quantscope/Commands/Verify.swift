@@ -42,8 +42,8 @@ extension Quantscope {
     @Flag(help: "Also scan tensor data for NaN and infinities, and quantized blocks' scales.")
     var deep = false
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup
+    var jsonOptions: JSONOptions
 
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
@@ -58,6 +58,7 @@ extension Quantscope {
       var covered = Set<String>()
       var total = 0
       var sets: [JSONValue] = []
+      let json = jsonOptions.json
       for path in paths {
         guard !covered.contains(path) else { continue }
         let files: [String]

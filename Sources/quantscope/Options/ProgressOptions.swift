@@ -13,10 +13,13 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable, Sendable {
   case none
 }
 
-/// `--quiet` and `--progress`, shared by every command that runs long.
+/// `--progress` (with ``QuietOptions``), shared by every command that runs long.
 struct ProgressOptions: ParsableArguments {
-  @Flag(name: [.short, .long], help: "Show no progress.")
-  var quiet = false
+  @OptionGroup
+  var quietOptions: QuietOptions
+
+  /// Whether `--quiet` was given.
+  var quiet: Bool { quietOptions.quiet }
 
   @Option(
     help: ArgumentHelp(
@@ -24,6 +27,9 @@ struct ProgressOptions: ParsableArguments {
       discussion: "auto: a redrawn line when stderr is a terminal; always: that line even when it is not; json: one JSON object per line ({\"done\",\"total\",\"rate\",\"eta\"}); none: nothing.",
       valueName: "mode"))
   var progress: ProgressMode = .auto
+
+  /// Prints a warning on stderr unless `--quiet`.
+  func warn(_ message: String) { quietOptions.warn(message) }
 
   /// The mode after `--quiet` and the terminal check.
   var effectiveMode: ProgressMode {
@@ -40,17 +46,4 @@ struct ProgressOptions: ParsableArguments {
     case .json: StderrProgress(label: label, json: true)
     }
   }
-}
-
-/// `-o`/`--output` and `--force`, shared by every command that writes a file.
-struct OutputFileOptions: ParsableArguments {
-  @Option(
-    name: [.short, .customLong("output")],
-    help: ArgumentHelp(
-      "Write to this file ('-' for standard output; a name ending in .zst is zstd-compressed).",
-      valueName: "path"))
-  var output: String?
-
-  @Flag(help: "Replace the output file if it exists.")
-  var force = false
 }

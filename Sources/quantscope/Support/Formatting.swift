@@ -1,13 +1,16 @@
 import Foundation
 import QuantscopeFormats
 
-/// Numbers printed the way users read them: GiB with two decimals, bpw with three, dB with one.
+/// Numbers printed the way users read them, one spelling per kind of number in every table:
+/// sizes in the binary unit that fits, bpw with three decimals, dB with one, counts with
+/// thousands separators, shapes as `[256, 640]`.
 enum Format {
-  static func gib(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1_073_741_824) }
   static func bpw(_ v: Double) -> String { String(format: "%.3f", v) }
   static func db(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "inf" : "-inf") }
   static func sci(_ v: Double) -> String { String(format: "%.3e", v) }
   static func cosine(_ v: Double) -> String { String(format: "%.6f", v) }
+
+  /// `n` with a comma every three digits: `246,587,904`.
   static func count(_ n: Int) -> String {
     let s = String(n)
     var out = ""
@@ -16,6 +19,33 @@ enum Format {
       out.append(ch)
     }
     return String(out.reversed())
+  }
+
+  /// A shape, outermost dimension first, as numpy and `inspect` print it: `[256, 640]`.
+  static func shape(_ dimensions: [Int]) -> String {
+    "[" + dimensions.map(String.init).joined(separator: ", ") + "]"
+  }
+
+  /// Binary units, smallest first (IEC names: a GiB is 2^30 bytes, never called GB).
+  private static let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
+
+  /// `bytes` in the largest binary unit that keeps the number at least 1: `512 B`, `1.50 KiB`,
+  /// `8.27 MiB`, `281.04 GiB` (two decimals; bytes exact).
+  static func size(_ bytes: Int) -> String {
+    let magnitude = bytes.magnitude
+    guard magnitude >= 1024 else { return "\(bytes) B" }
+    var value = Double(magnitude)
+    var unit = -1
+    while value >= 1024 && unit + 1 < units.count {
+      value /= 1024
+      unit += 1
+    }
+    return (bytes < 0 ? "-" : "") + String(format: "%.2f", value) + " " + units[unit]
+  }
+
+  /// A change of size with its sign: `+1.50 MiB`, `-512 B`, `0 B`.
+  static func sizeChange(_ bytes: Int) -> String {
+    bytes > 0 ? "+" + size(bytes) : size(bytes)
   }
 }
 
