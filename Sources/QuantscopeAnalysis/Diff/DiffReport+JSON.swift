@@ -77,7 +77,10 @@ extension DiffGate {
             .members([
               ("metric", .string(f.threshold.metric.rawValue)), ("limit", .finite(f.threshold.limit)),
               ("worst", .optional(f.worst?.name)), ("worst_value", .finite(f.worst?.value)),
-              ("tensors", .array(f.tensors.map { .members([("name", .string($0.name)), ("value", .finite($0.value))]) })),
+              (
+                "tensors",
+                .array(f.tensors.map { .members([("name", .string($0.name)), ("value", .finite($0.value))]) })
+              ),
               ("non_finite_tensors", .array(f.nonFinite.map { .string($0) })),
             ])
           })
