@@ -1,4 +1,5 @@
 import Foundation
+import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing
 
@@ -154,7 +155,10 @@ enum PlanCLI {
     let totalLine = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("total: ") })
     let bytes = try #require(plan["total_bytes"] as? Int)
     let bpw = try #require(plan["bits_per_weight"] as? Double)
-    #expect(totalLine.contains("\(bytes) bytes = 0.00 GiB, \(String(format: "%.3f", bpw)) bits per weight"))
+    // A small model's size in a unit that fits, not 0.00 GiB.
+    let size = ByteSize.describe(bytes)
+    #expect(totalLine.contains("\(bytes) bytes = \(size), \(String(format: "%.3f", bpw)) bits per weight"))
+    #expect(!totalLine.contains("0.00 GiB"))
     #expect(text.stdout.contains("HITS  RULE"))
     #expect(text.stdout.contains("TYPE "))
   }

@@ -33,6 +33,16 @@ struct ByteSizeTests {
     #expect(ByteSize.parse(text) == nil)
   }
 
+  @Test func `sizes for people pick the binary unit that fits, up to GiB`() {
+    #expect(ByteSize.describe(0) == "0 B")
+    #expect(ByteSize.describe(1023) == "1023 B")
+    #expect(ByteSize.describe(1024) == "1.00 KiB")
+    #expect(ByteSize.describe(-1536) == "-1.50 KiB")
+    #expect(ByteSize.describe(8_409_088) == "8.02 MiB")
+    #expect(ByteSize.describe(301_105_954_816) == "280.43 GiB")
+    #expect(ByteSize.describe(3 << 40) == "3072.00 GiB", "GiB is the largest unit, as the paper's figures are")
+  }
+
   @Test func `errors say why`() throws {
     let overflow = try #require(throws: ByteSize.ParseError.self) { try ByteSize(parsing: "10000000000G") }
     #expect(overflow.reason.contains("more than 9223372036854775807 bytes"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A byte count as people write it: `500M`, `50G`, `50GB`, `48GiB`, `1T`, or plain bytes.
 ///
 /// Decimal and binary units are distinct: `K`/`KB`, `M`/`MB`, `G`/`GB`, `T`/`TB` are gguf-split's
@@ -121,4 +123,15 @@ public struct ByteSize: Sendable, Equatable, Hashable, CustomStringConvertible {
 
   /// The size as written, normalised: `50GB`, `48GiB`, `4300000B`.
   public var description: String { "\(count)\(unit.rawValue)" }
+
+  /// `bytes` for a person: in the largest binary unit up to GiB that keeps the number at least 1,
+  /// with two decimals (`812 B`, `8.02 MiB`, `280.42 GiB`, `-1.50 KiB`), so that a small model's
+  /// sizes never all read `0.00 GiB`. The unit is always binary and says so.
+  public static func describe(_ bytes: Int) -> String {
+    let magnitude = bytes.magnitude
+    guard magnitude >= 1024 else { return "\(bytes) B" }
+    let unit: Unit = magnitude >= 1 << 30 ? .gibibytes : magnitude >= 1 << 20 ? .mebibytes : .kibibytes
+    let value = Double(bytes) / Double(unit.bytes)
+    return String(format: "%.2f", value) + " " + unit.rawValue
+  }
 }

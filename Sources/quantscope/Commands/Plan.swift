@@ -142,17 +142,17 @@ enum PlanReport {
     out.append("")
     out.append(
       "total: \(plan.tensors.count) tensors, \(plan.totalParameters) parameters, \(plan.totalBytes) bytes = "
-        + "\(Format.gib(plan.totalBytes)) GiB, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
+        + "\(ByteSize.describe(plan.totalBytes)), \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     out.append("")
     let typeRows = plan.byType.map { t -> [String] in
       let share = plan.totalBytes == 0 ? 0 : Double(t.bytes) * 100 / Double(plan.totalBytes)
       return [
-        t.type.name, String(t.tensors), String(t.parameters), String(t.bytes), Format.gib(t.bytes),
+        t.type.name, String(t.tensors), String(t.parameters), String(t.bytes), ByteSize.describe(t.bytes),
         String(format: "%.1f", share),
       ]
     }
     out.append(
-      TextTable(["TYPE", "TENSORS", "PARAMETERS", "BYTES", "GIB", "%BYTES"], rows: typeRows, rightAligned: Set(1...5))
+      TextTable(["TYPE", "TENSORS", "PARAMETERS", "BYTES", "SIZE", "%BYTES"], rows: typeRows, rightAligned: Set(1...5))
         .render())
     out.append("")
     out.append(

@@ -158,7 +158,7 @@ extension Quantscope {
       }
       print("wrote \(summary.outputs.joined(separator: ", "))")
       print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
-        + "\(Format.gib(summary.dataBytes)) GiB of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
+        + "\(ByteSize.describe(summary.dataBytes)) of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     }
   }
 }
