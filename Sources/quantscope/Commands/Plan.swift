@@ -9,8 +9,9 @@ extension Quantscope {
     static let configuration = CommandConfiguration(
       abstract: "Show the type, size and deciding rule of every tensor under a recipe, with totals.",
       discussion: """
-        Sizes are tensor data only (GGUF header and alignment excluded); GiB are 2^30 bytes; bits per \
-        weight are total bits over total parameters. Built-in rules keep 1-D tensors, norms, ffn_gate_inp \
+        Sizes are tensor data only (GGUF header and alignment excluded), in binary units (KiB, MiB, \
+        GiB = 2^10, 2^20, 2^30 bytes); bits per weight are total bits over total parameters. Built-in \
+        rules keep 1-D tensors, norms, ffn_gate_inp \
         and exp_probs_b as they are; a row length the chosen type's block does not divide falls back as in \
         llama.cpp (--fallback).
 
