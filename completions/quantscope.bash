@@ -186,14 +186,18 @@ _quantscope() {
 
 _quantscope_inspect() {
     repeating_flags=()
-    non_repeating_flags=(--json --markdown --no-tensors --by-layer --full --version -h --help)
+    non_repeating_flags=(--json --markdown --no-tensors --by-layer --full -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tensors)
+    non_repeating_options=(--tensors --color)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--tensors')
+        return
+        ;;
+    '--color')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac
@@ -216,7 +220,7 @@ _quantscope_diff() {
         return
         ;;
     '--sort')
-        __quantscope_add_completions -W 'nmse'$'\n''mse'$'\n''cosine'$'\n''maxabs'$'\n''name'$'\n''file'
+        __quantscope_add_completions -W 'nmse'$'\n''mse'$'\n''cosine'$'\n''max_abs'$'\n''name'$'\n''file'
         return
         ;;
     '--top')
@@ -250,13 +254,16 @@ _quantscope_diff() {
 
 _quantscope_compare() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--threads --color)
+    non_repeating_options=(--tensors --threads --color)
     __quantscope_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '--tensors')
+        return
+        ;;
     '--threads')
         return
         ;;
@@ -269,9 +276,9 @@ _quantscope_compare() {
 
 _quantscope_requant() {
     repeating_flags=()
-    non_repeating_flags=(--pure --leave-output-tensor --force --json --allow-non-finite -q --quiet --version -h --help)
+    non_repeating_flags=(--force --pure --leave-output-tensor --json --allow-non-finite -q --quiet --version -h --help)
     repeating_options=(--rule --ref)
-    non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --mixes --token-embedding-type --output-tensor-type --split-max-size --threads --progress)
+    non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --mixes --token-embedding-type --output-tensor-type --kv-b --split-max-size --threads --progress)
     __quantscope_offer_flags_options 1
 
     # Offer option value completions
@@ -312,6 +319,10 @@ _quantscope_requant() {
     '--output-tensor-type')
         return
         ;;
+    '--kv-b')
+        __quantscope_add_completions -W 'split'$'\n''legacy'
+        return
+        ;;
     '--split-max-size')
         return
         ;;
@@ -350,15 +361,23 @@ _quantscope_recipes() {
 
 _quantscope_recipes_list() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--color)
     __quantscope_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--color')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
 }
 
 _quantscope_recipes_show() {
     repeating_flags=()
-    non_repeating_flags=(--tied --json --version -h --help)
+    non_repeating_flags=(--tied --json -q --quiet --version -h --help)
     repeating_options=()
     non_repeating_options=(--blocks --dense-blocks --experts --arch)
     __quantscope_offer_flags_options 1
@@ -382,9 +401,9 @@ _quantscope_recipes_show() {
 
 _quantscope_plan() {
     repeating_flags=()
-    non_repeating_flags=(--pure --leave-output-tensor --json --version -h --help)
+    non_repeating_flags=(--pure --leave-output-tensor --json -q --quiet --version -h --help)
     repeating_options=(--rule)
-    non_repeating_options=(--recipe --kv-b --arch --blocks --fallback --imatrix --mixes --token-embedding-type --output-tensor-type)
+    non_repeating_options=(--recipe --kv-b --arch --blocks --fallback --imatrix --mixes --token-embedding-type --output-tensor-type --tensors --color)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
@@ -419,6 +438,13 @@ _quantscope_plan() {
         return
         ;;
     '--output-tensor-type')
+        return
+        ;;
+    '--tensors')
+        return
+        ;;
+    '--color')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac
@@ -460,7 +486,7 @@ _quantscope_stats() {
     repeating_flags=()
     non_repeating_flags=(--json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tensors --top --threads --progress)
+    non_repeating_options=(--tensors --super-weights --threads --progress --color)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
@@ -468,7 +494,7 @@ _quantscope_stats() {
     '--tensors')
         return
         ;;
-    '--top')
+    '--super-weights')
         return
         ;;
     '--threads')
@@ -476,6 +502,10 @@ _quantscope_stats() {
         ;;
     '--progress')
         __quantscope_add_completions -W 'auto'$'\n''always'$'\n''json'$'\n''none'
+        return
+        ;;
+    '--color')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

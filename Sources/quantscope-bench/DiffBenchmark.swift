@@ -49,14 +49,14 @@ struct DiffBenchmark {
       // Warm the page cache and check the result once.
       var options = Diff.Options()
       options.threads = coreCount
-      let result = try Diff(candidate: candidate, reference: reference, options: options)
+      let result = try Diff.compute(candidate: candidate, reference: reference, options: options)
 
       var timed: [Row] = []
       var diffSeconds: [Int: Double] = [:]
       for threads in Set([1, coreCount]).sorted() {
         options.threads = threads
         let t = try bestOfThrowing(repeats) {
-          _ = try Diff(candidate: candidate, reference: reference, options: options)
+          _ = try Diff.compute(candidate: candidate, reference: reference, options: options)
         }
         diffSeconds[threads] = t
         timed.append(

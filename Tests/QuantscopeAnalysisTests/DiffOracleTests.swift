@@ -41,7 +41,7 @@ struct DiffOracleTests {
     let candidate = try GGUFModel(path: dir.appendingPathComponent(file).path)
     var options = Diff.Options()
     options.threads = 2
-    let diff = try Diff(candidate: candidate, reference: reference, options: options)
+    let diff = try Diff.compute(candidate: candidate, reference: reference, options: options)
     #expect(diff.missingReference.isEmpty)
     #expect(diff.unmappedReference.isEmpty)
     #expect(!diff.skippedReference.isEmpty, "the MTP layer must be skipped, not dropped silently")
@@ -68,7 +68,7 @@ struct DiffOracleTests {
       """, path])
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
     let candidate = try GGUFModel(path: path)
-    let error = try #require(throws: FormatError.self) { try Diff(candidate: candidate, reference: reference) }
+    let error = try #require(throws: FormatError.self) { try Diff.compute(candidate: candidate, reference: reference) }
     #expect(error.description.contains("[10, 256]"))
     #expect(error.description.contains("model.embed_tokens.weight [300, 256]"))
   }
@@ -99,7 +99,7 @@ struct DiffOracleTests {
     options.importance = try ImportanceMatrix(path: dir.appendingPathComponent("imatrix.gguf").path)
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
     let candidate = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
-    let diff = try Diff(candidate: candidate, reference: reference, options: options)
+    let diff = try Diff.compute(candidate: candidate, reference: reference, options: options)
     #expect(want.count > 20)
     for t in diff.tensors {
       guard let w = want[t.name] else {
@@ -119,8 +119,8 @@ struct DiffOracleTests {
     one.threads = 1
     var many = Diff.Options()
     many.threads = 5
-    let a = try Diff(candidate: candidate, reference: reference, options: one)
-    let b = try Diff(candidate: candidate, reference: reference, options: many)
+    let a = try Diff.compute(candidate: candidate, reference: reference, options: one)
+    let b = try Diff.compute(candidate: candidate, reference: reference, options: many)
     #expect(a.tensors.map(\.sums) == b.tensors.map(\.sums))
   }
 
@@ -130,13 +130,13 @@ struct DiffOracleTests {
     let candidate = try GGUFModel(path: dir.appendingPathComponent("bf16.gguf").path)
     var options = Diff.Options()
     options.precision = .bf16
-    let diff = try Diff(candidate: candidate, reference: reference, options: options)
+    let diff = try Diff.compute(candidate: candidate, reference: reference, options: options)
     #expect(diff.tensors.count == (try expected(dir)["bf16.gguf"]?.count))
     for t in diff.tensors {
       #expect(t.metrics?.mse == 0, "\(t.name) (\(t.type)) mse \(String(describing: t.metrics?.mse))")
     }
     options.precision = .exact
-    let exact = try Diff(candidate: candidate, reference: reference, options: options)
+    let exact = try Diff.compute(candidate: candidate, reference: reference, options: options)
     let want = try #require(try expected(dir)["bf16.gguf"])
     #expect(exact.tensors.contains { ($0.metrics?.mse ?? 0) > 0 }, "bf16 rounding must show against the exact reference")
     for t in exact.tensors {
@@ -160,7 +160,7 @@ struct ArchitectureMapTests {
     let dir = try Self.fixture.get().appendingPathComponent(arch)
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
     let candidate = try GGUFModel(path: dir.appendingPathComponent("model.gguf").path)
-    let diff = try Diff(candidate: candidate, reference: reference)
+    let diff = try Diff.compute(candidate: candidate, reference: reference)
     #expect(diff.architecture == arch)
     #expect(diff.missingReference.isEmpty)
     #expect(diff.unmappedReference.isEmpty)
@@ -198,7 +198,7 @@ struct DiffGGUFPairTests {
       print(json.dumps(out))
       """, q3, q4])
     let want = try #require(try JSONSerialization.jsonObject(with: Data(oracle.utf8)) as? [String: Double])
-    let diff = try Diff(candidate: try GGUFModel(path: q3), reference: try GGUFModel(path: q4))
+    let diff = try Diff.compute(candidate: try GGUFModel(path: q3), reference: try GGUFModel(path: q4))
     #expect(diff.tensors.count == want.count)
     for t in diff.tensors {
       #expect(DiffOracleTests.close(try #require(t.metrics).mse, try #require(want[t.name])), "\(t.name)")

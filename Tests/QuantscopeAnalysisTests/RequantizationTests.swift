@@ -55,6 +55,32 @@ struct RequantizationTests {
     #expect(summary.requantized.allSatisfy { $0.source.contains("weight_scale_inv") || !$0.source.hasPrefix("input") })
   }
 
+  @Test func `requantizing quantized data without a reference warns per tensor, as values`() throws {
+    let dir = try Self.fixture.get()
+    let input = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
+    let model = PlanModel(collection: input)
+    let plan = try Planner.plan(
+      model: model,
+      recipe: try Recipe.load(nil, rules: ["ffn_down_exps=q5_0", "attn_q_a=q8_0"], context: model.context))
+    var options = Requantization.Options()
+    options.threads = 2
+    let out = dir.appendingPathComponent("requant-\(UUID().uuidString).gguf")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let summary = try Requantization.run(input: input, plan: plan, output: out.path, options: options)
+    let quantizedSources = plan.tensors.filter { t in
+      t.currentType != t.targetType && (t.currentType?.isQuantized ?? false)
+    }
+    #expect(!quantizedSources.isEmpty)
+    #expect(summary.warnings.map(\.tensor) == quantizedSources.map(\.name))
+    for (warning, planned) in zip(summary.warnings, quantizedSources) {
+      #expect(warning.kind == .requantizedQuantized)
+      #expect(!warning.message.contains(warning.tensor), "the message is the same for every tensor it concerns")
+      let types = "\(planned.currentType!.name) data to \(planned.targetType.name) "
+      #expect(warning.message.hasPrefix("requantizing " + types))
+      #expect(warning.description == "\(warning.tensor): \(warning.message)")
+    }
+  }
+
   @Test func `an existing output is kept unless overwriting`() throws {
     let (out, _, _) = try requant(rules: ["token_embd=q6_k"], imatrix: false)
     let before = try Data(contentsOf: out)

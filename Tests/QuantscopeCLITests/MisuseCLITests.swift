@@ -309,6 +309,16 @@ struct MisuseCLITests {
     #expect(t.status == 64, "\(t.stderr)")
   }
 
+  @Test func `a size in an unknown unit is a usage error saying why and naming GB and GiB`() throws {
+    let dir = try Self.workspace("size-unit")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let r = try CLI.quantscope(
+      ["requant", "x.gguf", "-o", "o.gguf", "--rule", "zzz=q8_0", "--split-max-size", "48GIX"], in: dir)
+    #expect(r.status == 64, "\(r.stderr)")
+    #expect(r.stderr.contains("50G (10^9 bytes) or 48GiB (2^30 bytes), not '48GIX': unknown unit 'GIX'"), "\(r.stderr)")
+    #expect(try CLI.listing(dir) == ["x.gguf"])
+  }
+
   @Test func `more shards than a split set can number is an error before any work`() throws {
     let dir = try TestPaths.temporaryDirectory("manyshards")
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,4 +1,5 @@
 import Foundation
+import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing
 

@@ -70,6 +70,19 @@ struct PlanCheckpointCLITests {
     #expect((a["tensors"] as? [Any])?.count == 1025)
   }
 
+  @Test func `plan states the kv_b layout it planned and why, in the table and in JSON`() throws {
+    let dir = try Self.checkpoint.get().path
+    let assumed = try quantscope("plan", dir, "--recipe", "q4_k_m")
+    #expect(assumed.status == 0, "\(assumed.stderr)")
+    #expect(assumed.stdout.contains("kv_b layout: split (attn_k_b + attn_v_b), assumed; --kv-b legacy plans"))
+    let chosen = try quantscope("plan", dir, "--recipe", "q4_k_m", "--kv-b", "legacy", "--json")
+    let object = try #require(try JSONSerialization.jsonObject(with: chosen.data) as? [String: Any])
+    #expect(object["kv_b_layout"] as? String == "legacy")
+    #expect(object["kv_b_layout_basis"] as? String == "option")
+    let keys = Array(String(decoding: chosen.data, as: UTF8.self).split(separator: "\n").prefix(9))
+    #expect(keys.contains { $0.contains("\"kv_b_layout\": \"legacy\"") }, "next to the other model facts")
+  }
+
   @Test func `inspect reads the 671B checkpoint in seconds with memory independent of its size`() throws {
     let dir = try Self.checkpoint.get()
     // Time and peak RSS of the child, measured by Python's resource module.

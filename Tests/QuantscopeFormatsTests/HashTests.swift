@@ -55,9 +55,35 @@ struct HashTests {
     let names = manifest.tensors.map { Array($0.name.utf8) }
     #expect(zip(names, names.dropFirst()).allSatisfy { !$1.lexicographicallyPrecedes($0) })
     let p = progress.state.withLock { $0 }
-    #expect(p.total == 2 * manifest.totalBytes)
+    #expect(p.total == manifest.totalBytes, "progress counts data bytes, though each is hashed twice")
     #expect(p.done == p.total)
     #expect(p.finished)
+  }
+
+  @Test(arguments: [2, 3, 8])
+  func `progress reaches exactly the data bytes of any selection, odd sizes included`(threads: Int) throws {
+    let dir = try TestPaths.temporaryDirectory("hash-progress")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("odd.safetensors").path
+    // Odd byte counts: two passes of an odd size is not a whole number of halves per pass.
+    let sizes = [1, 3, 7, 1000, 33, 2]
+    try SafetensorsWriter.write(
+      to: path,
+      tensors: sizes.enumerated().map { i, n in
+        let data = (0..<n).map { UInt8(truncatingIfNeeded: $0 &+ i) }
+        return (SafetensorsTensorSpec(name: "t\(i)", dtype: .U8, shape: [n]), data)
+      })
+    let model = try WeightFiles.open([path])
+    #expect(model.tensors.count == sizes.count)
+    let selections = model.tensors.map { [$0] } + [Array(model.tensors.prefix(3)), model.tensors]
+    for tensors in selections {
+      let progress = CountingProgress()
+      let manifest = try TensorHashing.hash(tensors, files: [path], threads: threads, progress: progress)
+      let p = progress.state.withLock { $0 }
+      let bytes = tensors.reduce(0) { $0 + $1.byteCount }
+      #expect(manifest.totalBytes == bytes)
+      #expect(p.total == bytes && p.done == bytes, "\(tensors.map(\.name))")
+    }
   }
 
   @Test(arguments: [1, 2, 3, 8])

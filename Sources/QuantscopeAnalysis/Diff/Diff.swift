@@ -49,6 +49,21 @@ public struct Diff: Sendable {
     /// Position (row-major indices) of the first NaN or infinite value on either side.
     public var firstNonFinitePosition: [Int] { position(of: sums.firstNonFiniteIndex) }
 
+    /// One tensor's result; `layer` and `kind` are derived from `name` when not given.
+    public init(
+      name: String, layer: Int? = nil, kind: String? = nil, type: String, bitsPerWeight: Double, shape: [Int],
+      referenceOrigin: String, sums: ErrorAccumulator
+    ) {
+      self.name = name
+      self.layer = layer ?? Diff.layerIndex(name)
+      self.kind = kind ?? Diff.kind(name)
+      self.type = type
+      self.bitsPerWeight = bitsPerWeight
+      self.shape = shape
+      self.referenceOrigin = referenceOrigin
+      self.sums = sums
+    }
+
     func position(of flat: Int) -> [Int] {
       var i = flat
       guard i >= 0 else { return [] }
@@ -72,6 +87,13 @@ public struct Diff: Sendable {
     /// The metrics, or `nil` when a tensor covered holds NaN or infinite values or nothing was
     /// compared: a roll-up never reports a score its tensors do not support.
     public var metrics: ErrorMetrics? { sums.metrics }
+
+    /// A roll-up of `tensors` tensors whose sums merged are `sums`.
+    public init(label: String, tensors: Int, sums: ErrorAccumulator) {
+      self.label = label
+      self.tensors = tensors
+      self.sums = sums
+    }
   }
 
   /// Per-tensor results in candidate order.
@@ -84,11 +106,32 @@ public struct Diff: Sendable {
   public let skippedReference: [String]
   /// The architecture map used (`nil` for GGUF↔GGUF by name).
   public let architecture: String?
+  /// How FP8 × scale references were evaluated.
+  public let precision: ReferencePrecision
+  /// Whether an importance matrix weighted the error (``ErrorMetrics/weightedNMSE`` is set).
+  public let weighted: Bool
 
-  /// Compares `candidate` with `reference`.
-  public init(candidate: GGUFModel, reference: any TensorCollection, options: Options = Options()) throws {
+  /// A comparison's results as computed by ``compute(candidate:reference:options:)``.
+  public init(
+    tensors: [TensorResult], missingReference: [String], unmappedReference: [String], skippedReference: [String],
+    architecture: String?, precision: ReferencePrecision, weighted: Bool
+  ) {
+    self.tensors = tensors
+    self.missingReference = missingReference
+    self.unmappedReference = unmappedReference
+    self.skippedReference = skippedReference
+    self.architecture = architecture
+    self.precision = precision
+    self.weighted = weighted
+  }
+
+  /// Compares `candidate` with `reference`: maps the reference onto the candidate's tensors and
+  /// sums every tensor's error in parallel, in fixed-size chunks so that the result does not
+  /// depend on the thread count.
+  public static func compute(
+    candidate: GGUFModel, reference: any TensorCollection, options: Options = Options()
+  ) throws -> Diff {
     let (mapping, heads) = try ReferenceMapping.resolve(reference: reference, for: candidate)
-    architecture = mapping.architecture?.architecture
 
     var selected = candidate.tensors
     if let pattern = options.tensorFilter {
@@ -112,9 +155,6 @@ public struct Diff: Sendable {
       }
       jobs.append((try SourceRows(tensor: t, scale: nil, precision: .exact), ref))
     }
-    missingReference = missing
-    unmappedReference = mapping.unmapped
-    skippedReference = mapping.skipped
 
     // Work items: fixed-size row chunks of every tensor.
     struct Chunk { let job: Int; let rows: Range<Int> }
@@ -181,7 +221,10 @@ public struct Diff: Sendable {
           name: t.name, layer: Self.layerIndex(t.name), kind: Self.kind(t.name), type: t.encoding.name,
           bitsPerWeight: t.bitsPerWeight, shape: t.shape, referenceOrigin: job.1.origin, sums: acc))
     }
-    tensors = results
+    return Diff(
+      tensors: results, missingReference: missing, unmappedReference: mapping.unmapped,
+      skippedReference: mapping.skipped, architecture: mapping.architecture?.architecture,
+      precision: options.precision, weighted: options.importance != nil)
   }
 
   /// `N` of a `blk.N.` name.

@@ -91,10 +91,39 @@ public enum Requantization {
     public var requantized: [(name: String, type: GGMLType, source: String)] = []
     /// Tensors whose bytes were copied.
     public var copied: [String] = []
-    /// Warnings (requantizing already-quantized data, …).
-    public var warnings: [String] = []
+    /// Warnings (requantizing already-quantized data, …), one per tensor concerned, in plan order.
+    public var warnings: [Warning] = []
     /// Bytes of tensor data written.
     public var dataBytes = 0
+  }
+
+  /// Something about one output tensor that did not stop the run but that its user should know.
+  public struct Warning: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem it is.
+    public enum Kind: String, Sendable {
+      /// Quantized data was dequantized and quantized again (no reference given): errors compound.
+      case requantizedQuantized = "requantized_quantized"
+      /// The source held NaN or infinite values and `allowNonFinite` quantized them anyway.
+      case nonFiniteSource = "non_finite_source"
+    }
+
+    /// The GGUF tensor concerned.
+    public let tensor: String
+    /// What kind of problem it is.
+    public let kind: Kind
+    /// The problem in words, without the tensor's name (equal for every tensor with the same problem,
+    /// so that a front end can count them).
+    public let message: String
+
+    /// A warning about `tensor`.
+    public init(tensor: String, kind: Kind, message: String) {
+      self.tensor = tensor
+      self.kind = kind
+      self.message = message
+    }
+
+    /// `tensor: message`.
+    public var description: String { "\(tensor): \(message)" }
   }
 
   /// How one tensor of the output is made.
@@ -145,7 +174,9 @@ public enum Requantization {
           guard let layout, let problem = Self.nonFiniteScale(layout, weight: source) else { continue }
           if options.allowNonFinite {
             summary.warnings.append(
-              "\(planned.name): quantized from non-finite values (--allow-non-finite): \(problem.what)")
+              Warning(
+                tensor: planned.name, kind: .nonFiniteSource,
+                message: "quantized from non-finite values (--allow-non-finite): \(problem.what)"))
           } else {
             throw problem.error
           }
@@ -157,8 +188,10 @@ public enum Requantization {
         let rows = try SourceRows(tensor: tensor, scale: nil, precision: .exact)
         if case .ggml(let t) = tensor.encoding, t.isQuantized {
           summary.warnings.append(
-            "\(planned.name): requantizing \(t.name) data to \(planned.targetType.name) compounds quantization error; "
-              + "give --ref to quantize from the original weights")
+            Warning(
+              tensor: planned.name, kind: .requantizedQuantized,
+              message: "requantizing \(t.name) data to \(planned.targetType.name) compounds quantization error; "
+                + "give --ref to quantize from the original weights"))
         }
         actions.append(
           .quantize(rows: rows, codec: codec, origin: "input \(tensor.encoding.name)", source: tensor.file.path))

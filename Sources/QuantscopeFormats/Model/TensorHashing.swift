@@ -249,8 +249,10 @@ public enum TensorHashing {
   ///   - files: recorded in the manifest.
   ///   - threads: workers to use; `nil` for one per core. At least two run, so that the
   ///     whole-model stream and the per-tensor hashes proceed together.
-  ///   - progress: told the total (twice the data bytes, since every byte is hashed twice) and
-  ///     advanced as hashing proceeds, from worker threads.
+  ///   - progress: told the total (the tensors' data bytes) and advanced as hashing proceeds, from
+  ///     worker threads. Every byte is hashed twice (its tensor's hash and the whole-model
+  ///     stream); progress counts the two passes together in units of data bytes, so that the
+  ///     total a user sees is the size of the data, reached exactly when both passes end.
   /// - Throws: ``FormatError`` when a tensor's data lies outside its file.
   public static func hash(
     _ tensors: [TensorInfo], files: [String], threads: Int? = nil, progress: (any ProgressObserver)? = nil
@@ -258,7 +260,8 @@ public enum TensorHashing {
     let ordered = sortedByName(tensors)
     let views = try ordered.map { try $0.bytes() }
     let totalBytes = ordered.reduce(0) { $0 + $1.byteCount }
-    progress?.start(total: totalBytes * 2)
+    let progress = progress.map { HalvedProgress($0) }
+    progress?.start(total: totalBytes)
     defer { progress?.finish() }
 
     let job = Job(count: ordered.count)
@@ -338,6 +341,22 @@ public enum TensorHashing {
       update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
       progress?.advance(by: n)
       offset += n
+    }
+  }
+
+  /// Passes on half of the bytes reported to it: two passes over the data count as one pass of
+  /// data bytes. The halves telescope (each report passes on `⌊new/2⌋ − ⌊old/2⌋` of the running
+  /// sum), so the inner observer reaches the data size exactly, whatever the interleaving.
+  private final class HalvedProgress: ProgressObserver {
+    let inner: any ProgressObserver
+    let hashed = Atomic<Int>(0)
+    init(_ inner: any ProgressObserver) { self.inner = inner }
+    func start(total: Int) { inner.start(total: total) }
+    func finish() { inner.finish() }
+    func advance(by count: Int) {
+      let new = hashed.add(count, ordering: .relaxed).newValue
+      let delta = new / 2 - (new - count) / 2
+      if delta > 0 { inner.advance(by: delta) }
     }
   }
 

@@ -100,16 +100,8 @@ extension Quantscope {
       /// The key with a deprecated spelling replaced.
       var canonical: SortKey { self == .maxabs ? .max_abs : self }
 
-      /// The metric the key ranks by, worst first; `nil` for name and file order.
-      var metric: DiffGate.Metric? {
-        switch self {
-        case .nmse: .nmse
-        case .mse: .mse
-        case .cosine: .cosine
-        case .max_abs, .maxabs: .max_abs
-        case .name, .file: nil
-        }
-      }
+      /// The library's order for the key.
+      var order: DiffReport.Order { DiffReport.Order(rawValue: canonical.rawValue)! }
     }
 
     func validate() throws {
@@ -146,32 +138,12 @@ extension Quantscope {
       if let threads = threadOptions.threads { options.threads = threads }
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       options.progress = progressOptions.reporter(label: "diff")
-      let diff = try QuantscopeAnalysis.Diff(candidate: model, reference: ref, options: options)
-
-      let gate = try failAbove.isEmpty ? nil : DiffGate(diff, thresholds: thresholds())
-      // Tensors without metrics (NaN/Inf values) sort first: they are the worst news.
-      typealias Row = QuantscopeAnalysis.Diff.TensorResult
-      func worstFirst(_ key: @escaping (ErrorMetrics) -> Double) -> (Row, Row) -> Bool {
-        { a, b in
-          guard let x = a.metrics else { return b.metrics != nil }
-          guard let y = b.metrics else { return false }
-          return key(x) > key(y)
-        }
-      }
-      var rows = diff.tensors
-      switch sort.canonical {
-      case .nmse: rows.sort(by: worstFirst { $0.nmse })
-      case .mse: rows.sort(by: worstFirst { $0.mse })
-      case .cosine: rows.sort(by: worstFirst { -$0.cosine })
-      case .max_abs, .maxabs: rows.sort(by: worstFirst { $0.maxAbsoluteError })
-      case .name: rows.sort { $0.name < $1.name }
-      case .file: break
-      }
-      if let top { rows = Array(rows.prefix(top)) }
+      let result = try DiffReport.run(
+        candidate: model, reference: ref, options: options, order: sort.order, top: top, thresholds: thresholds())
 
       if let report {
         let html = HTMLReport(
-          diff: diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
+          diff: result.diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
           inputs: HTMLReport.describe(files: model.files + ref.files))
         let out = try OutputFile(
           path: report, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
@@ -179,7 +151,7 @@ extension Quantscope {
         try out.commit()
       }
 
-      for t in diff.tensors where t.sums.nonFinite > 0 {
+      for t in result.nonFiniteTensors {
         progressOptions.warn(
           ("\(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
             + "\(t.sums.nonFiniteCandidate) NaN/Inf candidate value(s), first at "
@@ -188,20 +160,17 @@ extension Quantscope {
       }
 
       if jsonOptions.json {
-        printJSON(
-          DiffReport.json(
-            diff, rows: rows, candidate: candidate, reference: reference, precision: precision, gate: gate))
+        printJSON(result.jsonDocument(candidate: candidate, reference: reference))
       } else if csv {
-        print(DiffReport.csv(rows, weighted: imatrix != nil))
+        print(result.csv)
       } else {
-        print(DiffReport.table(
-          diff, rows: rows, weighted: imatrix != nil, style: colorOptions.style, order: sort.metric))
+        print(DiffTable.render(result, style: colorOptions.style))
       }
 
-      if let note = gate?.coverageNote {
+      if let note = result.gate?.coverageNote {
         progressOptions.warn(note)
       }
-      if let gate, !gate.passed {
+      if let gate = result.gate, !gate.passed {
         for line in gate.messages { FileHandle.standardError.write(Data("quantscope: gate failed: \(line)\n".utf8)) }
         throw ExitCode(ExitStatus.findings)
       }
@@ -211,18 +180,16 @@ extension Quantscope {
 
 extension ReferencePrecision: ExpressibleByArgument {}
 
-/// Renders a diff as a table, CSV or JSON.
-enum DiffReport {
+/// Renders a ``DiffReport`` as terminal tables (CSV and JSON come from the library).
+enum DiffTable {
   /// The per-tensor table, the roll-ups and the lists of unmatched tensors; NMSE dB cells are
   /// coloured by severity when `style` is on.
-  static func table(
-    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool,
-    style: Style = .plain, order: DiffGate.Metric? = .nmse
-  ) -> String {
+  static func render(_ report: DiffReport, style: Style = .plain) -> String {
+    let weighted = report.weighted
     var header = ["name", "type", "bpw", "elements", "mse", "nmse_db", "cosine", "snr_db", "max_abs", "at"]
     if weighted { header.append("w_nmse_db") }
     var t = TextTable(header, rightAligned: Set(2...8).union(weighted ? [10] : []))
-    for r in rows {
+    for r in report.rows {
       let elements = Format.count(r.sums.count + r.sums.nonFinite)
       guard let m = r.metrics else {
         // No score: NaN/Inf values (or nothing compared). Say so in every metric cell.
@@ -244,28 +211,29 @@ enum DiffReport {
     }
     var out = [t.render(), ""]
     typealias Rollup = QuantscopeAnalysis.Diff.Rollup
-    out.append(rollupTable("layer", Rollup.sorted(diff.byLayer, worstFirstBy: order), style))
+    let metric = report.order.metric
+    out.append(rollupTable("layer", Rollup.sorted(report.layers, worstFirstBy: metric), style))
     out.append("")
-    out.append(rollupTable("kind", Rollup.sorted(diff.byKind, worstFirstBy: order), style))
+    out.append(rollupTable("kind", Rollup.sorted(report.kinds, worstFirstBy: metric), style))
     out.append("")
-    out.append(rollupTable("", [diff.model], style))
-    let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
+    out.append(rollupTable("", [report.model], style))
+    let nonFinite = report.nonFiniteTensors
     if !nonFinite.isEmpty {
       out.append("\ntensors with NaN/Inf values, metrics n/a (\(nonFinite.count)): "
         + nonFinite.map {
           "\($0.name) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
         }.joined(separator: ", "))
     }
-    if !diff.missingReference.isEmpty {
-      out.append("\ncandidate tensors without a reference (\(diff.missingReference.count)): "
-        + diff.missingReference.joined(separator: ", "))
+    if !report.missingReference.isEmpty {
+      out.append("\ncandidate tensors without a reference (\(report.missingReference.count)): "
+        + report.missingReference.joined(separator: ", "))
     }
-    if !diff.unmappedReference.isEmpty {
-      out.append("reference tensors no rule maps (\(diff.unmappedReference.count)): "
-        + diff.unmappedReference.prefix(20).joined(separator: ", ") + (diff.unmappedReference.count > 20 ? ", …" : ""))
+    if !report.unmappedReference.isEmpty {
+      out.append("reference tensors no rule maps (\(report.unmappedReference.count)): "
+        + report.unmappedReference.prefix(20).joined(separator: ", ") + (report.unmappedReference.count > 20 ? ", …" : ""))
     }
-    if !diff.skippedReference.isEmpty {
-      out.append("reference tensors skipped (layers past num_hidden_layers, e.g. MTP): \(diff.skippedReference.count)")
+    if !report.skippedReference.isEmpty {
+      out.append("reference tensors skipped (layers past num_hidden_layers, e.g. MTP): \(report.skippedReference.count)")
     }
     return out.joined(separator: "\n")
   }
@@ -293,125 +261,5 @@ enum DiffReport {
         Format.cosine(m.cosine), Format.db(m.snrDecibels)])
     }
     return t.render()
-  }
-
-  static let csvColumns = [
-    "name", "type", "bpw", "elements", "mse", "rmse", "nmse", "nmse_db", "cosine", "snr_db", "max_abs", "max_abs_at",
-    "mean_abs", "rel_frobenius", "non_finite_reference", "non_finite_candidate",
-  ]
-
-  static func csv(_ rows: [QuantscopeAnalysis.Diff.TensorResult], weighted: Bool) -> String {
-    var lines = [(csvColumns + (weighted ? ["weighted_nmse"] : [])).joined(separator: ",")]
-    for r in rows {
-      let counts = ["\(r.sums.nonFiniteReference)", "\(r.sums.nonFiniteCandidate)"]
-      let elements = "\(r.sums.count + r.sums.nonFinite)"
-      guard let m = r.metrics else {
-        // Empty cells: CSV's null. Never a number the tensor does not have.
-        var cells = [r.name, r.type, "\(r.bitsPerWeight)", elements] + Array(repeating: "", count: 10) + counts
-        if weighted { cells.append("") }
-        lines.append(cells.joined(separator: ","))
-        continue
-      }
-      var cells = [
-        r.name, r.type, "\(r.bitsPerWeight)", elements, "\(m.mse)", "\(m.rmse)", "\(m.nmse)", "\(m.nmseDecibels)",
-        "\(m.cosine)", "\(m.snrDecibels)", "\(m.maxAbsoluteError)",
-        r.maxErrorPosition.map(String.init).joined(separator: ":"), "\(m.meanAbsoluteError)", "\(m.relativeFrobenius)",
-      ] + counts
-      if weighted { cells.append(m.weightedNMSE.map { "\($0)" } ?? "") }
-      lines.append(cells.joined(separator: ","))
-    }
-    return lines.joined(separator: "\n")
-  }
-
-  /// The metric members of a tensor or roll-up: `null` metrics when it has none (NaN/Inf values),
-  /// never a score over the remaining values.
-  static func metricsMembers(_ sums: ErrorAccumulator) -> [(String, JSONValue)] {
-    let m = sums.metrics
-    var o: [(String, JSONValue)] = [
-      ("elements", .int(sums.count + sums.nonFinite)), ("mse", .finite(m?.mse)), ("rmse", .finite(m?.rmse)),
-      ("nmse", .finite(m?.nmse)), ("nmse_db", .finite(m?.nmseDecibels)), ("cosine", .finite(m?.cosine)),
-      ("snr_db", .finite(m?.snrDecibels)), ("max_abs", .finite(m?.maxAbsoluteError)),
-      ("mean_abs", .finite(m?.meanAbsoluteError)), ("rel_frobenius", .finite(m?.relativeFrobenius)),
-    ]
-    if sums.sumWeights > 0 || m?.weightedNMSE != nil { o.append(("weighted_nmse", .finite(m?.weightedNMSE))) }
-    o += [
-      ("non_finite", .int(sums.nonFinite)), ("non_finite_reference", .int(sums.nonFiniteReference)),
-      ("non_finite_candidate", .int(sums.nonFiniteCandidate)),
-    ]
-    return o
-  }
-
-  /// The `gate` object: thresholds, each failing threshold with its worst tensor (in the
-  /// metric's order) and failing tensors, the tensors with NaN/Inf values, and the verdict.
-  static func gateObject(_ gate: DiffGate) -> JSONValue {
-    .members([
-      (
-        "thresholds",
-        .array(
-          gate.thresholds.map { t in
-            .members([
-              ("metric", .string(t.metric.rawValue)), ("limit", .finite(t.limit)),
-              ("fails_when", .string(t.metric.higherIsWorse ? "above" : "below")),
-            ])
-          })
-      ),
-      (
-        "failures",
-        .array(
-          gate.failures.map { f in
-            .members([
-              ("metric", .string(f.threshold.metric.rawValue)), ("limit", .finite(f.threshold.limit)),
-              ("worst", .optional(f.worst?.name)), ("worst_value", .finite(f.worst?.value)),
-              ("tensors", .array(f.tensors.map { .members([("name", .string($0.name)), ("value", .finite($0.value))]) })),
-              ("non_finite_tensors", .array(f.nonFinite.map { .string($0) })),
-            ])
-          })
-      ),
-      (
-        "non_finite_tensors",
-        .array(
-          gate.nonFiniteTensors.map { t in
-            .members([
-              ("name", .string(t.name)), ("non_finite_reference", .int(t.reference)),
-              ("non_finite_candidate", .int(t.candidate)),
-            ])
-          })
-      ),
-      ("tensors_compared", .int(gate.tensorsCompared)),
-      ("not_compared", .array(gate.notCompared.map { .string($0) })),
-      ("passed", .bool(gate.passed)),
-    ])
-  }
-
-  static func json(
-    _ diff: QuantscopeAnalysis.Diff, rows: [QuantscopeAnalysis.Diff.TensorResult], candidate: String, reference: [String],
-    precision: ReferencePrecision, gate: DiffGate? = nil
-  ) -> JSONValue {
-    func ints(_ list: [Int]) -> JSONValue { .array(list.map { .int($0) }) }
-    func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
-    let tensors: [JSONValue] = rows.map { r in
-      var o: [(String, JSONValue)] = [
-        ("name", .string(r.name)), ("type", .string(r.type)), ("bpw", .finite(r.bitsPerWeight)),
-        ("shape", ints(r.shape)), ("kind", .string(r.kind)), ("layer", r.layer.map { .int($0) } ?? .null),
-        ("reference", .string(r.referenceOrigin)),
-      ]
-      o += metricsMembers(r.sums)
-      o.append(("max_abs_at", r.metrics == nil ? .null : ints(r.maxErrorPosition)))
-      if r.sums.nonFinite > 0 { o.append(("first_non_finite_at", ints(r.firstNonFinitePosition))) }
-      return .members(o)
-    }
-    func rollup(_ r: QuantscopeAnalysis.Diff.Rollup) -> JSONValue {
-      .members([("label", .string(r.label)), ("tensors", .int(r.tensors))] + metricsMembers(r.sums))
-    }
-    return .document(
-      schema: "quantscope.diff/1",
-      [
-        ("candidate", .string(candidate)), ("reference", strings(reference)),
-        ("reference_precision", .string(precision.rawValue)), ("architecture", .optional(diff.architecture)),
-        ("tensors", .array(tensors)), ("layers", .array(diff.byLayer.map(rollup))),
-        ("kinds", .array(diff.byKind.map(rollup))), ("model", rollup(diff.model)),
-        ("missing_reference", strings(diff.missingReference)), ("unmapped_reference", strings(diff.unmappedReference)),
-        ("skipped_reference", strings(diff.skippedReference)), ("gate", gate.map(gateObject) ?? .null),
-      ])
   }
 }

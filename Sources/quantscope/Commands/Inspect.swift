@@ -109,6 +109,7 @@ struct InspectReport {
         var o: [(String, JSONValue)] = [("key", .string(entry.key)), ("type", .string(Self.typeName(entry.value)))]
         if let a = entry.value.array { o.append(("count", .int(a.count))) }
         o.append(("value", jsonValue(entry.value, depth: 0)))
+        if let name = Self.fileTypeName(entry) { o.append(("file_type_name", .string(name))) }
         return .members(o)
       })))
     if tensorTable && !byLayer {
@@ -190,7 +191,13 @@ struct InspectReport {
     out += "\n" + heading("Metadata (\(meta.count) entries)", markdown)
     out += table(
       ["key", "type", "value"],
-      meta.map { [$0.key, Self.typeName($0.value), textValue($0.value, markdown: markdown)] },
+      meta.map { entry in
+        let value =
+          if Self.fileTypeName(entry) != nil, let n = entry.value.integer { GGUFFileType.describe(n) } else {
+            textValue(entry.value, markdown: markdown)
+          }
+        return [entry.key, Self.typeName(entry.value), value]
+      },
       markdown: markdown, rightAligned: [])
 
     if byLayer {
@@ -271,6 +278,13 @@ struct InspectReport {
       return "ARRAY[\(t.name)]"
     }
     return v.type.name
+  }
+
+  /// llama.cpp's name of `general.file_type` (`MOSTLY_Q4_K_M`), for that entry only and when it
+  /// names a known value.
+  static func fileTypeName(_ entry: (key: String, value: GGUFValue)) -> String? {
+    guard entry.key == "general.file_type", let n = entry.value.integer else { return nil }
+    return GGUFFileType.name(n)
   }
 
   static func baseName(_ path: String) -> String {

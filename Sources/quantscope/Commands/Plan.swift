@@ -74,7 +74,12 @@ extension Quantscope {
     }
 
     func run() throws {
-      var model = try loadModel()
+      let loaded = try PlanSource.load(source, architecture: arch, kvB: kvB)
+      if !loaded.unmapped.isEmpty {
+        quietOptions.warn(
+          "\(loaded.unmapped.count) tensor(s) no rule maps, left out: \(loaded.unmapped.prefix(5).joined(separator: ", "))")
+      }
+      var model = loaded.model
       if let arch { model.architecture = arch }
       if let blocks { model.blockCount = blocks }
       let context = model.context
@@ -91,58 +96,9 @@ extension Quantscope {
       }
       for warning in plan.warnings { quietOptions.warn(warning) }
       if jsonOptions.json {
-        printJSON(PlanReport.json(plan))
+        printJSON(PlanReport.json(plan, kvB: loaded.kvB))
       } else {
-        print(PlanReport.text(plan, style: colorOptions.style))
-      }
-    }
-
-    /// A directory holding only `config.json`: the DeepSeek-V3 checkpoint's tensors are derived
-    /// from the config (other architectures need their safetensors headers).
-    func configOnlyModel() throws -> PlanModel? {
-      let dir = source[0]
-      let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-      guard source.count == 1, files.contains("config.json"),
-        !files.contains(where: { $0.hasSuffix(".safetensors") || $0 == "model.safetensors.index.json" })
-      else { return nil }
-      let file = try MappedFile(path: dir + "/config.json")
-      let json = try QuantscopeFormats.JSONValue.parse(file.allBytes, path: file.path)
-      let config = ModelConfig(json: json)
-      guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name), map.architecture == "deepseek2" else {
-        throw CommandFailure(
-          "\(dir): only config.json is here; deriving shapes from a config is supported for DeepSeek-V2/V3 "
-            + "(model_type deepseek_v3); give the checkpoint's safetensors files otherwise")
-      }
-      let layout = try DeepSeekV3Layout(config: try DeepSeekV3Config(json: json, path: file.path))
-      return try PlanModel.converted(
-        from: layout.tensors.map { ($0.name, $0.shape) }, config: config, architecture: map, kvB: kvB ?? .split
-      ).model
-    }
-
-    /// The tensors to plan, named the GGUF way. A safetensors source needs the HF→GGUF name mapping (with
-    /// `--kv-b` choosing the attention layout), which yields the same `[PlanInput]`.
-    func loadModel() throws -> PlanModel {
-      switch try WeightFiles.format(of: source[0]) {
-      case .gguf:
-        let model = PlanModel(collection: try WeightFiles.open(source))
-        try kvBOptions.check(model, source: source[0])
-        return model
-      case .safetensors:
-        if let configOnly = try configOnlyModel() { return configOnly }
-        let checkpoint = try WeightFiles.open(source)
-        let config = ModelConfig(checkpoint.metadataEntries)
-        guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
-          throw CommandFailure(
-            "\(source[0]): cannot tell the architecture (no config.json model_type); give --arch")
-        }
-        let (model, unmapped) = try PlanModel.converted(
-          from: checkpoint.tensors.map { ($0.name, $0.shape) }, config: config, architecture: map,
-          kvB: kvB ?? .split)
-        if !unmapped.isEmpty {
-          quietOptions.warn(
-            "\(unmapped.count) tensor(s) no rule maps, left out: \(unmapped.prefix(5).joined(separator: ", "))")
-        }
-        return model
+        print(PlanReport.text(plan, kvB: loaded.kvB, style: colorOptions.style))
       }
     }
   }
@@ -173,12 +129,15 @@ enum RowFallbackArgument: String, ExpressibleByArgument, CaseIterable {
 
 /// Formatting of a plan for the terminal and as JSON (the numbers come from the library).
 enum PlanReport {
-  static func text(_ plan: QuantscopeAnalysis.Plan, style: Style = .plain) -> String {
+  static func text(
+    _ plan: QuantscopeAnalysis.Plan, kvB: PlanSource.KVBChoice? = nil, style: Style = .plain
+  ) -> String {
     var out: [String] = []
     let c = plan.context
     out.append(
       "recipe \(plan.recipe) for \(plan.architecture ?? "unknown architecture"): \(c.blockCount) blocks, "
         + "\(c.leadingDenseBlocks) leading dense, output tensor \(c.hasOutputTensor ? "present" : "absent (tied)")")
+    if let kvB { out.append(kvBLine(kvB)) }
     if let mix = plan.mix, let mixes = plan.mixes {
       out.append("llama-quantize \(mix.commandLine), mix rules \(mixes)")
       if !plan.imatrixRequired.isEmpty {
@@ -221,7 +180,19 @@ enum PlanReport {
     return out.joined(separator: "\n")
   }
 
-  static func json(_ plan: QuantscopeAnalysis.Plan) -> JSONValue {
+  /// Which kv_b layout the plan describes and why, so that a size is never read for the other one.
+  static func kvBLine(_ kvB: PlanSource.KVBChoice) -> String {
+    let tensors = kvB.layout == .split ? "attn_k_b + attn_v_b" : "attn_kv_b"
+    let why =
+      switch kvB.basis {
+      case .file: "as the GGUF holds it"
+      case .option: "as --kv-b chose"
+      case .default: "assumed; --kv-b \(kvB.layout == .split ? "legacy" : "split") plans the other layout"
+      }
+    return "kv_b layout: \(kvB.layout.rawValue) (\(tensors)), \(why)"
+  }
+
+  static func json(_ plan: QuantscopeAnalysis.Plan, kvB: PlanSource.KVBChoice? = nil) -> JSONValue {
     .document(
       schema: "quantscope.plan/1",
       [
@@ -229,6 +200,7 @@ enum PlanReport {
         ("block_count", .int(plan.context.blockCount)),
         ("leading_dense_blocks", .int(plan.context.leadingDenseBlocks)),
         ("has_output_tensor", .bool(plan.context.hasOutputTensor)),
+        ("kv_b_layout", .optional(kvB?.layout.rawValue)), ("kv_b_layout_basis", .optional(kvB?.basis.rawValue)),
         ("llama_quantize", .optional(plan.mix?.commandLine)), ("mixes", .optional(plan.mixes?.name)),
         ("mixes_llama_cpp_commit", .optional(plan.mixes?.llamaCppCommit)),
         ("imatrix_required", .array(plan.imatrixRequired.map { .string($0) })),

@@ -84,7 +84,7 @@ extension Quantscope {
     var kvBOptions: KVBOptions
 
     @Option(name: .customLong("split-max-size"),
-      help: "Split the output into shards of at most this much tensor data (e.g. 50G, 500M; G = 10^9, M = 10^6).")
+      help: "Split the output into shards of at most this much tensor data (50G = 50GB = 50*10^9 bytes; 48GiB = 48*2^30).")
     var splitMaxSize: String?
 
     @OptionGroup
@@ -103,9 +103,12 @@ extension Quantscope {
       if recipe == nil && rules.isEmpty { throw ValidationError("give --recipe or at least one --rule") }
       if outputOptions.output == nil { throw ValidationError("give the output GGUF with -o/--output") }
       if outputOptions.output == "-" { throw ValidationError("-o - is not possible: a GGUF is written to a file") }
-      if let splitMaxSize, ByteSize.parse(splitMaxSize) == nil {
-        throw ValidationError(
-          "--split-max-size takes a positive size below 9.2 exabytes like 50G or 500M, not '\(splitMaxSize)'")
+      if let splitMaxSize {
+        do { _ = try ByteSize(parsing: splitMaxSize) } catch {
+          throw ValidationError(
+            "--split-max-size takes a positive size below 9.2 exabytes like 50G (10^9 bytes) or 48GiB (2^30 bytes), "
+              + "not '\(splitMaxSize)': \(error.reason)")
+        }
       }
     }
 
@@ -137,16 +140,17 @@ extension Quantscope {
       options.overwrite = outputOptions.force
       options.allowNonFinite = allowNonFinite
       options.inputs = [input] + reference + (imatrix.map { [$0] } ?? [])
-      options.splitMaxBytes = splitMaxSize.flatMap(ByteSize.parse)
+      options.splitMaxBytes = try splitMaxSize.map { try ByteSize(parsing: $0).bytes }
       options.recipeName = recipe.name
       options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }
       if let mix = plan.mix { options.mix = (mix, mixes) }
       options.progress = progressOptions.reporter(label: "requant")
 
       let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)
-      for warning in Set(summary.warnings.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }).sorted() {
-        let count = summary.warnings.filter { $0.hasSuffix(warning) }.count
-        progressOptions.warn("\(count) tensor(s): \(warning.terminalSafe)")
+      // One line per distinct problem, with the number of tensors it concerns.
+      let byMessage = Dictionary(grouping: summary.warnings, by: \.message)
+      for message in byMessage.keys.sorted() {
+        progressOptions.warn("\(byMessage[message]?.count ?? 0) tensor(s): \(message.terminalSafe)")
       }
       if jsonOptions.json {
         printJSON(Self.json(summary, plan: plan, recipe: recipe.name))
@@ -174,7 +178,15 @@ extension Quantscope.Requant {
         ),
         ("copied", .array(summary.copied.map { .string($0) })),
         ("data_bytes", .int(summary.dataBytes)), ("bits_per_weight", .finite(plan.bitsPerWeight)),
-        ("warnings", .array(summary.warnings.map { .string($0) })),
+        (
+          "warnings",
+          .array(
+            summary.warnings.map {
+              .members([
+                ("tensor", .string($0.tensor)), ("kind", .string($0.kind.rawValue)), ("message", .string($0.message)),
+              ])
+            })
+        ),
       ])
   }
 }

@@ -11,14 +11,7 @@ struct KVBOptions: ParsableArguments {
 
   /// Throws when `model` (read from the GGUF `source`) lacks the layout `--kv-b` names.
   func check(_ model: PlanModel, source: String) throws {
-    guard let kvB else { return }
-    let hasLegacy = model.tensors.contains { $0.name.hasSuffix(".attn_kv_b.weight") }
-    let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
-    if (kvB == .legacy && !hasLegacy) || (kvB == .split && !hasSplit) {
-      throw CommandFailure(
-        "\(source): the GGUF has no \(kvB == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
-          + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
-    }
+    try PlanSource.checkKVBLayout(of: model, is: kvB, source: source)
   }
 }
 

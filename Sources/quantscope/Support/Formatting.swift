@@ -31,17 +31,7 @@ enum Format {
 
   /// `bytes` in the largest binary unit that keeps the number at least 1: `512 B`, `1.50 KiB`,
   /// `8.27 MiB`, `281.04 GiB` (two decimals; bytes exact).
-  static func size(_ bytes: Int) -> String {
-    let magnitude = bytes.magnitude
-    guard magnitude >= 1024 else { return "\(bytes) B" }
-    var value = Double(magnitude)
-    var unit = -1
-    while value >= 1024 && unit + 1 < units.count {
-      value /= 1024
-      unit += 1
-    }
-    return (bytes < 0 ? "-" : "") + String(format: "%.2f", value) + " " + units[unit]
-  }
+  static func size(_ bytes: Int) -> String { ByteSize.describe(bytes) }
 
   /// A change of size with its sign: `+1.50 MiB`, `-512 B`, `0 B`.
   static func sizeChange(_ bytes: Int) -> String {

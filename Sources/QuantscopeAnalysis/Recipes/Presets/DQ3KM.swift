@@ -18,7 +18,7 @@ extension Presets {
       # q3_k layers), q3_k on the other 44. The macros below generalise that to any block count.
       #
       # INFERRED (not stated anywhere; chosen so that the legacy attn_kv_b layout totals 280.42 GiB and 3.590
-      # bits per weight over 671,026,440,704 parameters, inside the 280.04-280.82 GiB that "281G, 3.59" allows;
+      # bits per weight over 671,026,419,200 parameters, inside the 280.04-280.82 GiB that "281G, 3.59" allows;
       # other combinations fit too): routed gate/up experts q3_k (the Q3_K_M default; the size rules out more),
       # shared experts and the dense FFN of the leading dense blocks q6_k, every attention matrix q4_k
       # (attn_k_b, row length 128, takes q4_k's row-length fallback q5_0), token_embd q4_k, output q6_k.
