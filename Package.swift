@@ -49,7 +49,9 @@ let package = Package(
 
     // Tests.
     .target(name: "QuantscopeTestSupport", dependencies: ["QuantscopeFormats"], path: "Tests/Support"),
-    .testTarget(name: "QuantscopeFormatsTests", dependencies: ["QuantscopeFormats", "QuantscopeTestSupport"]),
+    // The GGUF verifier (Codecs) reports on the malformed layouts the format tests build.
+    .testTarget(
+      name: "QuantscopeFormatsTests", dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "QuantscopeTestSupport"]),
     .testTarget(name: "QuantscopeCodecsTests", dependencies: ["QuantscopeCodecs", "QuantscopeTestSupport"]),
     .testTarget(name: "QuantscopeAnalysisTests", dependencies: ["QuantscopeAnalysis", "QuantscopeTestSupport"]),
     .testTarget(name: "QuantscopeCLITests", dependencies: ["quantscope", "QuantscopeTestSupport"]),

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -262,24 +261,20 @@ public enum TensorHashing {
     defer { progress?.finish() }
 
     let job = Job(count: ordered.count)
-    let workers = max(2, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    let workers = max(2, threads ?? ParallelWork.availableCores)
     let regions = views.map { Region($0) }
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      if !job.wholeClaimed.exchange(true, ordering: .relaxed) {
-        let hasher = XXH3Hasher128()
-        for region in regions {
-          feed(region.bytes, into: { hasher.update($0) }, progress: progress)
-        }
+    // Item 0, handed out first, streams the whole-model hash while the other workers hash
+    // tensors (item i + 1 is tensor i).
+    try ParallelWork.run(count: regions.count + 1, threads: workers) { item in
+      let hasher = XXH3Hasher128()
+      guard item > 0 else {
+        for region in regions { feed(region.bytes, into: { hasher.update($0) }, progress: progress) }
         job.whole.withLock { $0 = hasher.digest() }
+        return
       }
-      while true {
-        let i = job.next.add(1, ordering: .relaxed).oldValue
-        guard i < regions.count else { break }
-        let hasher = XXH3Hasher128()
-        feed(regions[i].bytes, into: { hasher.update($0) }, progress: progress)
-        let d = hasher.digest()
-        job.digests.withLock { $0[i] = d }
-      }
+      feed(regions[item - 1].bytes, into: { hasher.update($0) }, progress: progress)
+      let d = hasher.digest()
+      job.digests.withLock { $0[item - 1] = d }
     }
 
     let digests = job.digests.withLock { $0 }
@@ -350,8 +345,6 @@ public enum TensorHashing {
 
   /// The shared state of one hashing run.
   private final class Job: Sendable {
-    let next = Atomic<Int>(0)
-    let wholeClaimed = Atomic<Bool>(false)
     let whole = Mutex<XXH3Digest128?>(nil)
     let digests: Mutex<[XXH3Digest128?]>
     init(count: Int) { digests = Mutex(Array(repeating: nil, count: count)) }
