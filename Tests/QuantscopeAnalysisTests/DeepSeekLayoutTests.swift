@@ -269,15 +269,9 @@ struct DeepSeekLayoutTests {
               names += list(st.keys())
       print(json.dumps({"count": len(names), "unique": len(set(names))}))
       """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, "-c", script, dir.path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    let run = try ProcessRunner.run(program: python, ["-c", script, dir.path])
+    let output = run.stdout
+    #expect(run.status == 0, "\(run.stderrText)")
     if let crate = try JSONSerialization.jsonObject(with: output, options: .fragmentsAllowed) as? [String: Int] {
       #expect(crate["count"] == 91_991)
       #expect(crate["unique"] == 91_991)
