@@ -159,10 +159,7 @@ private enum PythonOracle2 {
     defer { try? FileManager.default.removeItem(at: dir) }
     let url = dir.appendingPathComponent("in.bin")
     try Data(codes + scales.withUnsafeBytes { [UInt8]($0) }).write(to: url)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [
-      "python3", "-c",
+    let script =
       """
       import sys, numpy as np, ml_dtypes
       raw = np.fromfile(sys.argv[1], dtype=np.uint8)
@@ -170,13 +167,9 @@ private enum PythonOracle2 {
       s = raw[60000:].view('<f4').reshape(2, 3)
       y = w * np.repeat(np.repeat(s, 128, 0), 128, 1)[:200, :300]
       sys.stdout.buffer.write(y.astype('<f4').tobytes())
-      """, url.path,
-    ]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](data)
+      """
+    let run = try ProcessRunner.run(program: "python3", ["-c", script, url.path])
+    try #require(run.status == 0, "python3 failed: \(run.stderrText)")
+    return [UInt8](run.stdout)
   }
 }
