@@ -70,7 +70,8 @@ struct FuzzRegressionTests {
     let fixtures = try FileManager.default.contentsOfDirectory(at: corpus, includingPropertiesForKeys: nil)
       .sorted { $0.lastPathComponent < $1.lastPathComponent }
     #expect(fixtures.contains { $0.lastPathComponent.hasPrefix("valid-") }, "no valid replay input for \(target)")
-    #expect(fixtures.contains { $0.lastPathComponent.hasPrefix("truncated-") }, "no truncated replay input for \(target)")
+    #expect(
+      fixtures.contains { $0.lastPathComponent.hasPrefix("truncated-") }, "no truncated replay input for \(target)")
     for url in try Self.inputs("Regressions", target) + fixtures {
       let outcome = try Self.replay(url, target)
       if url.lastPathComponent.hasPrefix("valid-") {

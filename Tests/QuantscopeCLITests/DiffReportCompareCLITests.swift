@@ -58,7 +58,8 @@ struct DiffReportCompareCLITests {
       ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
         FileManager.default.isExecutableFile(atPath: $0)
       }),
-      "Chromium is not installed: run scripts/setup --test (apt-get install chromium), or set QUANTSCOPE_SKIP_BROWSER=1")
+      "Chromium is not installed: run scripts/setup --test (apt-get install chromium) or set QUANTSCOPE_SKIP_BROWSER=1"
+    )
     let dir = try TestPaths.temporaryDirectory("report")
     let html = dir.appendingPathComponent("report.html").path
     let r = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--report", html, "--top", "1")
