@@ -3,8 +3,9 @@
 // quantscope: look inside LLM weight files and measure what quantization did to them.
 //
 // Layers, each a library target usable on its own:
-//   QuantscopeFormats  — mapped files, GGUF, safetensors, split and sharded sets (knows nothing of quantization)
-//   QuantscopeCodecs   — one file per ggml block family: layout, decode, quantize
+//   QuantscopeFormats  — mapped files, GGUF, safetensors, split and sharded sets, imatrix files, JSON, the
+//                        parallel loop (knows nothing of what is inside a quantized block)
+//   QuantscopeCodecs   — one file per ggml block family: layout, decode, quantize; value verification
 //   QuantscopeAnalysis — metrics, reference resolution and name mapping, recipes, planning, requantization
 // and one thin executable, `quantscope`, built on swift-argument-parser.
 import PackageDescription
@@ -49,7 +50,9 @@ let package = Package(
 
     // Tests.
     .target(name: "QuantscopeTestSupport", dependencies: ["QuantscopeFormats"], path: "Tests/Support"),
-    .testTarget(name: "QuantscopeFormatsTests", dependencies: ["QuantscopeFormats", "QuantscopeTestSupport"]),
+    // The GGUF verifier (Codecs) reports on the malformed layouts the format tests build.
+    .testTarget(
+      name: "QuantscopeFormatsTests", dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "QuantscopeTestSupport"]),
     .testTarget(name: "QuantscopeCodecsTests", dependencies: ["QuantscopeCodecs", "QuantscopeTestSupport"]),
     .testTarget(name: "QuantscopeAnalysisTests", dependencies: ["QuantscopeAnalysis", "QuantscopeTestSupport"]),
     .testTarget(name: "QuantscopeCLITests", dependencies: ["quantscope", "QuantscopeTestSupport"]),

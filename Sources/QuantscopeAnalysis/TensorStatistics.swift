@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import QuantscopeCodecs
 import QuantscopeFormats
@@ -89,28 +88,19 @@ public struct TensorStatistics: Sendable {
     while start < plan.tileCount {
       let end = Swift.min(plan.tileCount, start + batch)
       let first = start
-      let slots = Slots<Result<Accumulator, Error>>(count: end - start)
+      let slots = Slots<Accumulator>(count: end - start)
       defer { slots.free() }
-      let tileCapacity = plan.maxTileElements
-      DispatchQueue.concurrentPerform(iterations: Swift.min(workers, end - start)) { worker in
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, tileCapacity))
-        defer { buffer.deallocate() }
-        var t = first + worker
-        while t < end {
-          slots.set(
-            t - first,
-            Result {
-              let tile = plan.tile(t)
-              try plan.decode(tile, into: buffer)
-              var acc = Accumulator(topK: k)
-              acc.addTile(buffer, count: tile.count, firstIndex: tile.firstIndex)
-              return acc
-            })
-          t += workers
-        }
+      try ParallelWork.run(
+        count: end - start, threads: workers, bufferCount: plan.maxTileElements, of: Float.self
+      ) { i, buffer in
+        let tile = plan.tile(first + i)
+        try plan.decode(tile, into: buffer)
+        var acc = Accumulator(topK: k)
+        acc.addTile(buffer, count: tile.count, firstIndex: tile.firstIndex)
+        slots.set(i, acc)
       }
       for i in 0..<(end - start) {
-        total.merge(try slots.get(i).get())
+        total.merge(try slots.get(i))
       }
       if let progress {
         // Stored bytes of tiles start..<end, as the share of the tensor they cover; the last
@@ -187,7 +177,7 @@ struct TilePlan: Sendable {
 }
 
 /// Per-index result slots written concurrently: each index is written by exactly one
-/// iteration and read only after `concurrentPerform` returns.
+/// item and read only after ``ParallelWork`` returns.
 final class Slots<T>: @unchecked Sendable {
   private let base: UnsafeMutablePointer<T?>
   private let count: Int

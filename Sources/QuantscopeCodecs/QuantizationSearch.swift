@@ -665,6 +665,8 @@ enum QuantizationSearch {
         L[i] = select(accept, newL, L[i])
         sumlx = select(accept, slx, sumlx)
         suml2 = select(accept, sl2, suml2)
+        // swift-format-ignore: NoAssignmentInExpressions
+        // (a false positive: swift-format 6.3 reads `x = x .| y` as an assignment used as a value)
         changed = changed .| accept
       }
       if !any(changed) { break }

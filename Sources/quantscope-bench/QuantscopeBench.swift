@@ -21,7 +21,7 @@ struct QuantscopeBench: ParsableCommand {
       Exit status: 0; 1 when ggml and quantscope disagree on any output, when --ggml-lib is \
       refused, or when diff's MSE disagrees with the Python pipeline; 64 on bad usage.
       """,
-    subcommands: [Decode.self, Quantize.self, DiffCommand.self])
+    subcommands: [Decode.self, Quantize.self, DiffCommand.self, JSON.self])
 }
 
 /// Options the decode and quantize benchmarks share: which types, and the peer library.
@@ -140,6 +140,26 @@ extension QuantscopeBench {
             reference: pair + "/ref"))
       }
       if try !bench.run() { throw ExitCode(1) }
+    }
+  }
+
+  /// `quantscope-bench json`.
+  struct JSON: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "quantscope's JSON reader against Foundation's on a generated safetensors-like header.")
+
+    @Option(help: "MiB of generated header.")
+    var megabytes = 64
+
+    @Option(name: .customLong("repeat"), help: "Alternating rounds; each figure is the fastest.")
+    var rounds = 3
+
+    func validate() throws {
+      guard rounds > 0, megabytes > 0 else { throw ValidationError("--repeat and --megabytes must be positive") }
+    }
+
+    func run() throws {
+      try JSONBenchmark(megabytes: megabytes, rounds: rounds).run()
     }
   }
 }

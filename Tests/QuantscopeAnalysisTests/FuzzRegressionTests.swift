@@ -60,10 +60,23 @@ struct FuzzRegressionTests {
     #expect(parsed > 0)
   }
 
+  /// Replays every crasher found so far (`Fuzz/Regressions/<target>/`) and the checked-in replay
+  /// corpus (`Tests/Fixtures/fuzz/<target>/`: `valid-*` inputs that must parse and `truncated-*`
+  /// prefixes of them that must parse or be rejected, never trap). The corpus keeps every target
+  /// replaying something, so the test cannot pass by replaying nothing.
   @Test(arguments: ["gguf", "safetensors", "shard-index", "imatrix", "decoders"])
   func `every crasher found so far is handled`(target: String) throws {
-    for url in try Self.inputs("Regressions", target) {
-      _ = try Self.replay(url, target)
+    let corpus = TestPaths.repository.appendingPathComponent("Tests/Fixtures/fuzz").appendingPathComponent(target)
+    let fixtures = try FileManager.default.contentsOfDirectory(at: corpus, includingPropertiesForKeys: nil)
+      .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    #expect(fixtures.contains { $0.lastPathComponent.hasPrefix("valid-") }, "no valid replay input for \(target)")
+    #expect(
+      fixtures.contains { $0.lastPathComponent.hasPrefix("truncated-") }, "no truncated replay input for \(target)")
+    for url in try Self.inputs("Regressions", target) + fixtures {
+      let outcome = try Self.replay(url, target)
+      if url.lastPathComponent.hasPrefix("valid-") {
+        #expect(outcome.isParsed, "\(target)/\(url.lastPathComponent): \(outcome)")
+      }
     }
   }
 

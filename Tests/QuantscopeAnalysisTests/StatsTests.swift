@@ -12,27 +12,9 @@ private func numpyJSON(_ script: String, input: [UInt8]) throws -> [String: Any]
   defer { try? FileManager.default.removeItem(at: dir) }
   let url = dir.appendingPathComponent("in.bin")
   try Data(input).write(to: url)
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["python3", "-W", "ignore", "-c", script, url.path]
-  let out = Pipe()
-  p.standardOutput = out
-  try p.run()
-  let data = out.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  try #require(p.terminationStatus == 0)
-  return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-}
-
-private struct Rng: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  let r = try ProcessRunner.run(program: "python3", ["-W", "ignore", "-c", script, url.path])
+  try #require(r.status == 0, "python3 failed: \(r.stderrText)")
+  return try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
 }
 
 /// One raw tensor in a file of its own.
@@ -92,7 +74,7 @@ private func check(_ s: TensorStatistics, against o: [String: Any], rowLength: I
 /// Heavy-tailed values (Gaussian times a random scale), zeros, planted outliers with a tie, and
 /// a few NaN/Inf.
 private func heavyTailed(count: Int, seed: UInt64) -> [Float] {
-  var rng = Rng(state: seed)
+  var rng = SplitMix(seed: seed)
   var xs = (0..<count).map { _ -> Float in
     let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
     let u2 = Double.random(in: 0..<1, using: &rng)
@@ -145,7 +127,7 @@ struct StatsTests {
   }
 
   @Test func `FP8 weights are summarized dequantized`() throws {
-    var rng = Rng(state: 4)
+    var rng = SplitMix(seed: 4)
     let codes = (0..<(200 * 300)).map { _ in UInt8.random(in: 0...0x7E, using: &rng) | (Bool.random(using: &rng) ? 0x80 : 0) }
     let scales: [Float] = [0.001, 0.002, 0.003, 0.0005, 0.25, 1.5]  // 2 × 3 tiles of 128×128 (edges partial)
     let dir = try TestPaths.temporaryDirectory("stats-fp8")
@@ -177,10 +159,7 @@ private enum PythonOracle2 {
     defer { try? FileManager.default.removeItem(at: dir) }
     let url = dir.appendingPathComponent("in.bin")
     try Data(codes + scales.withUnsafeBytes { [UInt8]($0) }).write(to: url)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [
-      "python3", "-c",
+    let script =
       """
       import sys, numpy as np, ml_dtypes
       raw = np.fromfile(sys.argv[1], dtype=np.uint8)
@@ -188,13 +167,9 @@ private enum PythonOracle2 {
       s = raw[60000:].view('<f4').reshape(2, 3)
       y = w * np.repeat(np.repeat(s, 128, 0), 128, 1)[:200, :300]
       sys.stdout.buffer.write(y.astype('<f4').tobytes())
-      """, url.path,
-    ]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](data)
+      """
+    let run = try ProcessRunner.run(program: "python3", ["-c", script, url.path])
+    try #require(run.status == 0, "python3 failed: \(run.stderrText)")
+    return [UInt8](run.stdout)
   }
 }

@@ -18,7 +18,7 @@ struct FixtureIntegrityTests {
     let path = TestPaths.goldenFile(file)
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     #expect(data.count == entry.bytes, "\(path): \(data.count) bytes")
-    #expect(IQSHA256.hex([UInt8](data)) == entry.sha256, "\(path): checksum")
+    #expect(SHA256.hex([UInt8](data)) == entry.sha256, "\(path): checksum")
   }
 
   @Test func `the README records the same checksums`() throws {

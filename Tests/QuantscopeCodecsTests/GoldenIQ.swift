@@ -252,7 +252,7 @@ enum IQKnownAnswer {
     }
     let expectedBytes = try #require(useImportance ? row.bytesWithImportance : row.bytes)
     let expectedFloats = try #require(useImportance ? row.floatsWithImportance : row.floats)
-    #expect(IQSHA256.hex(bytes).prefix(32) == expectedBytes, "quantized bytes")
-    #expect(IQSHA256.hex(floats: decoded).prefix(32) == expectedFloats, "dequantized values")
+    #expect(SHA256.hex(bytes).prefix(32) == expectedBytes, "quantized bytes")
+    #expect(SHA256.hex(floats: decoded).prefix(32) == expectedFloats, "dequantized values")
   }
 }

@@ -220,7 +220,7 @@ struct IQuantizerRegressionTests {
     let floats = try Data(contentsOf: Self.directory.appendingPathComponent("iq1_m-bench-block508.f32"))
     let expected = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent("iq1_m-bench-block508.iq1_m")))
     try #require(floats.count == 256 * 4 && expected.count == 56)
-    #expect(IQSHA256.hex([UInt8](floats)) == "11d319bc8da50b7c6a8c9179f6a86dbf8b6c7c1e9c898d3e52eb6c1a7bb1eb32")
+    #expect(SHA256.hex([UInt8](floats)) == "11d319bc8da50b7c6a8c9179f6a86dbf8b6c7c1e9c898d3e52eb6c1a7bb1eb32")
     let bytes = [UInt8](floats)
     var x = [Float](repeating: 0, count: 256)
     for i in 0..<256 {
@@ -249,7 +249,7 @@ extension IQuantizerRegressionTests {
   @Test func `ggml 0.25.3's IQ1_M golden bytes differ from 0.21.0's only where the search changed`() throws {
     let data = try Data(
       contentsOf: Self.directory.appendingPathComponent("ggml-0.25.3-iq1_m-golden-inputs.bin"))
-    #expect(IQSHA256.hex([UInt8](data)) == "e7acd1f813728370ef23eb741a3243f9e91c4a8c41488ec4c6600e52290a710d")
+    #expect(SHA256.hex([UInt8](data)) == "e7acd1f813728370ef23eb741a3243f9e91c4a8c41488ec4c6600e52290a710d")
     var differing: [String] = []
     for name in IQGoldenCase.mainCases {
       for importance in [false, true] {

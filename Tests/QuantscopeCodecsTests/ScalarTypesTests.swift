@@ -12,21 +12,9 @@ extension PythonOracle {
     defer { try? FileManager.default.removeItem(at: dir) }
     let inputURL = dir.appendingPathComponent("input.bin")
     try Data(input).write(to: inputURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-W", "ignore", "-c", script, inputURL.path]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw OracleError(message: "python3 failed: " + String(decoding: errors, as: UTF8.self))
-    }
-    return [UInt8](data)
+    let r = try ProcessRunner.run(program: "python3", ["-W", "ignore", "-c", script, inputURL.path])
+    guard r.status == 0 else { throw OracleError(message: "python3 failed: " + r.stderrText) }
+    return [UInt8](r.stdout)
   }
 
   /// Little-endian u32 words of `bytes`.
@@ -41,19 +29,6 @@ extension PythonOracle {
     stride(from: 0, to: bytes.count - 7, by: 8).map { i in
       (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[i + $1]) << (8 * $1) }
     }
-  }
-}
-
-/// A small deterministic generator (SplitMix64) so test inputs are reproducible.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
 

@@ -6,22 +6,12 @@ import Testing
 /// Runs `python3 -c script args…` and returns its standard output; throws with its standard
 /// error when it fails.
 func runPython(_ script: String, _ args: [String]) throws -> Data {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["python3", "-c", script] + args
-  let out = Pipe()
-  p.standardOutput = out
-  let errURL = try TestPaths.temporaryDirectory("py").appendingPathComponent("stderr")
-  FileManager.default.createFile(atPath: errURL.path, contents: nil)
-  p.standardError = try FileHandle(forWritingTo: errURL)
-  try p.run()
-  let data = out.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  guard p.terminationStatus == 0 else {
+  let r = try ProcessRunner.run(program: "python3", ["-c", script] + args)
+  guard r.status == 0 else {
     struct PythonFailed: Error, CustomStringConvertible { var description: String }
-    throw PythonFailed(description: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "python3 failed")
+    throw PythonFailed(description: r.stderrText)
   }
-  return data
+  return r.stdout
 }
 
 /// gguf-py's view of a file: every field (key, type names, flattened values) and tensor.

@@ -7,14 +7,8 @@ import Testing
 /// `QUANTSCOPE_SAFETENSORS_PYTHON` or `python3`; `nil` when the package is not installed.
 let crateOraclePython: String? = {
   let candidate = ProcessInfo.processInfo.environment["QUANTSCOPE_SAFETENSORS_PYTHON"] ?? "python3"
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = [candidate, "-c", "import safetensors"]
-  process.standardError = FileHandle.nullDevice
-  process.standardOutput = FileHandle.nullDevice
-  guard (try? process.run()) != nil else { return nil }
-  process.waitUntilExit()
-  return process.terminationStatus == 0 ? candidate : nil
+  let probe = try? ProcessRunner.run(program: candidate, ["-c", "import safetensors"])
+  return probe?.status == 0 ? candidate : nil
 }()
 
 /// Loads every file given with the Rust crate (`safetensors.deserialize`) and prints, per
@@ -85,12 +79,14 @@ let crateCorpus: [[UInt8]] = {
   return cases
 }()
 
-@Suite("safetensors against the Rust crate", .enabled(if: crateOraclePython != nil, "needs the safetensors Python package"))
+// No `.enabled(if:)`: the package is a test dependency (scripts/setup --test), so a missing one
+// fails each test through `#require(crateOraclePython)` instead of skipping the suite.
+@Suite("safetensors against the Rust crate")
 struct SafetensorsCrateTests {
   /// Every edge case and every random corruption must load in both readers or fail in both,
   /// and what loads must give the same tensors and bytes.
   @Test func `same verdicts and tensors as the crate`() throws {
-    let python = try #require(crateOraclePython)
+    let python = try #require(crateOraclePython, "the safetensors Python package is missing: scripts/setup --test")
     let dir = try TestPaths.temporaryDirectory("st-crate")
     defer { try? FileManager.default.removeItem(at: dir) }
     let corpus = crateCorpus + randomCorruptions(count: 400)
@@ -98,16 +94,9 @@ struct SafetensorsCrateTests {
     for (i, bytes) in corpus.enumerated() { paths.append(try writeFile(dir, "case\(i).safetensors", bytes)) }
     let script = dir.appendingPathComponent("oracle.py")
     try Data(crateOracleScript.utf8).write(to: script)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script.path] + paths
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0)
-    let verdicts = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+    let run = try ProcessRunner.run(program: python, [script.path] + paths)
+    try #require(run.status == 0, "\(run.stderrText)")
+    let verdicts = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: [String: Any]])
 
     var agreedOK = 0
     var agreedError = 0
@@ -143,7 +132,7 @@ struct SafetensorsCrateTests {
   /// The crate's own writer (`safetensors.serialize`) must produce byte for byte what our
   /// writer produces: same order (dtype, then name), same JSON, same padding.
   @Test func `our writer matches the crate's writer byte for byte`() throws {
-    let python = try #require(crateOraclePython)
+    let python = try #require(crateOraclePython, "the safetensors Python package is missing: scripts/setup --test")
     let dir = try TestPaths.temporaryDirectory("st-crate-writer")
     defer { try? FileManager.default.removeItem(at: dir) }
     var tensors: [(spec: SafetensorsTensorSpec, data: [UInt8])] = []
@@ -191,12 +180,8 @@ struct SafetensorsCrateTests {
       open(sys.argv[2], "wb").write(serialize(specs, metadata={"format": "pt"}))
       """
     let theirs = dir.appendingPathComponent("theirs.safetensors").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, "-c", script, manifestPath.path, theirs]
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0)
+    let run = try ProcessRunner.run(program: python, ["-c", script, manifestPath.path, theirs])
+    try #require(run.status == 0, "\(run.stderrText)")
     let a = try Data(contentsOf: URL(fileURLWithPath: ours))
     let b = try Data(contentsOf: URL(fileURLWithPath: theirs))
     #expect(a.count == b.count)

@@ -237,14 +237,8 @@ struct SafetensorsMalformedTests {
 func randomCorruptions(count: Int) -> [[UInt8]] {
   let header = #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F4","shape":[4],"data_offsets":[24,26]},"c":{"dtype":"BF16","shape":[],"data_offsets":[26,28]}}"#
   let valid = safetensorsBytes(header, data: (0..<28).map { UInt8($0) })
-  var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-  func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var rng = SplitMix(seed: 0x9E37_79B9_7F4A_7C15)
+  func next() -> UInt64 { rng.next() }
   let punctuation = Array("{}[],:\"0123456789-.e".utf8)
   return (0..<count).map { _ in
     var bytes = valid

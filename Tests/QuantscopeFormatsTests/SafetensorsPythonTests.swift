@@ -110,15 +110,8 @@ struct SafetensorsPythonTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let script = dir.appendingPathComponent("write.py")
     try Data(pythonSafetensorsWriter.utf8).write(to: script)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, dir.path]
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
-    process.waitUntilExit()
-    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    try #require(process.terminationStatus == 0, "python3 failed: \(stderr)")
+    let run = try ProcessRunner.run(program: "python3", [script.path, dir.path])
+    try #require(run.status == 0, "python3 failed: \(run.stderrText)")
 
     let manifestData = try Data(contentsOf: dir.appendingPathComponent("manifest.json"))
     let manifest = try #require(try JSONSerialization.jsonObject(with: manifestData) as? [String: Any])

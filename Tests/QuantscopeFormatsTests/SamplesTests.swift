@@ -20,17 +20,9 @@ struct SamplesTests {
 
   /// Runs `python3 -c script args…` and returns its standard output; a non-zero exit is a test failure.
   static func python(_ script: String, _ arguments: [String]) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    process.currentDirectoryURL = TestPaths.repository
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "python3 failed: \(arguments)")
-    return data
+    let r = try ProcessRunner.run(program: "python3", ["-c", script] + arguments, in: TestPaths.repository)
+    try #require(r.status == 0, "python3 failed: \(arguments): \(r.stderrText)")
+    return r.stdout
   }
 
   /// Tensor list as gguf-py reads it: name, type id, ne, absolute data offset, byte count.

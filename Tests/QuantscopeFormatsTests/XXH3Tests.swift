@@ -1,5 +1,6 @@
 import Foundation
 import QuantscopeFormats
+import QuantscopeTestSupport
 import Testing
 
 /// Test data and oracles shared by the I/O tests.
@@ -7,28 +8,12 @@ enum IOTestData {
   /// Runs a Python 3 script (an independent oracle, never used by the product) with `stdin` as
   /// input and returns its standard output; the test fails when Python or a module is missing.
   static func python(_ script: String, stdin: [UInt8] = []) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
-    let input = Pipe(), output = Pipe(), errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Write on another thread so a large input cannot deadlock against a full output pipe.
-    let writer = Thread { [stdin] in
-      input.fileHandleForWriting.write(Data(stdin))
-      try? input.fileHandleForWriting.close()
-    }
-    writer.start()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    let r = try ProcessRunner.run(program: "python3", ["-c", script], input: Data(stdin))
+    guard r.status == 0 else {
       throw IOTestData.OracleFailure(message: "python3 failed (scripts/setup --test installs the oracles): "
-        + String(decoding: err, as: UTF8.self))
+        + r.stderrText)
     }
-    return String(decoding: out, as: UTF8.self)
+    return r.stdoutText
   }
 
   struct OracleFailure: Error, CustomStringConvertible {
@@ -41,19 +26,10 @@ enum IOTestData {
 
   /// Seeded pseudo-random bytes (SplitMix64), reproducible across runs.
   static func random(_ n: Int, seed: UInt64) -> [UInt8] {
-    var state = seed
-    var out = [UInt8]()
-    out.reserveCapacity(n + 8)
-    while out.count < n {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      z ^= z >> 31
-      withUnsafeBytes(of: z.littleEndian) { out.append(contentsOf: $0) }
-    }
-    return Array(out.prefix(n))
+    var rng = SplitMix(seed: seed)
+    return rng.bytes(n)
   }
+
 }
 
 @Suite("XXH3")

@@ -6,14 +6,7 @@ import Testing
 extension IOTestData {
   /// Runs `zstd` (Debian's CLI, an independent oracle) with `arguments`; returns its exit status.
   static func zstdCLI(_ arguments: [String]) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["zstd"] + arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
+    try ProcessRunner.run(program: "zstd", arguments).status
   }
 }
 

@@ -8,21 +8,11 @@ public enum PythonOracle {
   /// Runs `python3 ARGS…` and returns its standard output; throws with its stderr on failure.
   @discardableResult
   public static func run(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = ["python3"] + arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw OracleError(message: "python3 \(arguments.joined(separator: " ")) failed: "
-        + String(decoding: errors, as: UTF8.self))
+    let r = try ProcessRunner.run(program: "python3", arguments)
+    guard r.status == 0 else {
+      throw OracleError(message: "python3 \(arguments.joined(separator: " ")) failed: " + r.stderrText)
     }
-    return String(decoding: output, as: UTF8.self)
+    return r.stdoutText
   }
 
   /// Runs a script from `Tests/Support/python/`.

@@ -12,7 +12,7 @@ public enum ReferencePrecision: String, Sendable, CaseIterable {
 
 /// The reference checkpoint's tensors, renamed and re-laid-out as GGUF tensors of one architecture.
 ///
-/// Built once from tensor names (no data is read). ``rows(for:candidateShape:)`` then gives, for a
+/// Built once from tensor names (no data is read). ``rows(for:candidateShape:precision:heads:)`` then gives, for a
 /// GGUF tensor name, a ``ReferenceRows`` view that decodes the reference values in the GGUF
 /// tensor's layout.
 public struct ReferenceMapping: Sendable {

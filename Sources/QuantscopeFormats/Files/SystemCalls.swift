@@ -250,9 +250,12 @@ extension SystemCalls {
 /// A plan applies only to paths that start with ``scope`` (normally a test's own temporary
 /// directory plus `/`), so tests running in parallel in other directories are not affected.
 /// While no plan is installed, the cost to every write is one relaxed atomic load.
-public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
+///
+/// `package` visibility: the package's tests install plans; the shipped libraries do not offer
+/// them (swift-system keeps its mocking out of the public API the same way).
+package struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
   /// Which call fails, and how.
-  public enum Failure: Sendable, Hashable {
+  package enum Failure: Sendable, Hashable {
     /// `write` stores bytes up to file offset `atByte` (counted over all files in scope), then
     /// fails with `errno`.
     case writeFails(atByte: Int, errno: Int32)
@@ -267,18 +270,18 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// Path prefix the plan applies to.
-  public var scope: String
+  package var scope: String
   /// The failure to inject.
-  public var failure: Failure
+  package var failure: Failure
 
   /// Creates a plan that injects `failure` into calls on paths starting with `scope`.
-  public init(scope: String, failure: Failure) {
+  package init(scope: String, failure: Failure) {
     self.scope = scope
     self.failure = failure
   }
 
   /// The failure in words, for test messages.
-  public var description: String {
+  package var description: String {
     switch failure {
     case .writeFails(let n, let e): "write fails at byte \(n) (errno \(e))"
     case .noSpace(let n): "ENOSPC at byte \(n)"
@@ -289,7 +292,7 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// Runs `body` with this plan installed, removing it afterwards even if `body` throws.
-  public func whileInstalled<T>(_ body: () throws -> T) rethrows -> T {
+  package func whileInstalled<T>(_ body: () throws -> T) rethrows -> T {
     let id = FaultInjection.install(self)
     defer { FaultInjection.remove(id) }
     return try body()

@@ -79,7 +79,8 @@ public struct GGMLType: Hashable, Sendable, Comparable, CustomStringConvertible 
   /// Whether this id was once a ggml type and has been removed.
   public var isRemoved: Bool { traits.map { $0.blockElements == 0 } ?? false }
 
-  /// Upper-case name (`Q4_K`); `type42` style for unknown ids, with `(removed)` for removed ones.
+  /// Upper-case name (`Q4_K`); removed types keep their former name (`Q4_2`, see ``isRemoved``),
+  /// ids this build does not know are `type99` style.
   public var name: String { traits?.name ?? "type\(id)" }
 
   public var description: String { name }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -36,12 +35,14 @@ public struct TensorHash: Sendable, Equatable {
 ///   "format": "quantscope-hash",
 ///   "version": 1,
 ///   "algorithm": "xxh3-128",
-///   "files": ["model.gguf"],
+///   "files": [
+///     "model.gguf"
+///   ],
 ///   "tensor_count": 2,
 ///   "total_bytes": 4608,
 ///   "model_xxh3_128": "…32 hex digits…",
 ///   "tensors": [
-///     {"name": "blk.0.attn_k.weight", "type": "Q4_K", "shape": [32, 256], "bytes": 4608, "xxh3_128": "…"}
+///     {"name":"blk.0.attn_k.weight","type":"Q4_K","shape":[32,256],"bytes":4608,"xxh3_128":"…"}
 ///   ]
 /// }
 /// ```
@@ -74,26 +75,31 @@ public struct HashManifest: Sendable, Equatable {
   /// Sum of the tensors' byte counts.
   public var totalBytes: Int { tensors.reduce(0) { $0 + $1.bytes } }
 
-  /// The manifest as JSON text, one tensor per line so that manifests diff well.
+  /// The manifest as JSON text, one tensor per line so that manifests diff well: the shared
+  /// document writer (``JSONDocumentStream``), like every other quantscope JSON document.
   public func jsonText() -> String {
-    var out = "{\n"
-    out += "  \"schema\": \"quantscope.hash/1\",\n"
-    out += "  \"quantscope_version\": \(Self.json(QuantscopeVersion.number)),\n"
-    out += "  \"format\": \(Self.json(Self.formatName)),\n"
-    out += "  \"version\": \(Self.formatVersion),\n"
-    out += "  \"algorithm\": \"xxh3-128\",\n"
-    out += "  \"files\": [\(files.map(Self.json).joined(separator: ", "))],\n"
-    out += "  \"tensor_count\": \(tensors.count),\n"
-    out += "  \"total_bytes\": \(totalBytes),\n"
-    out += "  \"model_xxh3_128\": \"\(model.hex)\",\n"
-    out += "  \"tensors\": ["
-    for (i, t) in tensors.enumerated() {
-      out += i == 0 ? "\n" : ",\n"
-      out += "    {\"name\": \(Self.json(t.name)), \"type\": \(Self.json(t.type)), "
-      out += "\"shape\": [\(t.shape.map(String.init).joined(separator: ", "))], "
-      out += "\"bytes\": \(t.bytes), \"xxh3_128\": \"\(t.xxh3_128.hex)\"}"
+    var out = ""
+    var document = JSONDocumentStream(
+      schema: "quantscope.hash/1",
+      [
+        ("format", .string(Self.formatName)),
+        ("version", .int(Self.formatVersion)),
+        ("algorithm", .string("xxh3-128")),
+        ("files", .array(files.map { .string($0) })),
+        ("tensor_count", .int(tensors.count)),
+        ("total_bytes", .int(totalBytes)),
+        ("model_xxh3_128", .string(model.hex)),
+      ],
+      arrayKey: "tensors"
+    ) { out += $0 }
+    for t in tensors {
+      document.append(
+        .members([
+          ("name", .string(t.name)), ("type", .string(t.type)), ("shape", .array(t.shape.map { .int($0) })),
+          ("bytes", .int(t.bytes)), ("xxh3_128", .string(t.xxh3_128.hex)),
+        ]))
     }
-    out += tensors.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
+    document.finish()
     return out
   }
 
@@ -265,24 +271,20 @@ public enum TensorHashing {
     defer { progress?.finish() }
 
     let job = Job(count: ordered.count)
-    let workers = max(2, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    let workers = max(2, threads ?? ParallelWork.availableCores)
     let regions = views.map { Region($0) }
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      if !job.wholeClaimed.exchange(true, ordering: .relaxed) {
-        let hasher = XXH3Hasher128()
-        for region in regions {
-          feed(region.bytes, into: { hasher.update($0) }, progress: progress)
-        }
+    // Item 0, handed out first, streams the whole-model hash while the other workers hash
+    // tensors (item i + 1 is tensor i).
+    try ParallelWork.run(count: regions.count + 1, threads: workers) { item in
+      let hasher = XXH3Hasher128()
+      guard item > 0 else {
+        for region in regions { feed(region.bytes, into: { hasher.update($0) }, progress: progress) }
         job.whole.withLock { $0 = hasher.digest() }
+        return
       }
-      while true {
-        let i = job.next.add(1, ordering: .relaxed).oldValue
-        guard i < regions.count else { break }
-        let hasher = XXH3Hasher128()
-        feed(regions[i].bytes, into: { hasher.update($0) }, progress: progress)
-        let d = hasher.digest()
-        job.digests.withLock { $0[i] = d }
-      }
+      feed(regions[item - 1].bytes, into: { hasher.update($0) }, progress: progress)
+      let d = hasher.digest()
+      job.digests.withLock { $0[item - 1] = d }
     }
 
     let digests = job.digests.withLock { $0 }
@@ -369,8 +371,6 @@ public enum TensorHashing {
 
   /// The shared state of one hashing run.
   private final class Job: Sendable {
-    let next = Atomic<Int>(0)
-    let wholeClaimed = Atomic<Bool>(false)
     let whole = Mutex<XXH3Digest128?>(nil)
     let digests: Mutex<[XXH3Digest128?]>
     init(count: Int) { digests = Mutex(Array(repeating: nil, count: count)) }

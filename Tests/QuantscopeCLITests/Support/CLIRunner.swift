@@ -35,36 +35,12 @@ enum CLI {
   }
 
   /// Runs `executable` with `arguments` (in `directory`, with `environment` added to this
-  /// process's). Output goes to files, so a large output can never fill a pipe and block the
-  /// child; standard input is /dev/null.
+  /// process's) through the shared ``ProcessRunner``; standard input is /dev/null.
   static func run(
     _ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]
   ) throws -> Run {
-    let dir = try TestPaths.temporaryDirectory("run")
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("stdout")
-    let errURL = dir.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    if !environment.isEmpty {
-      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return Run(
-      status: process.terminationStatus, data: try Data(contentsOf: outURL),
-      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    let r = try ProcessRunner.run(executable, arguments, in: directory, environment: environment)
+    return Run(status: r.status, data: r.stdout, stderr: r.stderrText)
   }
 
   /// Runs quantscope with `arguments`.

@@ -1,3 +1,5 @@
+import QuantscopeFormats
+
 /// A floating-point scale stored inside each block of a quantized ggml type (`d`, `dmin`, `m`,
 /// `s`, `e`): where it is and how it is encoded. Used to find non-finite scales without
 /// decoding, like ggml's `ggml_validate_row_data` does.

@@ -1,5 +1,3 @@
-import QuantscopeFormats
-
 /// An importance matrix (imatrix): per tensor, the mean squared activation of each input column,
 /// as llama.cpp's `llama-imatrix` measures it.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import QuantscopeAnalysis
 import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing

@@ -16,15 +16,9 @@ public enum ParallelWork {
   /// Calls `body(i)` for every `i` in `0..<count` on `threads` threads and rethrows the first error
   /// (by index) any call threw; after an error, items not yet started are skipped.
   public static func run(count: Int, threads: Int, _ body: @Sendable (Int) throws -> Void) throws {
-    guard count > 0 else { return }
-    let workers = max(1, min(threads, count))
-    let state = SharedState()
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while let i = state.next(limit: count) {
-        do { try body(i) } catch { state.fail(index: i, error) }
-      }
+    try runWorkers(count: count, threads: threads) { next in
+      while let i = next() { try body(i) }
     }
-    if let error = state.firstError { throw error }
   }
 
   /// Per-worker buffers for ``run(count:threads:scratchValues:_:)``: allocated once per worker
@@ -41,19 +35,50 @@ public enum ParallelWork {
   public static func run(
     count: Int, threads: Int, scratchValues: Int, _ body: @Sendable (Int, Scratch) throws -> Void
   ) throws {
-    guard count > 0 else { return }
-    let workers = max(1, min(threads, count))
-    let state = SharedState()
     let n = max(1, scratchValues)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      let scratch = Scratch(
-        candidate: .allocate(capacity: n), reference: .allocate(capacity: n))
+    try runWorkers(count: count, threads: threads) { next in
+      let scratch = Scratch(candidate: .allocate(capacity: n), reference: .allocate(capacity: n))
       defer {
         scratch.candidate.deallocate()
         scratch.reference.deallocate()
       }
-      while let i = state.next(limit: count) {
-        do { try body(i, scratch) } catch { state.fail(index: i, error) }
+      while let i = next() { try body(i, scratch) }
+    }
+  }
+
+  /// Like ``run(count:threads:_:)``, handing each call its worker's buffer of `bufferCount`
+  /// elements (contents unspecified on entry), allocated once per worker thread.
+  public static func run<Element>(
+    count: Int, threads: Int, bufferCount: Int, of _: Element.Type,
+    _ body: @Sendable (Int, UnsafeMutablePointer<Element>) throws -> Void
+  ) throws {
+    let n = max(1, bufferCount)
+    try runWorkers(count: count, threads: threads) { next in
+      let buffer = UnsafeMutablePointer<Element>.allocate(capacity: n)
+      defer { buffer.deallocate() }
+      while let i = next() { try body(i, buffer) }
+    }
+  }
+
+  /// Runs `worker` on `min(threads, count)` threads (at least one), each pulling item indices
+  /// from the shared counter through the function it is given until that returns `nil`. An error
+  /// thrown for an item is recorded by the item's index and stops the hand-out.
+  private static func runWorkers(
+    count: Int, threads: Int, _ worker: @Sendable (_ next: () -> Int?) throws -> Void
+  ) throws {
+    guard count > 0 else { return }
+    let workers = max(1, min(threads, count))
+    let state = SharedState()
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      var current: Int? = nil
+      do {
+        try worker {
+          current = state.next(limit: count)
+          return current
+        }
+      } catch {
+        // The worker threw from inside an item: `current` is that item.
+        state.fail(index: current ?? count, error)
       }
     }
     if let error = state.firstError { throw error }

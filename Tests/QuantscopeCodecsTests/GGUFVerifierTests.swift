@@ -1,4 +1,5 @@
 import Foundation
+import QuantscopeCodecs
 import QuantscopeFormats
 import QuantscopeTestSupport
 import Testing

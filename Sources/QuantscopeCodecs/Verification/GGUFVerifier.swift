@@ -1,3 +1,5 @@
+import QuantscopeFormats
+
 /// One problem ``GGUFVerifier`` found: what kind, where (file, tensor, block, byte offset).
 public struct GGUFFinding: Sendable, Equatable, CustomStringConvertible {
   /// The kind of problem.
