@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuantscopeAnalysis
+import QuantscopeFormats
 
 /// `--threads`, shared by every command that spreads work over cores.
 ///
