@@ -13,12 +13,16 @@ extension Quantscope {
         whose type and shape agree, whether their bytes are identical (XXH3-128). Only those \
         tensors are hashed, so two 300 GB sets compare in the time it takes to read the tensors \
         that could be equal. The recipe difference is printed as rules, one per tensor kind and \
-        type change, in llama-quantize's --tensor-type syntax.
+        type change, in llama-quantize's --tensor-type syntax. --tensor-type-file FILE also \
+        writes those rules as a file llama-quantize's --tensor-type-file reads (one \
+        pattern=type per line; the patterns name disjoint sets of tensors, so their order does \
+        not matter); `-` prints only that file.
 
         Examples:
           quantscope compare R1-Q3_K_M-00001-of-00007.gguf \\
               R1-DQ3_K_M-00001-of-00006.gguf
           quantscope compare a.gguf b.gguf --json
+          quantscope compare a.gguf b.gguf --tensor-type-file a-to-b.txt
         """)
 
     @Argument(help: "The first GGUF (any shard of a split set).")
@@ -28,6 +32,13 @@ extension Quantscope {
     var b: String
 
     @Flag(help: "Print JSON.") var json = false
+
+    @Option(
+      name: .customLong("tensor-type-file"),
+      help: ArgumentHelp(
+        "Also write the recipe difference (A to B) as a llama-quantize --tensor-type-file ('-': print only it).",
+        valueName: "file"))
+    var tensorTypeFile: String?
 
     @Option(help: "Worker threads for hashing (default: all cores).")
     var threads: Int?
@@ -39,6 +50,17 @@ extension Quantscope {
       let modelA = try GGUFModel(path: a), modelB = try GGUFModel(path: b)
       let c = try LayoutComparison(a: modelA, b: modelB, threads: threads ?? ParallelWork.availableCores) { t in
         XXH3.hash128(try t.bytes()).hex
+      }
+      if let tensorTypeFile {
+        let out = try OutputFile(path: tensorTypeFile, overwrite: true, inputs: [a, b])
+        do {
+          try out.write(c.rules.map { $0.rule + "\n" }.joined())
+          try out.commit()
+        } catch {
+          out.abandon()
+          throw error
+        }
+        if tensorTypeFile == "-" { return }
       }
       if json {
         func change(_ x: LayoutComparison.Change) -> JSONValue {

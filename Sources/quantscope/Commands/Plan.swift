@@ -19,10 +19,20 @@ extension Quantscope {
         the shapes the config implies. With --recipe dq3_k_m note that only the ffn_down_exps \
         rule is stated by the paper; the rest is inferred to match the published size.
 
+        --tensor-type-file FILE also writes the decided types as a file llama-quantize's \
+        --tensor-type-file accepts: one `^name$=type` line per tensor whose type is not F32, \
+        each pattern matching exactly one tensor, so the file means the same whichever way a \
+        llama.cpp release orders its rules. FILE is replaced if it exists; `-` prints it \
+        instead of the tables. Give llama-quantize the recipe's file type as its TYPE.
+
         Examples:
           quantscope plan DeepSeek-V3/ --recipe dq3_k_m
           quantscope plan DeepSeek-V3/ --recipe dq3_k_m --kv-b legacy --json
           quantscope plan model-BF16.gguf --recipe q4_k_m --rule 'output=q8_0'
+          quantscope plan model-BF16.gguf --recipe dq3_k_m \\
+              --tensor-type-file types.txt
+          llama-quantize --tensor-type-file types.txt model-BF16.gguf \\
+              model-DQ3_K_M.gguf Q3_K_M
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors checkpoint (file, directory or shards).")
@@ -55,6 +65,13 @@ extension Quantscope {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Option(
+      name: .customLong("tensor-type-file"),
+      help: ArgumentHelp(
+        "Also write the decided types as a llama-quantize --tensor-type-file ('-': print it instead of the tables).",
+        valueName: "file"))
+    var tensorTypeFile: String?
+
     func validate() throws {
       if source.isEmpty { throw ValidationError("give a GGUF file to plan") }
       if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
@@ -74,6 +91,17 @@ extension Quantscope {
         source: source[0])
       for warning in plan.warnings {
         FileHandle.standardError.write(Data("quantscope: warning: \(warning)\n".utf8))
+      }
+      if let tensorTypeFile {
+        let out = try OutputFile(path: tensorTypeFile, overwrite: true, inputs: source + [self.recipe])
+        do {
+          try out.write(TensorTypeFile.text(plan: plan))
+          try out.commit()
+        } catch {
+          out.abandon()
+          throw error
+        }
+        if tensorTypeFile == "-" { return }
       }
       if json { printJSON(PlanReport.json(plan)) } else { print(PlanReport.text(plan)) }
     }
