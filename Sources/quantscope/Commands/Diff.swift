@@ -138,9 +138,11 @@ extension Quantscope {
       if let top { rows = Array(rows.prefix(top)) }
 
       if let report {
-        let html = HTMLReport(
+        var html = HTMLReport(
           diff: diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
           inputs: HTMLReport.describe(files: model.files + ref.files))
+        html.tensorLimit = top
+        html.compared = (candidate, reference.joined(separator: " "))
         let out = try OutputFile(
           path: report, overwrite: force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
         try out.write(html.render())
