@@ -20,7 +20,9 @@ struct DecodeReferenceCLITests {
     let shape = dims.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     let body = data[(10 + length)...]
     let values = body.withUnsafeBytes { raw in
-      (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+      (0..<raw.count / 4).map {
+        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+      }
     }
     return (shape, values)
   }
@@ -45,7 +47,8 @@ struct DecodeReferenceCLITests {
     for (x, y) in zip(cValues, rValues) { sum += (Double(x) - Double(y)) * (Double(x) - Double(y)) }
     let mse = sum / Double(cValues.count)
 
-    let diff = try CLI.quantscope(["diff", Self.candidate, "--ref", Self.reference, "--json", "--tensors", "^\(tensor)$"])
+    let diff = try CLI.quantscope(
+      ["diff", Self.candidate, "--ref", Self.reference, "--json", "--tensors", "^\(tensor)$"])
     #expect(diff.status == 0, "\(diff.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: diff.data) as? [String: Any])
     let rows = try #require(object["tensors"] as? [[String: Any]])
@@ -80,7 +83,8 @@ struct DecodeReferenceCLITests {
     let inspect = try CLI.quantscope(["inspect", out, "--json"])
     let object = try #require(try JSONSerialization.jsonObject(with: inspect.data) as? [String: Any])
     let tensors = try #require(object["tensors"] as? [[String: Any]])
-    #expect(Set(tensors.compactMap { $0["name"] as? String }) == ["blk.1.ffn_up_exps.weight", "blk.1.ffn_gate_exps.weight"])
+    let names = Set(tensors.compactMap { $0["name"] as? String })
+    #expect(names == ["blk.1.ffn_up_exps.weight", "blk.1.ffn_gate_exps.weight"])
     #expect(tensors.allSatisfy { ($0["shape"] as? [Int]) == [8, 256, 256] && $0["type"] as? String == "F32" })
   }
 }

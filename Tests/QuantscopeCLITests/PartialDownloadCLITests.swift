@@ -74,7 +74,8 @@ struct PartialDownloadCLITests {
     #expect(run.status == 2, "\(run.stderr)")
     let set = try #require((try Self.object(run)["sets"] as? [[String: Any]])?.first)
     let findings = try #require(set["findings"] as? [[String: Any]])
-    let outOfBounds = findings.filter { $0["kind"] as? String == "out-of-bounds" }.compactMap { $0["tensor"] as? String }
+    let outOfBounds = findings.filter { $0["kind"] as? String == "out-of-bounds" }
+      .compactMap { $0["tensor"] as? String }
     #expect(outOfBounds == absent.map(\.name))
     #expect(set["values_checked"] as? Bool == true)
     let checked = try #require(set["tensors_checked"] as? Int)

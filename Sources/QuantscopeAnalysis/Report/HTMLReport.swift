@@ -203,7 +203,8 @@ public struct HTMLReport {
     case .type:
       svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(types.count * 90 + 10)\" height=\"24\" class=\"legend\">"
       for (i, t) in types.enumerated() {
-        svg += "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(Self.typeColor(t, among: types).hex)\"/>"
+        let fill = Self.typeColor(t, among: types).hex
+        svg += "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(fill)\"/>"
           + "<text class=\"axis\" x=\"\(28 + i * 90)\" y=\"16\">\(escape(t))</text>"
       }
       svg += "</svg>"

@@ -50,7 +50,7 @@ extension Quantscope {
     @Option(help: "Sort tensors: nmse (worst first), mse, cosine (lowest first), maxabs, name, file (file order).")
     var sort: SortKey = .nmse
 
-    @Option(help: "Show only the N first tensors after sorting.")
+    @Option(help: "Show only the N first tensors after sorting (also in the --report table).")
     var top: Int?
 
     @Option(help: "Only candidate tensors whose name matches this regular expression (an error if none does).")

@@ -120,7 +120,8 @@ struct InspectReport {
         ])
       })))
     } else {
-      root.append(("files", .array(model.files.map { .members([("path", .string($0.path)), ("size", .int($0.size))]) })))
+      root.append(
+        ("files", .array(model.files.map { .members([("path", .string($0.path)), ("size", .int($0.size))]) })))
     }
     if let g = gguf {
       let first = g.shards[0]
