@@ -67,7 +67,8 @@ struct DiffReportCompareCLITests {
     let text = try String(contentsOfFile: html, encoding: .utf8)
     #expect(!text.contains("http://") && !text.contains("https://") || !text.contains("src=\"http"), "no network")
     #expect(!text.contains("<link") && !text.contains("src=\""), "no external resources")
-    #expect(text.components(separatedBy: "<svg").count - 1 >= 6, "two heatmaps, two legends, two bar charts")
+    #expect(
+      text.components(separatedBy: "<svg").count - 1 >= 7, "a layer chart, two heatmaps, two legends, two bar charts")
 
     let png = dir.appendingPathComponent("report.png").path
     let shot = try run(chromium, [
@@ -85,6 +86,41 @@ struct DiffReportCompareCLITests {
     let dom = try run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(html)"])
     #expect(dom.stdout.contains("quantscope diff report"))
     #expect(dom.stdout.components(separatedBy: "<rect").count > 2 * 70)
+  }
+
+  @Test func `the HTML report names the files, charts every layer, lists every tensor or says how many`() throws {
+    let dir = try TestPaths.temporaryDirectory("report-content")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let all = dir.appendingPathComponent("all.html").path
+    let r = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--report", all)
+    #expect(r.status == 0, "\(r.stderr)")
+    let text = try String(contentsOfFile: all, encoding: .utf8)
+    #expect(text.contains("candidate <code>\(Self.q3)</code> vs reference <code>\(Self.fp8)</code>"))
+    // Every tensor in the table (70 in the sample), and no "N of M" note.
+    let table = try #require(text.components(separatedBy: "Tensors, worst first").last)
+      .components(separatedBy: "</table>")[0]
+    #expect(table.components(separatedBy: "<tr><td>").count - 1 == 70)
+    #expect(!text.contains("of 70 tensors"))
+    // One bar per layer in the per-layer chart, as diff's layer roll-ups.
+    let j = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--json")
+    let object = try #require(try JSONSerialization.jsonObject(with: j.data) as? [String: Any])
+    let layers = try #require(object["layers"] as? [Any])
+    #expect(text.components(separatedBy: "class=\"layer-bar\"").count - 1 == layers.count)
+    #expect(layers.count == 4)
+    // F32 (norms) is drawn grey in the type map, never in a colour of the error scale's bad end.
+    let legend = try #require(text.components(separatedBy: "class=\"legend\"").last)
+    let f32 = try #require(legend.firstMatch(of: /fill="#([0-9a-f]{6})"\/><text class="axis" x="\d+" y="16">F32</))
+    let hex = String(f32.output.1)
+    #expect(hex.prefix(2) == hex.dropFirst(2).prefix(2) && hex.prefix(2) == hex.suffix(2), "F32 is #\(hex)")
+
+    let top = dir.appendingPathComponent("top.html").path
+    let limited = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--report", top, "--top", "5")
+    #expect(limited.status == 0, "\(limited.stderr)")
+    let topText = try String(contentsOfFile: top, encoding: .utf8)
+    let topTable = try #require(topText.components(separatedBy: "Tensors, worst first").last)
+      .components(separatedBy: "</table>")[0]
+    #expect(topTable.components(separatedBy: "<tr><td>").count - 1 == 5)
+    #expect(topText.contains("5 of 70 tensors, worst first; --top N sets how many."))
   }
 
   @Test func `compare of two sample quantizations lists exactly the rules that differ`() throws {

@@ -1,9 +1,10 @@
 import Foundation
 import QuantscopeFormats
 
-/// A self-contained HTML report of a ``Diff``: heatmaps of error and of type by layer × tensor kind,
-/// bars of bytes by type and of error share by kind, the worst tensors in a sortable table, and
-/// the command and inputs that produced it. No network, no external scripts or fonts; the SVG is
+/// A self-contained HTML report of a ``Diff``: the files compared, error by layer, heatmaps of
+/// error and of type by layer × tensor kind, bars of bytes by type and of error share by kind,
+/// every tensor (or the `tensorLimit` worst) in a sortable table, and the command and inputs
+/// that produced it. No network, no external scripts or fonts; the SVG is
 /// generated here, deterministically.
 public struct HTMLReport {
   /// The comparison shown.
@@ -14,8 +15,12 @@ public struct HTMLReport {
   public let commandLine: String
   /// Input files: name, size and a hash, as the caller computed them.
   public let inputs: [(name: String, size: Int, hash: String)]
-  /// Rows in the worst-tensors table.
-  public var worstCount = 50
+  /// Rows in the tensor table (the worst first); `nil`: every tensor. The table says how many
+  /// of how many it shows when it leaves some out.
+  public var tensorLimit: Int? = nil
+  /// The candidate and reference as the user named them (a checkpoint directory rather than its
+  /// shards); `nil`: the candidate's first file and the input files that are not the candidate's.
+  public var compared: (candidate: String, reference: String)? = nil
 
   /// A report of `diff`.
   public init(diff: Diff, candidate: GGUFModel, commandLine: String, inputs: [(name: String, size: Int, hash: String)]) {
@@ -32,6 +37,9 @@ public struct HTMLReport {
   public func render() -> String {
     var body = ""
     body += "<h1>quantscope diff report</h1>\n"
+    let names = comparedNames
+    body += "<p class=files>candidate <code>\(escape(names.candidate))</code> vs reference "
+      + "<code>\(escape(names.reference))</code></p>\n"
     let sums = diff.model.sums
     let whole = diff.model.metrics.map {
       "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine)), SNR \(db($0.snrDecibels)) dB"
@@ -46,6 +54,7 @@ public struct HTMLReport {
           "\(escape($0.name)) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
         }.joined(separator: ", ") + "</p>\n"
     }
+    body += section("Error by layer (NMSE, dB)", layerChart())
     body += section("Error by layer and tensor kind (NMSE, dB)", heatmap(mode: .error))
     body += section("Quantization type by layer and tensor kind", heatmap(mode: .type))
     let bytes = bytesByType()
@@ -54,7 +63,7 @@ public struct HTMLReport {
       "Bytes by type",
       bars(bytes) { String(format: mib ? "%.2f MiB" : "%.2f GiB", $0 / (mib ? 1_048_576 : 1_073_741_824)) })
     body += section("Share of squared error by tensor kind", bars(errorShareByKind()) { String(format: "%.1f %%", $0 * 100) })
-    body += section("Worst tensors (NMSE)", worstTable())
+    body += section("Tensors, worst first (NMSE)", worstTable())
     body += section("Inputs", inputsTable())
     return """
       <!DOCTYPE html>
@@ -71,6 +80,59 @@ public struct HTMLReport {
   }
 
   enum HeatmapMode { case error, type }
+
+  /// The names shown in the header: ``compared``, or what the inputs say.
+  var comparedNames: (candidate: String, reference: String) {
+    if let compared { return compared }
+    let own = Set(candidate.files.map(\.path))
+    let reference = inputs.map(\.name).filter { !own.contains($0) }
+    return (candidate.files.first?.path ?? "?", reference.isEmpty ? "?" : reference.joined(separator: ", "))
+  }
+
+  /// One bar per layer, its height and colour the layer's NMSE on the heatmap's scale (taller and
+  /// redder is worse); a layer with NaN/Inf values is drawn full height in the worst colour.
+  func layerChart() -> String {
+    let layers = diff.byLayer
+    guard !layers.isEmpty else { return "<p>No per-layer tensors.</p>" }
+    let (best, worst) = Self.scaleRange
+    let barW = max(4, min(24, 900 / layers.count)), plotH = 160, left = 44, top = 8
+    let width = left + layers.count * barW + 10
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" "
+      + "height=\"\(top + plotH + 34)\" class=\"layers\">"
+    for v in stride(from: best, through: worst, by: 10) {
+      let y = top + plotH - Int((v - best) / (worst - best) * Double(plotH))
+      svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(Int(v))</text>"
+    }
+    let labelEvery = max(1, layers.count / 16)
+    for (i, layer) in layers.enumerated() {
+      let m = layer.metrics
+      let t = m.map { max(0, min(1, ($0.nmseDecibels - best) / (worst - best))) } ?? 1
+      let h = max(1, Int(t * Double(plotH)))
+      let x = left + i * barW
+      let figures = m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" }
+        ?? "NaN/Inf values, metrics n/a"
+      svg += "<rect class=\"layer-bar\" x=\"\(x)\" y=\"\(top + plotH - h)\" width=\"\(barW - 1)\" height=\"\(h)\" "
+        + "fill=\"\(ColorScale.sequential(t).hex)\"><title>\(escape(layer.label)), \(layer.tensors) tensors: "
+        + "\(figures)</title></rect>"
+      if i % labelEvery == 0 {
+        let label = layer.label.hasPrefix("blk.") ? String(layer.label.dropFirst(4)) : layer.label
+        svg += "<text class=\"axis\" x=\"\(x + barW / 2)\" y=\"\(top + plotH + 14)\" "
+          + "text-anchor=\"middle\">\(escape(label))</text>"
+      }
+    }
+    svg += "<text class=\"axis\" x=\"\(left)\" y=\"\(top + plotH + 30)\">layer</text></svg>"
+    return svg + "<p class=note>Per-layer NMSE over all the layer's values; higher bars are worse. "
+      + "Hover a bar for its figures.</p>"
+  }
+
+  /// The colour of a ggml type in the type map: unquantized float types in neutral greys, so
+  /// F32 never takes a colour the error scale uses for bad; quantized types in distinct hues.
+  static func typeColor(_ type: String, among types: [String]) -> ColorScale.RGB {
+    let floats = ["F32": 0.62, "F64": 0.55, "F16": 0.76, "BF16": 0.82]
+    if let grey = floats[type.uppercased()] { return ColorScale.RGB(r: grey, g: grey, b: grey) }
+    let quantized = types.filter { floats[$0.uppercased()] == nil }
+    return ColorScale.categorical(quantized.firstIndex(of: type) ?? 0, of: quantized.count)
+  }
 
   /// Kinds that occur in blocks, in a stable order (attention first, then FFN, others).
   var blockKinds: [String] {
@@ -108,7 +170,7 @@ public struct HTMLReport {
           // No metrics (NaN/Inf values): the worst colour, never a good one.
           fill = ColorScale.sequential(m.map { ($0.nmseDecibels - best) / (worst - best) } ?? 1).hex
         case .type:
-          fill = ColorScale.categorical(types.firstIndex(of: t.type) ?? 0, of: types.count).hex
+          fill = Self.typeColor(t.type, among: types).hex
         }
         svg += "<rect x=\"\(x)\" y=\"\(yy)\" width=\"\(cw - 1)\" height=\"\(ch - 1)\" fill=\"\(fill)\">"
           + "<title>\(escape(t.name)) — \(escape(t.type)), \(bpw(t.bitsPerWeight)) bpw, "
@@ -141,7 +203,8 @@ public struct HTMLReport {
     case .type:
       svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(types.count * 90 + 10)\" height=\"24\" class=\"legend\">"
       for (i, t) in types.enumerated() {
-        svg += "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(ColorScale.categorical(i, of: types.count).hex)\"/>"
+        let fill = Self.typeColor(t, among: types).hex
+        svg += "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(fill)\"/>"
           + "<text class=\"axis\" x=\"\(28 + i * 90)\" y=\"16\">\(escape(t))</text>"
       }
       svg += "</svg>"
@@ -178,9 +241,13 @@ public struct HTMLReport {
 
   func worstTable() -> String {
     // Tensors without metrics (NaN/Inf values) first: they are the worst news.
-    let rows = diff.tensors.sorted { ($0.metrics?.nmse ?? .infinity) > ($1.metrics?.nmse ?? .infinity) }
-      .prefix(worstCount)
-    var html = "<table class=sortable><thead><tr>"
+    let sorted = diff.tensors.sorted { ($0.metrics?.nmse ?? .infinity) > ($1.metrics?.nmse ?? .infinity) }
+    let rows = sorted.prefix(tensorLimit ?? sorted.count)
+    var html = ""
+    if rows.count < sorted.count {
+      html += "<p class=note>\(rows.count) of \(sorted.count) tensors, worst first; --top N sets how many.</p>"
+    }
+    html += "<table class=sortable><thead><tr>"
     for h in ["tensor", "type", "bpw", "elements", "NMSE dB", "cosine", "MSE", "max abs"] {
       html += "<th>\(h)</th>"
     }

@@ -155,10 +155,12 @@ public struct GGUFVerifier: Sendable {
       let (end, o2) = t.dataOffset.addingReportingOverflow(t.byteCount)
       if o2 || end > gguf.file.size {
         anyOutOfBounds = true
-        findings.append(
-          GGUFFinding(
-            .outOfBounds, path: path, tensor: t.name, offset: t.dataOffset,
-            "data of \(t.byteCount) bytes runs past end of file (\(gguf.file.size) bytes)"))
+        // A download cut off midway leaves one tensor partial and the rest missing: say which.
+        let message = t.presence == .partial
+          ? "data of \(t.byteCount) bytes runs past end of file (\(gguf.file.size) bytes): "
+            + "only \(t.bytesPresent) present"
+          : "data of \(t.byteCount) bytes starts past end of file (\(gguf.file.size) bytes): missing"
+        findings.append(GGUFFinding(.outOfBounds, path: path, tensor: t.name, offset: t.dataOffset, message))
       }
     }
     if expectedKnown && !anyOutOfBounds && !gguf.tensors.isEmpty {
@@ -208,6 +210,25 @@ public struct GGUFVerifier: Sendable {
       total += t.byteCount
     }
     return total
+  }
+
+  /// How many tensors of one file `deep` checks the values of (`checked`: those whose data is
+  /// present) out of those it would check in the complete file (`eligible`: float tensors and
+  /// quantized tensors with scales), and how many values the checked ones hold.
+  public func valueCoverage(of gguf: GGUFFile) -> (checked: Int, eligible: Int, values: Int) {
+    var checked = 0
+    var eligible = 0
+    var values = 0
+    for t in gguf.tensors {
+      guard case .ggml(let type) = t.encoding, type.isUsable, t.byteCount > 0 else { continue }
+      guard [GGMLType.f32, .f16, .bf16, .f64].contains(type) || !type.scaleFields.isEmpty else { continue }
+      eligible += 1
+      if t.presence == .present {
+        checked += 1
+        values += t.elementCount
+      }
+    }
+    return (checked, eligible, values)
   }
 
   /// Non-finite values and scales in one file.

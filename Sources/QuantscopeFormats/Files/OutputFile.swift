@@ -543,3 +543,13 @@ private func cleanupSignalHandler(_ sig: Int32) {
   }
   TemporaryFileCleanup.terminate(sig)
 }
+
+extension OutputFile {
+  /// Writes `text` as the whole of `path` under the output contract (temporary name, fsync,
+  /// rename; never over an input; an existing file only with `overwrite`); `-` is standard output.
+  public static func write(_ text: String, to path: String, overwrite: Bool, inputs: [String]) throws {
+    let out = try OutputFile(path: path, overwrite: overwrite, inputs: inputs)
+    try out.write(text)
+    try out.commit()
+  }
+}

@@ -27,14 +27,17 @@ public enum WeightFiles {
 
   /// Opens `paths` (one GGUF, one shard of a split GGUF set, a safetensors file, a checkpoint
   /// directory, or several safetensors shards) as one tensor collection.
-  public static func open(_ paths: [String]) throws -> any TensorCollection {
+  ///
+  /// - Parameter allowingTruncation: open a GGUF cut off before the end of its tensor data
+  ///   (see ``GGUFModel/init(truncatedPath:)``) instead of throwing.
+  public static func open(_ paths: [String], allowingTruncation: Bool = false) throws -> any TensorCollection {
     guard let first = paths.first else { throw FormatError(path: "", "no input given") }
     switch try format(of: first) {
     case .gguf:
       guard paths.count == 1 else {
         throw FormatError(path: paths[1], "give one GGUF path; the other shards of a split set are found by name")
       }
-      return try GGUFModel(path: first)
+      return allowingTruncation ? try GGUFModel(truncatedPath: first) : try GGUFModel(path: first)
     case .safetensors:
       return try SafetensorsCheckpoint(paths: paths)
     }

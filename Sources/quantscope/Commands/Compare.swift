@@ -15,12 +15,15 @@ extension Quantscope {
         that could be equal. --tensors narrows both sides to the tensors whose name matches. \
         Sizes are in the binary unit that fits (KiB, MiB, GiB). The recipe difference is \
         printed as rules, one per tensor kind and type change, in llama-quantize's \
-        --tensor-type syntax.
+        --tensor-type syntax. --tensor-type-file FILE also writes those rules as a file \
+        llama-quantize's --tensor-type-file reads (one pattern=type per line; the patterns name \
+        disjoint sets of tensors, so their order does not matter); `-` prints only that file.
 
         Examples:
           quantscope compare R1-Q3_K_M-00001-of-00007.gguf \\
               R1-DQ3_K_M-00001-of-00006.gguf
           quantscope compare a.gguf b.gguf --json
+          quantscope compare a.gguf b.gguf --tensor-type-file a-to-b.txt
         """)
 
     @Argument(help: "The first GGUF (any shard of a split set).")
@@ -41,6 +44,16 @@ extension Quantscope {
     @OptionGroup
     var quietOptions: QuietOptions
 
+    @Option(
+      name: .customLong("tensor-type-file"),
+      help: ArgumentHelp(
+        "Also write the recipe difference (A to B) as a llama-quantize --tensor-type-file ('-': print only it).",
+        valueName: "file"))
+    var tensorTypeFile: String?
+
+    @OptionGroup
+    var forceOptions: ForceOptions
+
     @OptionGroup(title: "Colour")
     var colorOptions: ColorOptions
 
@@ -58,6 +71,11 @@ extension Quantscope {
       }
       let c = try LayoutComparison(a: sideA, b: sideB, threads: threadOptions.count) { t in
         XXH3.hash128(try t.bytes()).hex
+      }
+      if let tensorTypeFile {
+        try OutputFile.write(
+          c.rules.map { $0.rule + "\n" }.joined(), to: tensorTypeFile, overwrite: forceOptions.force, inputs: [a, b])
+        if tensorTypeFile == "-" { return }
       }
       if jsonOptions.json {
         func change(_ x: LayoutComparison.Change) -> JSONValue {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuantscopeAnalysis
 import QuantscopeCodecs
 import QuantscopeFormats
 
@@ -26,6 +27,13 @@ extension Quantscope {
         under a temporary name and renamed when complete; an existing file is kept unless \
         --force.
 
+        --ref REF writes the reference side instead: the values of REF (safetensors \
+        checkpoint, FP8 dequantized with its scales, or a GGUF) that `quantscope diff` \
+        compares with each selected tensor of the GGUF, mapped to it exactly as diff maps \
+        them (experts stacked, kv_b split, Q/K heads un-permuted) and written under the \
+        GGUF tensor's name and shape. So mean((decode - decode --ref)^2) is the MSE diff \
+        reports for that tensor.
+
         Examples:
           quantscope decode model.gguf --tensor blk.0.attn_q.weight
           quantscope decode model.gguf --tensor blk.0.ffn_down.weight --rows 0:16 \\
@@ -33,6 +41,8 @@ extension Quantscope {
           quantscope decode DeepSeek-V3/ --tensors 'layers\\.3\\.mlp\\.experts\\.0\\.' \\
               -o expert0.safetensors
           quantscope decode model.gguf --tensor output.weight -o - --format bf16
+          quantscope decode q3.gguf --ref DeepSeek-V3/ \\
+              --tensor blk.3.ffn_down_exps.weight -o ref.npy
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -59,12 +69,21 @@ extension Quantscope {
     @Flag(help: "Write FP8 weights as stored, without multiplying by their scale partner.")
     var noScale = false
 
+    @Option(name: .customLong("ref"), parsing: .upToNextOption,
+      help: ArgumentHelp(
+        "Write the reference values diff compares with the selected GGUF tensors, laid out as them "
+          + "(safetensors file, checkpoint directory, shards, or a GGUF).", valueName: "ref"))
+    var reference: [String] = []
+
     @OptionGroup(title: "Progress")
     var progressOptions: ProgressOptions
 
     func validate() throws {
       if tensorNames.isEmpty && tensorFilter.filter == nil {
         throw ValidationError("give --tensor NAME or --tensors REGEX")
+      }
+      if !reference.isEmpty && noScale {
+        throw ValidationError("--ref writes the reference as diff compares it (FP8 times its scale); drop --no-scale")
       }
     }
 
@@ -135,6 +154,10 @@ extension Quantscope {
         throw CommandFailure("several tensors selected: name the output file with -o")
       }
 
+      if !reference.isEmpty {
+        try writeReference(selected.map(\.name), model: model, as: chosen, to: destination)
+        return
+      }
       let decoders = try selected.map { t in
         noScale ? try TensorDecoder(t) : try TensorDecoder(t, partnersIn: index, blockSize: blockSize)
       }
@@ -147,6 +170,30 @@ extension Quantscope {
         try TensorExport.write(
           decoders, rows: rowRange, as: chosen, to: out, path: destination,
           progress: progressOptions.reporter(label: "decode"))
+        try out.commit()
+      } catch {
+        out.abandon()
+        throw error
+      }
+    }
+
+    /// Writes the reference side of `names` (tensors of the GGUF `model`) to `destination`.
+    func writeReference(
+      _ names: [String], model: any TensorCollection, as format: TensorExport.Format, to destination: String
+    ) throws {
+      guard let candidate = model as? GGUFModel else {
+        throw CommandFailure("--ref needs a GGUF to decode the reference for; \(paths[0]) is safetensors")
+      }
+      let export = try ReferenceExport(
+        candidate: candidate, reference: try WeightFiles.open(reference), names: names)
+      var rowRange: Range<Int>? = nil
+      if let rows { rowRange = try Self.parseRows(rows, count: export.items[0].rows.rowCount) }
+      let out = try OutputFile(
+        path: destination, overwrite: outputOptions.force, compression: zstd ? .zstdDefault : nil,
+        inputs: paths + reference)
+      do {
+        try export.write(
+          rows: rowRange, as: format, to: out, path: destination, progress: progressOptions.reporter(label: "decode"))
         try out.commit()
       } catch {
         out.abandon()

@@ -54,7 +54,7 @@ extension Quantscope {
         valueName: "key"))
     var sort: SortKey = .nmse
 
-    @Option(help: "Show only the N first tensors after sorting.")
+    @Option(help: "Show only the N first tensors after sorting (also in the --report table).")
     var top: Int?
 
     @OptionGroup
@@ -142,9 +142,11 @@ extension Quantscope {
         candidate: model, reference: ref, options: options, order: sort.order, top: top, thresholds: thresholds())
 
       if let report {
-        let html = HTMLReport(
+        var html = HTMLReport(
           diff: result.diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
           inputs: HTMLReport.describe(files: model.files + ref.files))
+        html.tensorLimit = top
+        html.compared = (candidate, reference.joined(separator: " "))
         let out = try OutputFile(
           path: report, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
         try out.write(html.render())

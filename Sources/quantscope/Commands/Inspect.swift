@@ -14,11 +14,19 @@ extension Quantscope {
         binary unit that fits (KiB, MiB, GiB: 2^10, 2^20, 2^30 bytes) with two decimals, and \
         bits per weight with three.
 
+        A GGUF cut off before its end (a download stopped midway) is still shown: the header, \
+        metadata and every tensor, with a "data" column saying which tensors are present, \
+        partial or missing, and a line "N of M bytes present" (M is the size of the whole file \
+        as the header describes it). The exit status is then 2, as for findings. A file cut \
+        off inside its header is an error naming the byte offset where it ends (exit 1).
+
         Examples:
           quantscope inspect model-Q4_K_M.gguf
           quantscope inspect DeepSeek-V3-Q3_K_M-00003-of-00007.gguf --by-layer
           quantscope inspect DeepSeek-V3/ --tensors 'layers\\.0\\.' --markdown
           quantscope inspect model.safetensors --json --no-tensors | jq .totals
+          quantscope inspect partial-download-Q4_K_M.gguf --json \\
+            | jq '.tensors[] | select(.data != "present") | .name'
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -53,7 +61,7 @@ extension Quantscope {
     }
 
     func run() throws {
-      let model = try WeightFiles.open(paths)
+      let model = try WeightFiles.open(paths, allowingTruncation: true)
       let tensors = try tensorFilter.select(model.tensors, in: paths[0])
       let report = InspectReport(model: model, tensors: tensors, full: full)
       if jsonOptions.json {
@@ -62,6 +70,8 @@ extension Quantscope {
         let style = markdown ? Style.plain : colorOptions.style
         print(report.text(markdown: markdown, tensorTable: !noTensors, byLayer: byLayer, style: style), terminator: "")
       }
+      // A partial download is a finding, not an error: everything the file holds was shown.
+      if !report.truncatedShards.isEmpty { throw ExitCode(ExitStatus.findings) }
     }
   }
 }
@@ -89,11 +99,28 @@ struct InspectReport {
 
   var gguf: GGUFModel? { model as? GGUFModel }
 
+  /// GGUF files cut off before the end of their tensor data.
+  var truncatedShards: [GGUFFile] { gguf?.truncatedShards ?? [] }
+
+  /// Whether to show each tensor's presence in the text tables (only when some data is absent,
+  /// so that the table of a complete file stays as it was).
+  var showsPresence: Bool { tensors.contains { $0.presence != .present } }
+
   // MARK: JSON
 
   func json(tensorTable: Bool, byLayer: Bool) -> JSONValue {
     var root: [(String, JSONValue)] = []
-    root.append(("files", .array(model.files.map { .members([("path", .string($0.path)), ("size", .int($0.size))]) })))
+    if let g = gguf {
+      root.append(("files", .array(g.shards.map { shard in
+        .members([
+          ("path", .string(shard.file.path)), ("size", .int(shard.file.size)),
+          ("expected_size", .int(shard.expectedSize)), ("truncated", .bool(shard.isTruncated)),
+        ])
+      })))
+    } else {
+      root.append(
+        ("files", .array(model.files.map { .members([("path", .string($0.path)), ("size", .int($0.size))]) })))
+    }
     if let g = gguf {
       let first = g.shards[0]
       root.append(("format", .string("gguf")))
@@ -150,6 +177,8 @@ struct InspectReport {
     o.append(("bpw", .number(Self.round(t.bitsPerWeight, 4))))
     o.append(("file", .string(t.file.path)))
     o.append(("offset", .int(t.dataOffset)))
+    o.append(("data", .string(t.presence.rawValue)))
+    o.append(("bytes_present", .int(t.bytesPresent)))
     return .members(o)
   }
 
@@ -186,6 +215,13 @@ struct InspectReport {
       out += heading("safetensors, \(files.count) file\(files.count == 1 ? "" : "s")", markdown)
     }
     for f in files { out += (markdown ? "- `\(f.path)`" : "  \(f.path)") + " (\(Format.count(f.size)) bytes)\n" }
+    for shard in truncatedShards {
+      let absent = shard.tensors.filter { $0.presence != .present }
+      let partial = absent.filter { $0.presence == .partial }.count
+      out += (markdown ? "- **truncated** `\(shard.file.path)`: " : "  truncated \(shard.file.path): ")
+        + "\(shard.presentSummary); \(absent.count - partial) of \(shard.tensors.count) tensors missing, "
+        + "\(partial) partial\n"
+    }
 
     let meta = model.metadataEntries
     out += "\n" + heading("Metadata (\(meta.count) entries)", markdown)
@@ -212,15 +248,16 @@ struct InspectReport {
         }, markdown: markdown, rightAligned: [1, 2, 3, 4])
     } else if tensorTable {
       out += "\n" + heading("Tensors (\(tensors.count))", markdown)
+      let presence = showsPresence
       out += table(
-        ["name", "type", "shape", "elements", "bytes", "bpw", "file", "offset"],
+        ["name", "type", "shape", "elements", "bytes", "bpw", "file", "offset"] + (presence ? ["data"] : []),
         tensors.map { t in
           let usable = if case .ggml(let type) = t.encoding { type.isUsable } else { true }
           return [t.name, usable ? t.encoding.name : style.paint("\(t.encoding.name) (unusable)", .red),
                   Format.shape(t.shape),
                   Format.count(t.elementCount), Format.count(t.byteCount),
                   usable ? Format.bpw(t.bitsPerWeight) : "?",
-                  Self.baseName(t.file.path), String(t.dataOffset)]
+                  Self.baseName(t.file.path), String(t.dataOffset)] + (presence ? [t.presence.rawValue] : [])
         }, markdown: markdown, rightAligned: [3, 4, 5, 7])
     }
 

@@ -21,10 +21,20 @@ extension Quantscope {
         the shapes the config implies. With --recipe dq3_k_m note that only the ffn_down_exps \
         rule is stated by the paper; the rest is inferred to match the published size.
 
+        --tensor-type-file FILE also writes the decided types as a file llama-quantize's \
+        --tensor-type-file accepts: one `^name$=type` line per tensor whose type is not F32, \
+        each pattern matching exactly one tensor, so the file means the same whichever way a \
+        llama.cpp release orders its rules. FILE is replaced if it exists; `-` prints it \
+        instead of the tables. Give llama-quantize the recipe's file type as its TYPE.
+
         Examples:
           quantscope plan DeepSeek-V3/ --recipe dq3_k_m
           quantscope plan DeepSeek-V3/ --recipe dq3_k_m --kv-b legacy --json
           quantscope plan model-BF16.gguf --recipe q4_k_m --rule 'output=q8_0'
+          quantscope plan model-BF16.gguf --recipe dq3_k_m \\
+              --tensor-type-file types.txt
+          llama-quantize --tensor-type-file types.txt model-BF16.gguf \\
+              model-DQ3_K_M.gguf Q3_K_M
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors checkpoint (file, directory or shards).")
@@ -68,6 +78,16 @@ extension Quantscope {
 
     var kvB: ArchitectureMap.KVBLayout? { kvBOptions.kvB }
 
+    @Option(
+      name: .customLong("tensor-type-file"),
+      help: ArgumentHelp(
+        "Also write the decided types as a llama-quantize --tensor-type-file ('-': print it instead of the tables).",
+        valueName: "file"))
+    var tensorTypeFile: String?
+
+    @OptionGroup
+    var forceOptions: ForceOptions
+
     func validate() throws {
       if source.isEmpty { throw ValidationError("give a GGUF file to plan") }
       if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
@@ -95,6 +115,12 @@ extension Quantscope {
         plan = plan.selecting(filter.matches)
       }
       for warning in plan.warnings { quietOptions.warn(warning) }
+      if let tensorTypeFile {
+        try OutputFile.write(
+          TensorTypeFile.text(plan: plan), to: tensorTypeFile, overwrite: forceOptions.force,
+          inputs: source + [self.recipe])
+        if tensorTypeFile == "-" { return }
+      }
       if jsonOptions.json {
         printJSON(PlanReport.json(plan, kvB: loaded.kvB))
       } else {

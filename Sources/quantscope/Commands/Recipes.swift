@@ -88,7 +88,10 @@ extension Quantscope {
           Without --blocks the template is printed as shipped, comments included: for dq3_k_m \
           they say that only the ffn_down_exps rule is stated by the paper and the rest is \
           inferred to match the published size. With --blocks the block sets expand to plain \
-          PATTERN=TYPE rules that llama-quantize --tensor-type accepts.
+          PATTERN=TYPE rules that llama-quantize --tensor-type accepts. --format llama-quantize \
+          (with --blocks) prints only those rules, one per line and without comments, as a file \
+          llama-quantize's --tensor-type-file reads (it stops at any token without '='); the \
+          rules of a recipe are tried first to last, as current llama.cpp applies them.
 
           --json prints schema quantscope.recipe/1: the name, source, architectures, \
           description, the text, and with --blocks the expanded rules as pattern/type pairs.
@@ -97,6 +100,8 @@ extension Quantscope {
             quantscope recipes show dq3_k_m
             quantscope recipes show dq3_k_m --blocks 61 --dense-blocks 3
             quantscope recipes show my-mix.txt --arch llama --blocks 32
+            quantscope recipes show dq3_k_m --blocks 61 --dense-blocks 3 \\
+                --format llama-quantize > dq3.txt
           """)
 
       @Argument(help: "Preset name (see 'quantscope recipes list') or a recipe file.")
@@ -123,10 +128,24 @@ extension Quantscope {
       @OptionGroup
       var quietOptions: QuietOptions
 
+      @Option(help: ArgumentHelp(
+        "Print the expanded rules as a llama-quantize --tensor-type-file (needs --blocks).", valueName: "format"))
+      var format: RuleFileFormat?
+
+      /// Formats of the expanded rules besides the recipe text.
+      enum RuleFileFormat: String, ExpressibleByArgument, CaseIterable {
+        /// One `pattern=type` per line, nothing else.
+        case llamaQuantize = "llama-quantize"
+      }
+
       func validate() throws {
         if let blocks, blocks < 0 { throw ValidationError("--blocks must not be negative") }
         if denseBlocks < 0 { throw ValidationError("--dense-blocks must not be negative") }
         if experts < 0 { throw ValidationError("--experts must not be negative") }
+        if format != nil && jsonOptions.json { throw ValidationError("--format and --json exclude each other") }
+        if format != nil && blocks == nil {
+          throw ValidationError("--format llama-quantize needs --blocks N to expand the recipe's block sets")
+        }
       }
 
       func run() throws {
@@ -154,6 +173,11 @@ extension Quantscope {
           let context = RecipeContext(
             blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
           expanded = try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) }
+        }
+        if format == .llamaQuantize, let expanded {
+          let recipe = try recipeCall { try Recipe.parse(expanded, source: source) }
+          print(TensorTypeFile.text(rules: recipe.rules), terminator: "")
+          return
         }
         guard jsonOptions.json else {
           print(expanded ?? text)

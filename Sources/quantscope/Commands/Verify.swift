@@ -23,10 +23,17 @@ extension Quantscope {
         a whole tile). --deep also scans every F32, F16, BF16, F64 and FP8 tensor for NaN and \
         infinities (FP8 E4M3 codes 0x7F and 0xFF are NaN).
 
+        A GGUF cut off before its end (a download stopped midway) is reported, not refused: \
+        one out-of-bounds finding per tensor whose data is partial or missing, and the summary \
+        says "N of M bytes present". --deep checks the values of the tensors that are present \
+        and says how many ("values checked in 53 of 66 tensors"), or "no values checked" when \
+        no tensor data is there.
+
         Exit status: 0 clean, 2 problems found, 1 a file could not be read.
 
         --json prints one document (schema quantscope.verify/1): for each set checked, its \
-        files, tensor count, whether values were checked, and every finding with its kind, \
+        files, tensor count, whether values were checked and in how many tensors, each \
+        truncated file with its size and expected size, and every finding with its kind, \
         file, tensor, block and byte offset.
 
         Examples:
@@ -65,6 +72,9 @@ extension Quantscope {
         let tensors: Int
         let findings: [GGUFFinding]
         var checked: [String] = []
+        var valuesChecked = deep
+        var tensorsChecked: Int?
+        var truncated: [GGUFFile] = []
         if try WeightFiles.format(of: path) == .safetensors {
           let checkpoint = try SafetensorsCheckpoint(path: path)
           var checker = CheckpointVerifier(deep: deep)
@@ -73,17 +83,34 @@ extension Quantscope {
           files = checkpoint.shards.map(\.file.path)
           tensors = checkpoint.tensors.count
           checked.append("scales checked")
+          if deep { checked.append("values checked") }
         } else {
           let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
           findings = try verifier.verify(set: set)
           files = set.shards.map(\.file.path)
           tensors = set.shards.reduce(0) { $0 + $1.tensors.count }
+          truncated = set.shards.filter(\.isTruncated)
+          if deep {
+            let coverage = set.shards.map(verifier.valueCoverage(of:))
+            let (done, eligible) = coverage.reduce((0, 0)) { ($0.0 + $1.checked, $0.1 + $1.eligible) }
+            tensorsChecked = done
+            valuesChecked = done > 0 || eligible == 0
+            // Say what was read: a partial download has values for only some tensors, or none.
+            if done == eligible {
+              checked.append("values checked")
+            } else {
+              checked.append(done == 0 ? "no values checked" : "values checked in \(done) of \(eligible) tensors")
+            }
+          }
         }
         covered.formUnion(files)
         total += findings.count
-        if deep { checked.append("values checked") }
+        checked += truncated.map { "\(Self.baseName($0.file.path)): \($0.presentSummary)" }
         if json {
-          sets.append(Self.json(path: path, files: files, tensors: tensors, deep: deep, findings: findings))
+          sets.append(
+            Self.json(
+              path: path, files: files, tensors: tensors, deep: valuesChecked, tensorsChecked: tensorsChecked,
+              truncated: truncated, findings: findings))
           continue
         }
         for f in findings { print(style.paint(String(describing: f).terminalSafe, f.kind == .more ? .yellow : .red)) }
@@ -98,10 +125,29 @@ extension Quantscope {
       if total > 0 { throw ExitCode(ExitStatus.findings) }
     }
 
-    static func json(path: String, files: [String], tensors: Int, deep: Bool, findings: [GGUFFinding]) -> JSONValue {
+    static func baseName(_ path: String) -> String {
+      path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    static func json(
+      path: String, files: [String], tensors: Int, deep: Bool, tensorsChecked: Int?, truncated: [GGUFFile],
+      findings: [GGUFFinding]
+    ) -> JSONValue {
       .members([
         ("path", .string(path)), ("files", .array(files.map { .string($0) })),
-        ("tensors", .int(tensors)), ("values_checked", .bool(deep)), ("ok", .bool(findings.isEmpty)),
+        ("tensors", .int(tensors)), ("values_checked", .bool(deep)),
+        ("tensors_checked", tensorsChecked.map { .int($0) } ?? .null),
+        (
+          "truncated_files",
+          .array(
+            truncated.map { shard in
+              .members([
+                ("path", .string(shard.file.path)), ("size", .int(shard.file.size)),
+                ("expected_size", .int(shard.expectedSize)),
+              ])
+            })
+        ),
+        ("ok", .bool(findings.isEmpty)),
         (
           "findings",
           .array(
