@@ -67,6 +67,7 @@ struct GGUFSplitTests {
         Issue.record("opened a set with a missing shard")
       } catch let e as FormatError {
         #expect(e.path == paths[1])
+        #expect(e.kind == .notFound)
         #expect(e.message.contains("missing shard 2 of 3"))
       }
     }

@@ -97,15 +97,8 @@ public struct Diff: Sendable {
     var jobs: [(SourceRows, any ReferenceRows)] = []
     var missing: [String] = []
     for t in selected {
-      let found: (any ReferenceRows)?
-      do {
-        found = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)
-      } catch var error as FormatError where error.tensor == nil {
-        // Layout errors name the candidate tensor: the file the user asked about.
-        error.path = t.file.path
-        error.tensor = t.name
-        throw error
-      }
+      // Layout errors name the reference's file and tensor, and the candidate's tensor in the message.
+      let found = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)
       guard let ref = found else {
         missing.append(t.name)
         continue
@@ -285,6 +278,7 @@ extension ReferenceMapping {
     let arch = model["general.architecture"]?.string
     guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
       throw FormatError(
+        .unsupported,
         path: model.files[0].path,
         "no HF→GGUF name map for architecture '\(arch ?? config.modelType ?? "?")' (known: "
           + ArchitectureMap.all.map(\.architecture).joined(separator: ", ") + ")")

@@ -80,7 +80,8 @@ extension Quantscope {
       for name in tensorNames {
         guard let t = index[name] else {
           let nearest = TensorNameFilter.nearest(to: name, among: model.tensors.map(\.name))
-          throw FormatError(path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
+          throw FormatError(
+            .usage, path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
         }
         if seen.insert(name).inserted { selected.append(t) }
       }
