@@ -67,7 +67,7 @@ extension Quantscope {
         throw ValidationError("give --tensor NAME or --tensors REGEX")
       }
       if let pattern {
-        do { _ = try Regex(pattern) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+        do { _ = try TensorNameFilter(pattern) } catch { throw ValidationError("\(error)") }
       }
     }
 
@@ -98,7 +98,7 @@ extension Quantscope {
         }
         for t in matched where seen.insert(t.name).inserted { selected.append(t) }
       }
-      guard !selected.isEmpty else { throw CommandFailure("no tensor matches \(pattern ?? "")") }
+      guard !selected.isEmpty else { throw CommandFailure.usage("no tensor matches \(pattern ?? "")") }
 
       let output = outputOptions.output
       let toStdout = output == "-"
@@ -110,7 +110,7 @@ extension Quantscope {
       let chosen: TensorExport.Format
       if let format {
         if let named, named != format, !toStdout {
-          throw CommandFailure("\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
+          throw CommandFailure.usage("\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
         }
         chosen = format
       } else if let named {
@@ -124,11 +124,11 @@ extension Quantscope {
       }
       if selected.count > 1 && !chosen.holdsSeveral {
         let target = output.map { "\($0): " } ?? ""
-        throw CommandFailure(
+        throw CommandFailure.usage(
           "\(target)\(selected.count) tensors selected, but \(chosen.rawValue) holds one array; "
             + "name the output .safetensors to write several, or select one tensor")
       }
-      if rows != nil && selected.count > 1 { throw CommandFailure("--rows needs exactly one tensor") }
+      if rows != nil && selected.count > 1 { throw CommandFailure.usage("--rows needs exactly one tensor") }
       let destination: String
       if let output {
         destination = output
@@ -136,7 +136,7 @@ extension Quantscope {
         destination = selected[0].name.replacingOccurrences(of: "/", with: "_") + "." + chosen.rawValue
           + (zstd ? ".zst" : "")
       } else {
-        throw CommandFailure("several tensors selected: name the output file with -o")
+        throw CommandFailure.usage("several tensors selected: name the output file with -o")
       }
 
       let decoders = try selected.map { t in
@@ -161,16 +161,16 @@ extension Quantscope {
     /// Parses `A:B`, `A:`, `:B` or `A` against `count` rows.
     static func parseRows(_ text: String, count: Int) throws -> Range<Int> {
       let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-      guard parts.count <= 2 else { throw CommandFailure("--rows wants A:B, got \(text)") }
+      guard parts.count <= 2 else { throw CommandFailure.usage("--rows wants A:B, got \(text)") }
       func bound(_ s: Substring, _ fallback: Int) throws -> Int {
         if s.isEmpty { return fallback }
-        guard let v = Int(s) else { throw CommandFailure("--rows wants integers, got \(text)") }
+        guard let v = Int(s) else { throw CommandFailure.usage("--rows wants integers, got \(text)") }
         return v
       }
       let a = try bound(parts[0], 0)
       let b = parts.count == 2 ? try bound(parts[1], count) : a + 1
       guard 0 <= a, a <= b, b <= count else {
-        throw CommandFailure("--rows \(text) is outside 0:\(count)")
+        throw CommandFailure.usage("--rows \(text) is outside 0:\(count)")
       }
       return a..<b
     }

@@ -94,7 +94,7 @@ extension Quantscope {
       }
       _ = try thresholds()
       if let tensors {
-        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+        do { _ = try TensorNameFilter(tensors) } catch { throw ValidationError("\(error)") }
       }
     }
 

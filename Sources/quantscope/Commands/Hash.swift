@@ -56,7 +56,7 @@ extension Quantscope {
 
     func validate() throws {
       if let tensors {
-        do { _ = try Regex(tensors) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+        do { _ = try TensorNameFilter(tensors) } catch { throw ValidationError("\(error)") }
       }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
       if let threads, threads > Limits.maximumThreads {

@@ -48,7 +48,7 @@ extension Quantscope {
     func validate() throws {
       if json && markdown { throw ValidationError("--json and --markdown exclude each other") }
       if let tensorPattern {
-        do { _ = try Regex(tensorPattern) } catch { throw ValidationError("--tensors: bad regular expression: \(error)") }
+        do { _ = try TensorNameFilter(tensorPattern) } catch { throw ValidationError("\(error)") }
       }
     }
 

@@ -110,7 +110,7 @@ extension Quantscope {
           let hasLegacy = model.tensors.contains { $0.name.hasSuffix(".attn_kv_b.weight") }
           let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
           if (kvB == .legacy && !hasLegacy) || (kvB == .split && !hasSplit) {
-            throw CommandFailure(
+            throw CommandFailure.usage(
               "\(source[0]): the GGUF has no \(kvB == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
                 + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
           }
@@ -121,7 +121,7 @@ extension Quantscope {
         let checkpoint = try WeightFiles.open(source)
         let config = ModelConfig(checkpoint.metadataEntries)
         guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
-          throw CommandFailure(
+          throw CommandFailure.usage(
             "\(source[0]): cannot tell the architecture (no config.json model_type); give --arch")
         }
         let (model, unmapped) = try PlanModel.converted(
@@ -147,7 +147,7 @@ func makePlan(
       model: model, recipe: recipe,
       options: PlanOptions(fallback: fallback?.value, mixes: mixes, hasImatrix: hasImatrix))
   } catch let error as RecipeError {
-    throw CommandFailure(error.description)
+    throw error  // ErrorReporting: a --rule mistake is a usage error, a recipe file's is not
   } catch let error as PlanError {
     throw CommandFailure("\(source): \(error)")
   }

@@ -128,13 +128,14 @@ extension Quantscope {
           source = name
           text = fileText
         } else {
-          let names = Presets.all.map(\.name).joined(separator: ", ")
-          throw CommandFailure("\(name): no such preset or recipe file (presets: \(names))")
+          let names = TensorNameFilter.nearest(to: name, among: Presets.all.map(\.name), count: Presets.all.count)
+          throw CommandFailure.usage(
+            "\(name): no such recipe file or preset (presets, nearest first: \(names.joined(separator: ", ")))")
         }
         if let arch {
           let header = try recipeCall { try Recipe.parse(self.headerOnly(text), source: source) }
           guard header.supports(architecture: arch) else {
-            throw CommandFailure(
+            throw CommandFailure.usage(
               "\(name) is meant for \(header.architectures.joined(separator: ", ")), not \(arch)")
           }
         }
@@ -178,6 +179,6 @@ func recipeCall<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as RecipeError {
-    throw CommandFailure(error.description)
+    throw error  // ErrorReporting: a --rule mistake is a usage error, a recipe file's is not
   }
 }

@@ -43,7 +43,7 @@ extension Quantscope {
 
     func validate() throws {
       if let pattern {
-        do { _ = try Regex(pattern) } catch { throw ValidationError("--tensors: invalid regular expression: \(error)") }
+        do { _ = try TensorNameFilter(pattern) } catch { throw ValidationError("\(error)") }
       }
       if top < 0 { throw ValidationError("--top must be at least 0") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
