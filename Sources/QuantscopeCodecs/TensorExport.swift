@@ -99,7 +99,7 @@ public enum TensorExport {
       // numpy (2.x) holds at most 64 dimensions; a file np.load cannot read is not written.
       guard dims.count <= maximumNPYDimensions else {
         throw FormatError(
-          .usage,
+          .unsupported,
           path: path,
           "\(dims.count) dimensions: numpy reads at most \(maximumNPYDimensions); use --format f32 or safetensors",
           tensor: decoders[0].tensor.name)

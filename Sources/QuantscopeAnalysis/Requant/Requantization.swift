@@ -303,7 +303,7 @@ public enum Requantization {
     // split.no and split.count are UINT16 in gguf-split's format.
     guard ranges.count <= Int(UInt16.max) else {
       throw FormatError(
-        .usage,
+        .outOfBounds,
         path: output,
         "--split-max-size \(maxBytes) would make \(ranges.count) shards; a GGUF split set holds at most \(UInt16.max)")
     }

@@ -81,7 +81,7 @@ extension Quantscope {
         guard let t = index[name] else {
           let nearest = TensorNameFilter.nearest(to: name, among: model.tensors.map(\.name))
           throw FormatError(
-            .usage, path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
+            .notFound, path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
         }
         if seen.insert(name).inserted { selected.append(t) }
       }
@@ -98,7 +98,7 @@ extension Quantscope {
         }
         for t in matched where seen.insert(t.name).inserted { selected.append(t) }
       }
-      guard !selected.isEmpty else { throw CommandFailure.usage("no tensor matches \(pattern ?? "")") }
+      guard !selected.isEmpty else { throw CommandFailure("no tensor matches \(pattern ?? "")") }
 
       let output = outputOptions.output
       let toStdout = output == "-"
@@ -110,7 +110,8 @@ extension Quantscope {
       let chosen: TensorExport.Format
       if let format {
         if let named, named != format, !toStdout {
-          throw CommandFailure.usage("\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
+          throw CommandFailure.usage(
+            "\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
         }
         chosen = format
       } else if let named {
@@ -124,11 +125,11 @@ extension Quantscope {
       }
       if selected.count > 1 && !chosen.holdsSeveral {
         let target = output.map { "\($0): " } ?? ""
-        throw CommandFailure.usage(
+        throw CommandFailure(
           "\(target)\(selected.count) tensors selected, but \(chosen.rawValue) holds one array; "
             + "name the output .safetensors to write several, or select one tensor")
       }
-      if rows != nil && selected.count > 1 { throw CommandFailure.usage("--rows needs exactly one tensor") }
+      if rows != nil && selected.count > 1 { throw CommandFailure("--rows needs exactly one tensor") }
       let destination: String
       if let output {
         destination = output
@@ -136,7 +137,7 @@ extension Quantscope {
         destination = selected[0].name.replacingOccurrences(of: "/", with: "_") + "." + chosen.rawValue
           + (zstd ? ".zst" : "")
       } else {
-        throw CommandFailure.usage("several tensors selected: name the output file with -o")
+        throw CommandFailure("several tensors selected: name the output file with -o")
       }
 
       let decoders = try selected.map { t in
@@ -170,7 +171,7 @@ extension Quantscope {
       let a = try bound(parts[0], 0)
       let b = parts.count == 2 ? try bound(parts[1], count) : a + 1
       guard 0 <= a, a <= b, b <= count else {
-        throw CommandFailure.usage("--rows \(text) is outside 0:\(count)")
+        throw CommandFailure("--rows \(text) is outside 0:\(count)")
       }
       return a..<b
     }

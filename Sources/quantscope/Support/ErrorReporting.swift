@@ -33,6 +33,9 @@ enum ErrorReporting {
     }
     let (message, isUsage): (String, Bool)
     switch error {
+    case let error as FormatError where error.kind == .alreadyExists:
+      // Every subcommand that writes a file takes --force; the library does not know the flag.
+      (message, isUsage) = (error.description + "; --force replaces it", false)
     case let error as FormatError:
       (message, isUsage) = (error.description, error.kind == .usage)
     case let error as CommandFailure:
