@@ -87,9 +87,12 @@ enum ErrorReporting {
     text.split(separator: "\n").lazy.map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? text
   }
 
-  /// `text` with a capital first letter lowered, as quantscope's own messages are written
-  /// ("unknown option '--x'"), unless it starts an acronym ("GGUF").
+  /// `text` written as quantscope's own messages are ("unknown option '--x'"): a capital first
+  /// letter lowered unless it starts an acronym ("GGUF"), and no closing full stop, since the
+  /// usage hint follows.
   static func sentence(_ text: String) -> String {
+    var text = text
+    if text.hasSuffix("."), !text.hasSuffix("..") { text.removeLast() }
     guard let first = text.first, first.isUppercase, let second = text.dropFirst().first, second.isLowercase
     else { return text }
     return first.lowercased() + text.dropFirst()
