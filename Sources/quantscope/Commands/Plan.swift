@@ -137,8 +137,8 @@ extension Quantscope {
   }
 }
 
-/// Plans `model` under `recipe`, turning recipe and planning errors into the CLI's one-line
-/// error (planning errors name `source`).
+/// Plans `model` under `recipe`; a planning error becomes a one-line error naming `source`, a
+/// recipe error reaches ``ErrorReporting`` as it is.
 func makePlan(
   model: PlanModel, recipe: Recipe, fallback: RowFallbackArgument?, mixes: MixRules, hasImatrix: Bool, source: String
 ) throws -> QuantscopeAnalysis.Plan {

@@ -174,7 +174,7 @@ extension Quantscope {
   }
 }
 
-/// Runs a recipe operation, turning a ``RecipeError`` into the CLI's one-line error.
+/// Runs a recipe operation; its ``RecipeError`` reaches ``ErrorReporting``, which prints it as one line.
 func recipeCall<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
