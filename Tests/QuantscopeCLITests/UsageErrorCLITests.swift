@@ -134,6 +134,14 @@ struct UsageErrorCLITests {
     #expect(show == plan, "\(show)")
   }
 
+  @Test func `an unknown metric names the option and the choices on one line`() throws {
+    let sort = try Self.usageMessage("diff", Self.valid["diff"]! + ["--sort", "bogus"])
+    #expect(sort.hasPrefix("the value 'bogus' is invalid for '--sort <sort>'. "), "\(sort)")
+    #expect(sort.contains(": nmse, mse, cosine, "), "\(sort)")
+    let gate = try Self.usageMessage("diff", Self.valid["diff"]! + ["--fail-above", "bogus=1"])
+    #expect(gate.hasPrefix("--fail-above 'bogus=1' is not METRIC=VALUE"), "\(gate)")
+  }
+
   @Test func `a missing argument and an unknown subcommand`() throws {
     #expect(try Self.usageMessage("diff", []) == "missing expected argument '<candidate>'")
     let run = try CLI.quantscope(["nosuch"])

@@ -52,9 +52,9 @@ enum ErrorReporting {
       }
       let text = Quantscope.message(for: error)
       // ArgumentParser's own errors (unknown option, bad or missing value, validate()) exit with
-      // EX_USAGE; it adds help lines after the first, which the usage hint replaces.
+      // EX_USAGE; their help and usage lines give way to the usage hint.
       if code.rawValue == ExitStatus.usage {
-        (message, isUsage) = (sentence(firstLine(of: text)), true)
+        (message, isUsage) = (sentence(parserMessage(text)), true)
       } else {
         (message, isUsage) = (text.isEmpty ? String(describing: error) : text, false)
       }
@@ -82,9 +82,23 @@ enum ErrorReporting {
     return given.map { " (see 'quantscope help \($0)')" } ?? " (see 'quantscope help')"
   }
 
-  /// The first non-empty line of `text`, trimmed.
-  static func firstLine(of text: String) -> String {
-    text.split(separator: "\n").lazy.map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? text
+  /// ArgumentParser's message on one line: `Help:`/`Usage:` lines dropped, and a list of allowed
+  /// values (`- mse` lines) joined after the sentence that introduces it.
+  static func parserMessage(_ text: String) -> String {
+    var out = ""
+    var listing = false
+    for raw in text.split(separator: "\n") {
+      let line = raw.trimmingCharacters(in: .whitespaces)
+      if line.isEmpty || line.hasPrefix("Help:") || line.hasPrefix("Usage:") || line.hasPrefix("See '") { continue }
+      if line.hasPrefix("- ") {
+        out += (listing ? ", " : " ") + line.dropFirst(2)
+        listing = true
+      } else {
+        out += out.isEmpty ? line : " " + line
+        listing = false
+      }
+    }
+    return out.isEmpty ? text : out
   }
 
   /// `text` written as quantscope's own messages are ("unknown option '--x'"): a capital first
