@@ -196,6 +196,8 @@ struct UsageErrorCLITests {
     let message = try Self.usageMessage("diff", [Self.q3, "--ref", shard])
     #expect(message.hasPrefix("\(shard): is one shard of a sharded checkpoint"), "\(message)")
     #expect(message.hasSuffix("give the directory: --ref \(Self.fp8)"), "\(message)")
+    let requant = try Self.usageMessage("requant", Self.valid["requant"]! + ["--ref", shard])
+    #expect(requant == message, "\(requant)")
   }
 
   @Test func `a reference of another architecture says so before any shape`() throws {

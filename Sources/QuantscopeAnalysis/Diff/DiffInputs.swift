@@ -18,13 +18,20 @@ public enum DiffInputs {
         "CANDIDATE \(candidate) is a safetensors checkpoint and --ref \(gguf) is a GGUF: the arguments are "
           + "swapped; run 'quantscope diff \(gguf) --ref \(candidate)'")
     }
-    if reference.count == 1, let index = shardIndex(beside: reference[0]) {
-      let parent = (index as NSString).deletingLastPathComponent
-      let directory = parent.isEmpty ? "." : parent
-      throw FormatError(
-        .usage, path: reference[0],
-        "is one shard of a sharded checkpoint (\(index) lists its shards); give the directory: --ref \(directory)")
-    }
+    try check(reference: reference)
+  }
+
+  /// Refuses one shard of a sharded safetensors checkpoint given alone as `--ref` (of `diff` or
+  /// `requant`): the tensors of the other shards would silently have no reference.
+  ///
+  /// - Throws: ``FormatError`` of kind ``FormatError/Kind/usage`` naming the directory to give.
+  public static func check(reference: [String]) throws {
+    guard reference.count == 1, let index = shardIndex(beside: reference[0]) else { return }
+    let parent = (index as NSString).deletingLastPathComponent
+    let directory = parent.isEmpty ? "." : parent
+    throw FormatError(
+      .usage, path: reference[0],
+      "is one shard of a sharded checkpoint (\(index) lists its shards); give the directory: --ref \(directory)")
   }
 
   /// The `*.safetensors.index.json` beside `path` when `path` is a shard named the Hugging Face

@@ -128,6 +128,7 @@ extension Quantscope {
 
       var options = Requantization.Options()
       if !reference.isEmpty {
+        try DiffInputs.check(reference: reference)
         options.reference = try .init(reference: WeightFiles.open(reference), for: model, precision: precision)
       }
       options.regenerate = regenerate
