@@ -81,7 +81,7 @@ public enum ScalePartners {
     guard case .array(_, let elements) = value, elements.count == 2,
       let r = elements[0].integer, let c = elements[1].integer, r >= 1, c >= 1
     else {
-      throw FormatError(path: path, "quantization_config.weight_block_size must be two positive integers")
+      throw FormatError(.malformed, path: path, "quantization_config.weight_block_size must be two positive integers")
     }
     return (r, c)
   }
@@ -170,7 +170,7 @@ public struct TensorDecoder: @unchecked Sendable {
     self.precision = precision
     let path = tensor.file.path
     func fail(_ message: String) -> FormatError {
-      FormatError(path: path, message, tensor: tensor.name, offset: tensor.dataOffset)
+      FormatError(.malformed, path: path, message, tensor: tensor.name, at: .data(tensor.dataOffset))
     }
 
     var product = 1
@@ -242,7 +242,7 @@ public struct TensorDecoder: @unchecked Sendable {
     of scale: TensorInfo, for weight: TensorInfo, rows: Int, columns: Int, blockSize: (rows: Int, columns: Int)?
   ) throws -> ScaleLayout {
     func fail(_ message: String) -> FormatError {
-      FormatError(path: scale.file.path, message, tensor: scale.name, offset: scale.dataOffset)
+      FormatError(.malformed, path: scale.file.path, message, tensor: scale.name, at: .data(scale.dataOffset))
     }
     let s = scale.shape
     let grid: (Int, Int)
@@ -294,7 +294,7 @@ public struct TensorDecoder: @unchecked Sendable {
   // MARK: Decoding
 
   private func rangeError(_ what: String) -> FormatError {
-    FormatError(path: tensor.file.path, what, tensor: tensor.name, offset: tensor.dataOffset)
+    FormatError(.malformed, path: tensor.file.path, what, tensor: tensor.name, at: .data(tensor.dataOffset))
   }
 
   /// Decodes rows `rows` into `destination`, which must hold `rows.count × rowLength` floats.
@@ -441,8 +441,9 @@ extension TensorDecoder {
     let rows = rows ?? 0..<rowCount
     guard rows.lowerBound >= 0, rows.upperBound <= rowCount else {
       throw FormatError(
+        .outOfBounds,
         path: tensor.file.path, "rows \(rows.lowerBound)..<\(rows.upperBound) outside 0..<\(rowCount)",
-        tensor: tensor.name, offset: tensor.dataOffset)
+        tensor: tensor.name, at: .data(tensor.dataOffset))
     }
     guard !rows.isEmpty, rowLength > 0 else { return }
     let limit = Swift.max(1, maxElements)

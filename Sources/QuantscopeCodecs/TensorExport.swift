@@ -83,7 +83,7 @@ public enum TensorExport {
     path: String = "<output>", progress: (any ProgressObserver)? = nil
   ) throws {
     guard format.holdsSeveral || decoders.count == 1 else {
-      throw FormatError(path: path, "\(format.rawValue) holds one tensor, \(decoders.count) given")
+      throw FormatError(.usage, path: path, "\(format.rawValue) holds one tensor, \(decoders.count) given")
     }
     progress?.start(total: dataBytes(decoders, rows: rows, as: format))
     defer { progress?.finish() }
@@ -99,6 +99,7 @@ public enum TensorExport {
       // numpy (2.x) holds at most 64 dimensions; a file np.load cannot read is not written.
       guard dims.count <= maximumNPYDimensions else {
         throw FormatError(
+          .unsupported,
           path: path,
           "\(dims.count) dimensions: numpy reads at most \(maximumNPYDimensions); use --format f32 or safetensors",
           tensor: decoders[0].tensor.name)

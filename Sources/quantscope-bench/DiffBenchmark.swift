@@ -161,7 +161,7 @@ struct DiffBenchmark {
     process.waitUntilExit()
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     guard process.terminationStatus == 0 else {
-      throw FormatError(path: pythonScript, "exited with status \(process.terminationStatus)")
+      throw FormatError(.io, path: pythonScript, "exited with status \(process.terminationStatus)")
     }
     var wall = elapsed
     var mse: [String: (mse: Double, cosine: Double)] = [:]

@@ -52,8 +52,9 @@ struct Quantscope: ParsableCommand {
     ]
   )
 
-  /// Runs the command line with quantscope's error convention: one line on stderr,
-  /// `quantscope: error: FILE: what (tensor NAME, offset N)`, and exit status 1.
+  /// Runs the command line with quantscope's error convention: every error, ArgumentParser's
+  /// included, becomes one line on stderr, `quantscope: error: MESSAGE`, and exit status 64 for a
+  /// usage mistake or 1 otherwise (``ErrorReporting``).
   static func main() {
     StandardOutput.checkAtExit()
     TemporaryFileCleanup.installSignalHandlers()
@@ -61,14 +62,8 @@ struct Quantscope: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
-    } catch let error as FormatError {
-      FileHandle.standardError.write(Data("quantscope: error: \(String(describing: error).terminalSafe)\n".utf8))
-      Foundation.exit(ExitStatus.error)
-    } catch let error as CommandFailure {
-      FileHandle.standardError.write(Data("quantscope: error: \(error.message.terminalSafe)\n".utf8))
-      Foundation.exit(ExitStatus.error)
     } catch {
-      exit(withError: error)
+      ErrorReporting.exit(with: error)
     }
   }
 }
@@ -81,10 +76,25 @@ enum ExitStatus {
   static let usage: Int32 = 64
 }
 
-/// An error of the command line itself (not of a file), printed as one line.
+/// An error of the command line itself (not of a file), printed as one line by ``ErrorReporting``.
 struct CommandFailure: Error {
+  /// What is wrong, naming the option or file concerned.
   var message: String
-  init(_ message: String) { self.message = message }
+  /// Whether the user asked for something wrong (exit status 64) rather than something failed (1).
+  var isUsage: Bool
+
+  /// A failure that is not the user's mistake in calling quantscope (exit status 1).
+  init(_ message: String) {
+    self.message = message
+    self.isUsage = false
+  }
+
+  /// A usage mistake: a bad option value, name or combination (exit status 64).
+  static func usage(_ message: String) -> CommandFailure {
+    var failure = CommandFailure(message)
+    failure.isUsage = true
+    return failure
+  }
 }
 
 /// Bounds on numeric options, checked in `validate()` so that absurd values are usage errors.

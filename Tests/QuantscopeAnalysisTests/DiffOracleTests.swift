@@ -69,6 +69,10 @@ struct DiffOracleTests {
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
     let candidate = try GGUFModel(path: path)
     let error = try #require(throws: FormatError.self) { try Diff.compute(candidate: candidate, reference: reference) }
+    // The error's place is the reference side; the message names both sides' shapes.
+    #expect(error.kind == .mismatch)
+    #expect(error.tensor == "model.embed_tokens.weight")
+    #expect(error.path.hasPrefix(dir.appendingPathComponent("ref").path))
     #expect(error.description.contains("[10, 256]"))
     #expect(error.description.contains("model.embed_tokens.weight [300, 256]"))
   }

@@ -58,6 +58,7 @@ struct FaultInjectionTests {
         Issue.record("\(label): \(plan) did not fail; wrote \(files)")
       } catch let error as FormatError {
         let text = error.description
+        #expect(error.kind == .io, "\(label): \(plan): \(text)")
         #expect(!text.contains("\n"), "\(label): \(plan): error is not one line: \(text)")
         #expect(text.contains(dir.path), "\(label): \(plan): error does not name the output: \(text)")
       } catch {

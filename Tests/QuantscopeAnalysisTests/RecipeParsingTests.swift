@@ -32,7 +32,7 @@ import Testing
         _ = try RecipeRule(parsing: text, source: "--rule")
         Issue.record("\(text) parsed")
       } catch {
-        #expect(error.description.hasPrefix("--rule: "), "\(error)")
+        #expect(error.description.hasPrefix("--rule: ") && error.isUsage, "\(error)")
         #expect(error.description.contains(message), "\(error)")
       }
     }
@@ -60,13 +60,15 @@ import Testing
     #expect(recipe.rules[2].description == "token_embd=q8_0 (my.txt:9)")
 
     let bad = "# name: x\nffn_down=q6_k\n\nattn_v=q9_k\n"
-    #expect(throws: RecipeError(source: "bad.txt", line: 4, "invalid quantization type 'q9_k'")) {
-      try Recipe.parse(bad, source: "bad.txt")
-    }
+    let expected = RecipeError(source: "bad.txt", line: 4, RecipeRule.invalidTypeMessage("q9_k"))
+    #expect(throws: expected) { try Recipe.parse(bad, source: "bad.txt") }
     do {
       _ = try Recipe.parse(bad, source: "bad.txt")
     } catch {
-      #expect(error.description == "bad.txt:4: invalid quantization type 'q9_k'")
+      // A recipe file's mistake is not a usage mistake; the valid names follow, nearest first.
+      #expect(!error.isUsage)
+      #expect(error.description.hasPrefix("bad.txt:4: invalid quantization type 'q9_k' (valid: q2_k, "))
+      #expect(error.description.hasSuffix(")") && error.description.contains(" q8_0, "))
     }
   }
 

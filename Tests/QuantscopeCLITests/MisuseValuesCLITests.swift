@@ -238,7 +238,7 @@ struct MisuseValuesCLITests {
     #expect(refused.stderr == "quantscope: error: \(ref)/\(Self.shard1): scale entry [1, 1] is nan: tile rows 128..<256, "
       + "columns 128..<256 of model.layers.0.mlp.up_proj.weight dequantizes to non-finite values (1 of 8 scale "
       + "entries are NaN/Inf); refusing to quantize it (--allow-non-finite quantizes it as ggml does) "
-      + "(tensor model.layers.0.mlp.up_proj.weight_scale_inv, offset \(scaleOffset))\n", "\(refused.stderr)")
+      + "(tensor model.layers.0.mlp.up_proj.weight_scale_inv, data at byte \(scaleOffset))\n", "\(refused.stderr)")
     #expect(try CLI.listing(out).isEmpty)
 
     let allowed = try CLI.quantscope(args + ["--allow-non-finite"])

@@ -28,7 +28,12 @@ struct GGUFMalformedTests {
         thrown += 1
         #expect(length < lastEnd, "prefix of \(length) bytes: \(e)")
         #expect(e.path == path.path)
-        let offset = try #require(e.offset, "no offset: \(e)")
+        // Every cut is a file that ends early, found while reading a header record.
+        #expect(e.kind == .truncated, "prefix \(length): \(e)")
+        guard case .header(let offset) = e.location else {
+          Issue.record("prefix \(length): not a header location: \(e)")
+          continue
+        }
         #expect(offset >= 0 && offset <= max(length, whole.dataStart), "offset \(offset) for prefix \(length): \(e)")
       }
     }
@@ -44,7 +49,7 @@ struct GGUFMalformedTests {
       v.header(version: version, tensors: 0, kvs: 0)
       let e = try #require(try parseError(v.bytes), "version \(version)")
       #expect(e.offset == 4)
-      #expect(e.message.contains("version"))
+      #expect(e.kind == .unsupported && e.location == .header(4))
     }
     var v2 = RawGGUF()
     v2.header(version: 2, tensors: 0, kvs: 0)
@@ -56,12 +61,12 @@ struct GGUFMalformedTests {
     t.header(tensors: .max, kvs: 0)
     let te = try #require(try parseError(t.bytes))
     #expect(te.offset == 8)
-    #expect(te.message.contains("tensor count"))
+    #expect(te.kind == .truncated && te.message.contains("tensor count"))
     var k = RawGGUF()
     k.header(tensors: 0, kvs: 1 << 62)
     let ke = try #require(try parseError(k.bytes))
     #expect(ke.offset == 16)
-    #expect(ke.message.contains("metadata count"))
+    #expect(ke.kind == .truncated && ke.message.contains("metadata count"))
   }
 
   @Test func `string lengths past end of file`() throws {
@@ -71,7 +76,7 @@ struct GGUFMalformedTests {
     r.zeros(64)
     let e = try #require(try parseError(r.bytes))
     #expect(e.offset == 24)
-    #expect(e.message.contains("length"))
+    #expect(e.kind == .outOfBounds && e.location == .header(24))  // 2^40 is past ggml's 1 GiB limit
 
     var v = RawGGUF()
     v.header(tensors: 0, kvs: 1)
@@ -106,7 +111,7 @@ struct GGUFMalformedTests {
     r.zeros(n)
     let e = try #require(try parseError(r.bytes))
     #expect(e.offset == countAt)
-    #expect(e.message.contains("limit"))
+    #expect(e.kind == .outOfBounds)
   }
 
   @Test func `unknown value type, duplicate and empty keys, deep nesting`() throws {
@@ -124,7 +129,7 @@ struct GGUFMalformedTests {
     let second = d.kvU32("a", 2)
     let de = try #require(try parseError(d.bytes))
     #expect(de.offset == second)
-    #expect(de.message.contains("duplicate"))
+    #expect(de.kind == .malformed && de.message.contains("duplicate"))
 
     var empty = RawGGUF()
     empty.header(tensors: 0, kvs: 1)

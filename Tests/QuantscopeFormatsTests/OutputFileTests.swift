@@ -62,7 +62,7 @@ struct OutputFileTests {
       Issue.record("existing file was accepted")
     } catch let error as FormatError {
       #expect(error.path == path)
-      #expect(error.message.contains("already exists"))
+      #expect(error.kind == .alreadyExists)
     }
     // The name appears while writing: commit must refuse, keep the other file, remove the temp.
     let other = dir.appendingPathComponent("n.json").path
@@ -122,8 +122,9 @@ struct OutputFileTests {
         Issue.record("no error at ENOSPC")
       } catch let error as FormatError {
         #expect(error.path == path)
+        #expect(error.kind == .io)
         #expect(error.message.contains("No space left on device"))
-        #expect(error.offset == 5000)
+        #expect(error.location == .byte(5000))
       }
       #expect(try IOTestData.listing(dir).isEmpty)
       #expect(throws: FormatError.self) { try out.write([0]) }

@@ -83,11 +83,12 @@ public struct DeepSeekV3Config: Sendable, Equatable {
     func int(_ key: String, default value: Int? = nil, allowZero: Bool = false) throws -> Int {
       guard let v = json[key], !v.isNull else {
         if let value { return value }
-        throw FormatError(path: path, "config has no \(key)")
+        throw FormatError(.notFound, path: path, "config has no \(key)")
       }
       // 2^24 bounds every dimension so products of three of them stay far from overflow.
       guard let i = v.int, i >= (allowZero ? 0 : 1), i <= 1 << 24 else {
-        throw FormatError(path: path, "config \(key) must be an integer between \(allowZero ? 0 : 1) and 2^24")
+        throw FormatError(
+          .malformed, path: path, "config \(key) must be an integer between \(allowZero ? 0 : 1) and 2^24")
       }
       return i
     }
@@ -113,7 +114,8 @@ public struct DeepSeekV3Config: Sendable, Equatable {
       guard let block = q["weight_block_size"]?.array?.compactMap(\.int), block.count == 2,
         block.allSatisfy({ $0 >= 1 && $0 <= 1 << 24 })
       else {
-        throw FormatError(path: path, "config quantization_config.weight_block_size must be two positive integers")
+        throw FormatError(
+          .malformed, path: path, "config quantization_config.weight_block_size must be two positive integers")
       }
       fp8BlockSize = block
     } else {
@@ -163,7 +165,10 @@ public struct DeepSeekV3Layout: Sendable {
     init(name: String, dtype: SafetensorsDType, shape: [Int]) throws {
       guard let bytes = SafetensorsTensorSpec(name: name, dtype: dtype, shape: shape).byteCount,
         let elements = SafetensorsTensorSpec(name: name, dtype: dtype, shape: shape).elementCount
-      else { throw FormatError(path: "config.json", "config gives tensor a size that overflows", tensor: name) }
+      else {
+        throw FormatError(
+          .outOfBounds, path: "config.json", "config gives tensor a size that overflows", tensor: name)
+      }
       self.name = name
       self.dtype = dtype
       self.shape = shape
@@ -205,6 +210,7 @@ public struct DeepSeekV3Layout: Sendable {
       estimate.partialValue <= Self.maxTensorCount
     else {
       throw FormatError(
+        .malformed,
         path: "config.json",
         "config describes more than \(Self.maxTensorCount) tensors or has a negative count or zero moe_layer_freq")
     }
@@ -212,7 +218,10 @@ public struct DeepSeekV3Layout: Sendable {
     var total = 0
     for t in moduleOrder {
       let (sum, o) = total.addingReportingOverflow(t.byteCount)
-      guard !o else { throw FormatError(path: "config.json", "config gives a checkpoint size that overflows") }
+      guard !o else {
+        throw FormatError(
+          .outOfBounds, path: "config.json", "config gives a checkpoint size that overflows")
+      }
       total = sum
     }
     let count = max(1, min(shardCount, moduleOrder.count))
@@ -292,13 +301,13 @@ public struct DeepSeekV3Layout: Sendable {
     /// `a + b` for dimensions built from config values.
     func add(_ a: Int, _ b: Int) throws -> Int {
       let (p, o) = a.addingReportingOverflow(b)
-      guard !o else { throw FormatError(path: "config.json", "config gives a dimension that overflows") }
+      guard !o else { throw FormatError(.outOfBounds, path: "config.json", "config gives a dimension that overflows") }
       return p
     }
     /// `a × b` for dimensions built from config values.
     func dim(_ a: Int, _ b: Int) throws -> Int {
       let (p, o) = a.multipliedReportingOverflow(by: b)
-      guard !o else { throw FormatError(path: "config.json", "config gives a dimension that overflows") }
+      guard !o else { throw FormatError(.outOfBounds, path: "config.json", "config gives a dimension that overflows") }
       return p
     }
     let h = c.hiddenSize

@@ -140,15 +140,8 @@ public struct Diff: Sendable {
     var jobs: [(SourceRows, any ReferenceRows)] = []
     var missing: [String] = []
     for t in selected {
-      let found: (any ReferenceRows)?
-      do {
-        found = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)
-      } catch var error as FormatError where error.tensor == nil {
-        // Layout errors name the candidate tensor: the file the user asked about.
-        error.path = t.file.path
-        error.tensor = t.name
-        throw error
-      }
+      // Layout errors name the reference's file and tensor, and the candidate's tensor in the message.
+      let found = try mapping.rows(for: t.name, candidateShape: t.shape, precision: options.precision, heads: heads)
       guard let ref = found else {
         missing.append(t.name)
         continue

@@ -39,7 +39,7 @@ extension ArchitectureMap {
     var expertOrder: [String] = []
     func add(_ t: NameMapping<Item>.Tensor) throws {
       guard seen.insert(t.name).inserted else {
-        throw FormatError(path: t.name, "two reference tensors map to \(t.name)", tensor: name(t.sources[0]))
+        throw FormatError(.malformed, path: "", "two reference tensors map to \(t.name)", tensor: name(t.sources[0]))
       }
       result.tensors.append(t)
     }
@@ -59,7 +59,7 @@ extension ArchitectureMap {
         let gguf = "blk.\(layer).\(target)"
         if experts[gguf] == nil { expertOrder.append(gguf) }
         if experts[gguf, default: [:]].updateValue(item, forKey: expert) != nil {
-          throw FormatError(path: full, "expert \(expert) appears twice", tensor: full)
+          throw FormatError(.malformed, path: "", "expert \(expert) appears twice", tensor: full)
         }
         continue
       }
@@ -81,7 +81,7 @@ extension ArchitectureMap {
       let byExpert = experts[gguf]!
       let count = byExpert.count
       guard byExpert.keys.max() == count - 1 else {
-        throw FormatError(path: gguf, "experts of \(gguf) are not numbered 0…\(count - 1)")
+        throw FormatError(.malformed, path: "", "experts of \(gguf) are not numbered 0…\(count - 1)", tensor: gguf)
       }
       try add(.init(name: gguf, sources: (0..<count).map { byExpert[$0]! }, layout: .same, kvbPart: nil))
     }

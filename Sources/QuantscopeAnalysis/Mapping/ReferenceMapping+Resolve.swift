@@ -8,11 +8,26 @@ extension ReferenceMapping {
   public static func resolve(reference: any TensorCollection, for model: GGUFModel) throws -> (
     mapping: ReferenceMapping, heads: HeadCounts?
   ) {
-    if reference is GGUFModel { return (ReferenceMapping(identity: reference), nil) }
-    let config = ModelConfig(reference.metadataEntries)
     let arch = model["general.architecture"]?.string
+    let referencePath = reference.files.first?.path ?? ""
+    // Another architecture's reference would fail later on the first shape, which hides the cause.
+    func checkSame(_ other: String?, _ how: String) throws {
+      guard let arch, let other, other != arch else { return }
+      throw FormatError(
+        .mismatch, path: referencePath,
+        "architecture \(arch) vs \(other): the candidate is \(arch) but the reference \(how)")
+    }
+    if let gguf = reference as? GGUFModel {
+      try checkSame(gguf["general.architecture"]?.string, "is a \(gguf["general.architecture"]?.string ?? "?") GGUF")
+      return (ReferenceMapping(identity: reference), nil)
+    }
+    let config = ModelConfig(reference.metadataEntries)
+    if let type = config.modelType, let referenceMap = ArchitectureMap.named(type) {
+      try checkSame(referenceMap.architecture, "has model_type \(type) in config.json")
+    }
     guard let name = arch ?? config.modelType, let map = ArchitectureMap.named(name) else {
       throw FormatError(
+        .unsupported,
         path: model.files[0].path,
         "no HF→GGUF name map for architecture '\(arch ?? config.modelType ?? "?")' (known: "
           + ArchitectureMap.all.map(\.architecture).joined(separator: ", ") + ")")

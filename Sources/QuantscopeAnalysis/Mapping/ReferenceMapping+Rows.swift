@@ -35,7 +35,7 @@ extension ReferenceMapping {
       // attn_k_b numpy [h, c, d] = W[h·stride + d, c]; candidate shape [heads, kv_lora, nope].
       guard candidateShape.count == 3, candidateShape[1] == view.rowLength, candidateShape[0] > 0,
         view.rowCount % candidateShape[0] == 0, candidateShape[2] <= view.rowCount / candidateShape[0]
-      else { throw mismatch(name, view, candidateShape) }
+      else { throw mismatch(name, view, candidateShape, entry) }
       let heads = candidateShape[0]
       view = TransposedGroupRows(
         base: view, groups: heads, groupStride: view.rowCount / heads, inner: candidateShape[2], origin: origin)
@@ -43,7 +43,7 @@ extension ReferenceMapping {
       // attn_v_b numpy [h, j, c] = W[h·stride + (stride − v) + j, c]; candidate shape [heads, v, kv_lora].
       guard candidateShape.count == 3, candidateShape[2] == view.rowLength, candidateShape[0] > 0,
         view.rowCount % candidateShape[0] == 0, candidateShape[1] <= view.rowCount / candidateShape[0]
-      else { throw mismatch(name, view, candidateShape) }
+      else { throw mismatch(name, view, candidateShape, entry) }
       let stride = view.rowCount / candidateShape[0]
       let v = candidateShape[1]
       view = PermutedRows(base: view, shape: candidateShape, origin: origin) { row in
@@ -51,12 +51,12 @@ extension ReferenceMapping {
       }
     case (.permuteQueryHeads, _), (.permuteKeyHeads, _):
       guard let heads else {
-        throw FormatError(path: entry.sources[0].file.path, "head counts are needed to un-permute \(name)",
+        throw FormatError(.malformed, path: entry.sources[0].file.path, "head counts are needed to un-permute \(name)",
           tensor: entry.sources[0].name)
       }
       let h = entry.layout == .permuteQueryHeads ? heads.query : heads.key
       let rows = view.rowCount
-      guard h > 0, rows % (2 * h) == 0 else { throw mismatch(name, view, candidateShape) }
+      guard h > 0, rows % (2 * h) == 0 else { throw mismatch(name, view, candidateShape, entry) }
       let half = rows / h / 2
       view = PermutedRows(base: view, shape: view.shape, origin: origin) { r in
         let head = r / (2 * half), within = r % (2 * half)
@@ -70,14 +70,21 @@ extension ReferenceMapping {
 
     // Shapes agree when the element count and row length agree (GGUF drops trailing 1-dims).
     guard view.elementCount == candidateShape.reduce(1, *), view.rowLength == (candidateShape.last ?? 1) else {
-      throw mismatch(name, view, candidateShape)
+      throw mismatch(name, view, candidateShape, entry)
     }
     return view.shape == candidateShape ? view : ReshapedRows(base: view, shape: candidateShape)
   }
 
-  private func mismatch(_ name: String, _ view: any ReferenceRows, _ candidate: [Int]) -> FormatError {
+  /// The reference's file and first tensor are the error's place; the message names the
+  /// candidate's tensor and shape too, so both sides are in the one line.
+  private func mismatch(
+    _ name: String, _ view: any ReferenceRows, _ candidate: [Int], _ entry: Entry
+  ) -> FormatError {
     FormatError(
-      path: view.origin, "shape mismatch: \(name) is \(candidate) (\(candidate.reduce(1, *)) elements) vs reference "
-        + "\(view.origin) \(view.shape) (\(view.elementCount) elements)")
+      .mismatch,
+      path: entry.sources[0].file.path,
+      "shape mismatch: \(name) is \(candidate) (\(candidate.reduce(1, *)) elements) vs reference "
+        + "\(view.origin) \(view.shape) (\(view.elementCount) elements)",
+      tensor: entry.sources[0].name)
   }
 }

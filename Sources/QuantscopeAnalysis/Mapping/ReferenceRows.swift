@@ -33,9 +33,12 @@ public struct StackedRows: ReferenceRows {
 
   /// Stacks `parts`, which must share one shape.
   public init(_ parts: [any ReferenceRows], origin: String) throws {
-    guard let first = parts.first else { throw FormatError(path: origin, "nothing to stack") }
+    guard let first = parts.first else {
+      throw FormatError(
+        .invalidState, path: "", "nothing to stack", tensor: origin)
+    }
     for p in parts where p.shape != first.shape {
-      throw FormatError(path: p.origin, "cannot stack shape \(p.shape) with \(first.shape)")
+      throw FormatError(.mismatch, path: "", "cannot stack shape \(p.shape) with \(first.shape)", tensor: p.origin)
     }
     self.parts = parts
     self.shape = [parts.count] + first.shape

@@ -33,8 +33,10 @@ extension PlanModel {
           shape[0] % (nope + v) == 0
         else {
           throw FormatError(
-            path: t.sources[0].name,
-            "splitting kv_b_proj \(shape) needs qk_nope_head_dim and v_head_dim in config.json")
+            .malformed,
+            path: "",
+            "splitting kv_b_proj \(shape) needs qk_nope_head_dim and v_head_dim in config.json",
+            tensor: t.sources[0].name)
         }
         let heads = shape[0] / (nope + v), rank = shape[1]
         let ne = t.kvbPart == .k ? [nope, rank, heads] : [rank, v, heads]

@@ -10,8 +10,10 @@ extension Recipe {
       return try load(path: spec, context: context)
     }
     guard let preset = Presets.named(spec) else {
-      let names = Presets.all.map(\.name).joined(separator: ", ")
-      throw RecipeError(source: spec, "no such recipe file or preset (presets: \(names))")
+      let names = TensorNameFilter.nearest(to: spec, among: Presets.all.map(\.name), count: Presets.all.count)
+      throw RecipeError(
+        source: spec, "no such recipe file or preset (presets, nearest first: \(names.joined(separator: ", ")))",
+        isUsage: true)
     }
     return try preset.recipe(for: context)
   }

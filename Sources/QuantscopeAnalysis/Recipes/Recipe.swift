@@ -117,7 +117,7 @@ public struct RecipeRule: Sendable, Hashable, CustomStringConvertible {
     guard !pattern.isEmpty else { throw RecipeError(source: source, line: line, "missing tensor name pattern in '\(text)'") }
     guard !typeName.isEmpty else { throw RecipeError(source: source, line: line, "missing quantization type in '\(text)'") }
     guard let type = GGMLType(name: typeName) else {
-      throw RecipeError(source: source, line: line, "invalid quantization type '\(typeName)'")
+      throw RecipeError(source: source, line: line, Self.invalidTypeMessage(typeName))
     }
     try self.init(pattern: pattern, type: type, source: source, line: line)
   }
@@ -129,6 +129,14 @@ public struct RecipeRule: Sendable, Hashable, CustomStringConvertible {
   public var description: String {
     let place = line.map { "\(source):\($0)" } ?? source
     return "\(text) (\(place))"
+  }
+
+  /// `invalid quantization type 'NAME' (valid: …)`, the valid names nearest to `name` first, so a
+  /// typo's correction (`q6k` → `q6_k`) is the first name shown.
+  public static func invalidTypeMessage(_ name: String) -> String {
+    let valid = GGMLType.allUsable.filter(isTargetType).map { $0.name.lowercased() }
+    let ordered = TensorNameFilter.nearest(to: name.lowercased(), among: valid, count: valid.count)
+    return "invalid quantization type '\(name)' (valid: \(ordered.joined(separator: ", ")))"
   }
 
   /// Types a tensor can be quantized or converted to: every usable type but the intermediate Q8_1 and Q8_K
@@ -147,12 +155,17 @@ public struct RecipeError: Error, CustomStringConvertible, Sendable, Equatable {
   public var line: Int?
   /// What is wrong.
   public var message: String
+  /// Whether the user named something wrong on the command line (a `--rule`, an unknown recipe
+  /// name) rather than a recipe file holding a mistake; the CLI exits 64 for these.
+  public var isUsage: Bool
 
-  /// Creates an error naming a source, optionally a line, and a problem.
-  public init(source: String, line: Int? = nil, _ message: String) {
+  /// Creates an error naming a source, optionally a line, and a problem; rules given as `--rule`
+  /// are usage mistakes unless `isUsage` says otherwise.
+  public init(source: String, line: Int? = nil, _ message: String, isUsage: Bool? = nil) {
     self.source = source
     self.line = line
     self.message = message
+    self.isUsage = isUsage ?? source.hasPrefix("--")
   }
 
   /// `FILE:LINE: what`, or `FILE: what` when there is no line.

@@ -144,7 +144,8 @@ public enum Requantization {
     var actions: [Action] = []
     for planned in plan.tensors {
       guard let tensor = byName[planned.name] else {
-        throw FormatError(path: input.files[0].path, "planned tensor is not in the input", tensor: planned.name)
+        throw FormatError(
+          .notFound, path: input.files[0].path, "planned tensor is not in the input", tensor: planned.name)
       }
       declarations.append(try GGUFTensorDeclaration(name: planned.name, type: planned.targetType, ne: tensor.ne))
       let keep = planned.currentType == planned.targetType
@@ -157,10 +158,13 @@ public enum Requantization {
         continue
       }
       guard let codec = Codecs.codec(for: planned.targetType), codec.quantize != nil else {
-        throw FormatError(path: input.files[0].path, "no quantizer for \(planned.targetType.name)", tensor: planned.name)
+        throw FormatError(
+          .unsupported, path: input.files[0].path, "no quantizer for \(planned.targetType.name)", tensor: planned.name)
       }
       if codec.requiresImportance && options.importance?.weights(for: planned.name) == nil {
+        // Without --imatrix the user must give one; with it, the file lacks this tensor.
         throw FormatError(
+          options.importance == nil ? .usage : .notFound,
           path: input.files[0].path, "\(planned.targetType.name) needs an importance matrix entry (--imatrix)",
           tensor: planned.name)
       }
@@ -215,6 +219,7 @@ public enum Requantization {
       let shardIDs = input.files.map { FileIdentity(path: $0.path) }
       if input.files.count > 1, let id = FileIdentity(path: error.path), let n = shardIDs.firstIndex(of: id) {
         throw FormatError(
+          .mismatch,
           path: error.path,
           "is shard \(n + 1) of \(input.files.count) of the input's split set (\(input.files[0].path)); "
             + "refusing to write an output over an input")
@@ -224,7 +229,7 @@ public enum Requantization {
     var total = 0
     for d in declarations {
       let (sum, overflow) = total.addingReportingOverflow(d.byteCount)
-      guard !overflow else { throw FormatError(path: output, "total tensor data overflows") }
+      guard !overflow else { throw FormatError(.outOfBounds, path: output, "total tensor data overflows") }
       total = sum
     }
     options.progress?.start(total: total)
@@ -316,7 +321,7 @@ public enum Requantization {
   /// its own), named as gguf-split names them: `PREFIX-00001-of-00003.gguf`.
   static func shardPlan(_ tensors: [GGUFTensorDeclaration], output: String, maxBytes: Int?) throws -> [Shard] {
     guard let maxBytes else { return [Shard(path: output, tensors: 0..<tensors.count)] }
-    guard maxBytes > 0 else { throw FormatError(path: output, "split size must be positive") }
+    guard maxBytes > 0 else { throw FormatError(.usage, path: output, "split size must be positive") }
     var ranges: [Range<Int>] = []
     var start = 0, bytes = 0
     for (i, t) in tensors.enumerated() {
@@ -331,11 +336,13 @@ public enum Requantization {
     // split.no and split.count are UINT16 in gguf-split's format.
     guard ranges.count <= Int(UInt16.max) else {
       throw FormatError(
+        .outOfBounds,
         path: output,
         "--split-max-size \(maxBytes) would make \(ranges.count) shards; a GGUF split set holds at most \(UInt16.max)")
     }
     guard tensors.count <= Int(Int32.max) else {
-      throw FormatError(path: output, "\(tensors.count) tensors; a GGUF split set holds at most \(Int32.max)")
+      throw FormatError(
+        .outOfBounds, path: output, "\(tensors.count) tensors; a GGUF split set holds at most \(Int32.max)")
     }
     let prefix = output.hasSuffix(".gguf") ? String(output.dropLast(5)) : output
     func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
@@ -369,6 +376,7 @@ public enum Requantization {
       let weights = options.importance?.weights(for: declaration.name)
       if let weights, weights.count != rowLength && weights.count != rowLength * (rows.rowCount / max(1, matrixRows)) {
         throw FormatError(
+          .malformed,
           path: options.importance?.path ?? "", "imatrix entry has \(weights.count) values for rows of \(rowLength)",
           tensor: declaration.name)
       }
@@ -409,6 +417,7 @@ public enum Requantization {
               let bad = (0..<n).reduce(0) { $0 + (floats[$1].isFinite ? 0 : 1) }
               let row = range.lowerBound + i / rowLength, column = i % rowLength
               throw FormatError(
+                .malformed,
                 path: source,
                 "value \(values[i]) at row \(row), column \(column) of \(declaration.name) (from \(origin)) is not "
                   + "finite (\(bad) such value(s) in rows \(range.lowerBound)..<\(range.upperBound)); "
@@ -461,6 +470,7 @@ public enum Requantization {
         guard let what = f.nonFinite(in: block) else { continue }
         let row = rows.lowerBound + b / blocksPerRow, column = (b % blocksPerRow) * type.blockElements
         throw FormatError(
+          .mismatch,
           path: source,
           "quantizing \(tensor) (from \(origin)) to \(type.name) gave \(f.name) = \(what) in the block at row \(row), "
             + "columns \(column)..<\(column + type.blockElements): its values do not fit the type; refusing to write it",
@@ -487,9 +497,10 @@ public enum Requantization {
     let what = "scale entry [\(i), \(j)] is \(layout.values[k]): tile \(tile) of \(weight.name) dequantizes to "
       + "non-finite values (\(count) of \(layout.values.count) scale entries are NaN/Inf)"
     let error = FormatError(
+      .malformed,
       path: layout.tensor.file.path,
       what + "; refusing to quantize it (--allow-non-finite quantizes it as ggml does)",
-      tensor: layout.tensor.name, offset: offset)
+      tensor: layout.tensor.name, at: offset.map { .data($0) })
     return (what, error)
   }
 
@@ -506,15 +517,18 @@ public enum Requantization {
       throw error
     }
     guard written.tensors.count == declarations.count else {
-      throw FormatError(path: name, "read back \(written.tensors.count) tensors, wrote \(declarations.count)")
+      throw FormatError(
+        .mismatch, path: name, "read back \(written.tensors.count) tensors, wrote \(declarations.count)")
     }
     for (t, d) in zip(written.tensors, declarations) {
       guard t.name == d.name, t.encoding == .ggml(d.type), t.ne == d.ne || t.elementCount == d.ne.reduce(1, *) else {
         throw FormatError(
+          .mismatch,
           path: name, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
       }
       guard XXH3.hash128(try t.bytes()) == hashes[d.name] else {
-        throw FormatError(path: name, "data read back differs from data written", tensor: t.name, offset: t.dataOffset)
+        throw FormatError(
+          .mismatch, path: name, "data read back differs from data written", tensor: t.name, at: .data(t.dataOffset))
       }
     }
   }

@@ -28,15 +28,16 @@ public struct ByteCursor {
   /// The absolute file offset of the next read.
   public var fileOffset: Int { baseOffset + position }
 
-  /// An error at the current position.
-  public func error(_ message: String, tensor: String? = nil) -> FormatError {
-    FormatError(path: path, message, tensor: tensor, offset: fileOffset)
+  /// An error at the current position, which is in a header record: cursors read headers, and
+  /// tensor data is reached through ``MappedFile/bytes(at:count:tensor:)`` instead.
+  public func error(_ message: String, tensor: String? = nil, kind: FormatError.Kind = .malformed) -> FormatError {
+    FormatError(kind, path: path, message, tensor: tensor, at: .header(fileOffset))
   }
 
   /// Checks that `count` more bytes exist before reading `what`.
   public func require(_ count: Int, for what: @autoclosure () -> String, tensor: String? = nil) throws {
     guard count >= 0, count <= remaining else {
-      throw error("truncated: \(what()) needs \(count) bytes, \(remaining) left", tensor: tensor)
+      throw error("truncated: \(what()) needs \(count) bytes, \(remaining) left", tensor: tensor, kind: .truncated)
     }
   }
 

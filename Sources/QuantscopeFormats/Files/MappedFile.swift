@@ -85,7 +85,7 @@ public final class MappedFile: @unchecked Sendable {
   public static func text(path: String) throws -> String {
     let file = try MappedFile(path: path)
     guard let text = String(validating: file.allBytes, as: UTF8.self) else {
-      throw FormatError(path: path, "not UTF-8 text")
+      throw FormatError(.malformed, path: path, "not UTF-8 text")
     }
     return text
   }
@@ -97,8 +97,9 @@ public final class MappedFile: @unchecked Sendable {
     let (end, overflow) = offset.addingReportingOverflow(count)
     guard offset >= 0, count >= 0, !overflow, end <= size else {
       throw FormatError(
+        .truncated,
         path: path, "data range of \(count) bytes runs past end of file (\(size) bytes)",
-        tensor: tensor, offset: offset)
+        tensor: tensor, at: .data(offset))
     }
     guard let base else { return UnsafeRawBufferPointer(start: nil, count: 0) }
     return UnsafeRawBufferPointer(start: base + offset, count: count)

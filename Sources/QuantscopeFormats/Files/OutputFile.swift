@@ -129,7 +129,7 @@ public final class OutputFile: ByteSink {
         attempt += 1
         if attempt < 16 && SystemCalls.exists(candidate) { continue }
         buffer.deallocate()
-        throw FormatError(path: path, "temporary file in \(dir): \(error.message)")
+        throw FormatError(.io, path: path, "temporary file in \(dir): \(error.message)")
       }
     }
     fd = created.fd
@@ -157,27 +157,31 @@ public final class OutputFile: ByteSink {
       if let id = FileIdentity(path: input) { inputIdentities.append((id, input)) }
     }
     for path in paths where path != "-" {
-      guard !path.isEmpty else { throw FormatError(path: path, "empty output path") }
+      guard !path.isEmpty else { throw FormatError(.usage, path: path, "empty output path") }
       if let st = SystemCalls.status(path) {
         let kind = st.st_mode & S_IFMT
-        if kind == S_IFDIR { throw FormatError(path: path, "is a directory") }
+        if kind == S_IFDIR { throw FormatError(.unsupported, path: path, "is a directory") }
         let id = FileIdentity(st)
         if let input = inputIdentities.first(where: { $0.0 == id })?.1 ?? OpenInputs.path(of: id) {
           let same = input == path ? "is an input" : "is the same file as the input \(input)"
-          throw FormatError(path: path, "\(same); refusing to write an output over an input")
+          throw FormatError(.mismatch, path: path, "\(same); refusing to write an output over an input")
         }
         if kind != S_IFREG {
           throw FormatError(
+            .unsupported,
             path: path,
             "is \(SystemCalls.kindName(kind)), not a regular file; refusing to replace it (use - for standard output)")
         }
-        if !overwrite { throw FormatError(path: path, "already exists (not overwriting)") }
+        if !overwrite { throw FormatError(.alreadyExists, path: path, "already exists (not overwriting)") }
       } else if !overwrite && SystemCalls.exists(path) {
         // A dangling symbolic link: replacing it is replacing something.
-        throw FormatError(path: path, "already exists (not overwriting)")
+        throw FormatError(.alreadyExists, path: path, "already exists (not overwriting)")
       }
       let dir = split(path).directory
-      guard SystemCalls.isDirectory(dir) else { throw FormatError(path: path, "directory \(dir) does not exist") }
+      guard SystemCalls.isDirectory(dir) else {
+        throw FormatError(
+          .notFound, path: path, "directory \(dir) does not exist")
+      }
     }
   }
 
@@ -273,7 +277,7 @@ public final class OutputFile: ByteSink {
           do {
             try SystemCalls.syncDirectory(o.directory)
           } catch let error as FormatError {
-            throw FormatError(path: o.path, "output removed: \(error.message)")
+            throw FormatError(.io, path: o.path, "output removed: \(error.message)")
           }
         }
       } catch {
@@ -315,10 +319,10 @@ public final class OutputFile: ByteSink {
       case ENOENT?: return nil  // removed meanwhile: nothing to keep
       case let code?:
         errno = code
-        throw FormatError(path: path, SystemCalls.errnoMessage("cannot keep the previous file as \(candidate)"))
+        throw FormatError(.io, path: path, SystemCalls.errnoMessage("cannot keep the previous file as \(candidate)"))
       }
     }
-    throw FormatError(path: path, "cannot find a free name to keep the previous file")
+    throw FormatError(.io, path: path, "cannot find a free name to keep the previous file")
   }
 
   private func moveIntoPlace() throws {
@@ -332,14 +336,14 @@ public final class OutputFile: ByteSink {
     case nil:
       SystemCalls.unlinkQuietly(temporaryPath)
     case EEXIST?:
-      throw FormatError(path: path, "already exists (not overwriting)")
+      throw FormatError(.alreadyExists, path: path, "already exists (not overwriting)")
     case let code? where code == EPERM || code == EOPNOTSUPP || code == ENOTSUP || code == EMLINK:
       // File systems without hard links (FAT, some FUSE): check, then rename.
-      if SystemCalls.exists(path) { throw FormatError(path: path, "already exists (not overwriting)") }
+      if SystemCalls.exists(path) { throw FormatError(.alreadyExists, path: path, "already exists (not overwriting)") }
       try SystemCalls.rename(temporaryPath, to: path)
     case let code?:
       errno = code
-      throw FormatError(path: path, SystemCalls.errnoMessage("cannot move \(temporaryPath) to final name"))
+      throw FormatError(.io, path: path, SystemCalls.errnoMessage("cannot move \(temporaryPath) to final name"))
     }
   }
 
@@ -354,9 +358,9 @@ public final class OutputFile: ByteSink {
   private func ensureOpen() throws {
     switch state {
     case .open: return
-    case .prepared: throw FormatError(path: path, "output already finished")
-    case .committed: throw FormatError(path: path, "output already committed")
-    case .failed: throw FormatError(path: path, "output abandoned after an earlier error")
+    case .prepared: throw FormatError(.invalidState, path: path, "output already finished")
+    case .committed: throw FormatError(.invalidState, path: path, "output already committed")
+    case .failed: throw FormatError(.invalidState, path: path, "output abandoned after an earlier error")
     }
   }
 

@@ -26,7 +26,8 @@ enum SystemCalls {
       let st = try fileStatus(fd, path: path)
       let kind = st.st_mode & S_IFMT
       guard kind == S_IFREG else {
-        throw FormatError(path: path, kind == S_IFDIR ? "is a directory" : "not a regular file (\(kindName(kind)))")
+        throw FormatError(
+          .unsupported, path: path, kind == S_IFDIR ? "is a directory" : "not a regular file (\(kindName(kind)))")
       }
       return (fd, st)
     } catch {
@@ -69,14 +70,14 @@ enum SystemCalls {
       let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
       if fd >= 0 { return fd }
       if errno == EINTR { continue }
-      throw FormatError(path: path, errnoMessage("cannot open"))
+      throw FormatError(.io, path: path, errnoMessage("cannot open"))
     }
   }
 
   /// The size and kind of an open file. The corresponding C function is `fstat`.
   static func fileStatus(_ fd: Int32, path: String) throws -> stat {
     var st = stat()
-    guard fstat(fd, &st) == 0 else { throw FormatError(path: path, errnoMessage("cannot stat")) }
+    guard fstat(fd, &st) == 0 else { throw FormatError(.io, path: path, errnoMessage("cannot stat")) }
     return st
   }
 
@@ -86,7 +87,7 @@ enum SystemCalls {
   /// Maps `count` bytes of `fd` read-only and private. The corresponding C function is `mmap`.
   static func mapReadOnly(_ fd: Int32, count: Int, path: String) throws -> UnsafeRawPointer {
     let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
-    guard let p, p != MAP_FAILED else { throw FormatError(path: path, errnoMessage("cannot map")) }
+    guard let p, p != MAP_FAILED else { throw FormatError(.io, path: path, errnoMessage("cannot map")) }
     return UnsafeRawPointer(p)
   }
 
@@ -116,7 +117,7 @@ extension SystemCalls {
       let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
       if fd >= 0 { return fd }
       if errno == EINTR { continue }
-      throw FormatError(path: path, errnoMessage("cannot create"))
+      throw FormatError(.io, path: path, errnoMessage("cannot create"))
     }
   }
 
@@ -142,9 +143,9 @@ extension SystemCalls {
       }
       if n < 0 {
         if errno == EINTR { continue }
-        throw FormatError(path: path, errnoMessage("cannot write"), offset: done)
+        throw FormatError(.io, path: path, errnoMessage("cannot write"), at: .byte(done))
       }
-      if n == 0 { throw FormatError(path: path, "cannot write: no progress", offset: done) }
+      if n == 0 { throw FormatError(.io, path: path, "cannot write: no progress", at: .byte(done)) }
       p += n
       left -= n
       done += n
@@ -155,13 +156,13 @@ extension SystemCalls {
   static func sync(_ fd: Int32, path: String) throws {
     if FaultInjection.isArmed, let code = FaultInjection.interceptSync(path: path) {
       errno = code
-      throw FormatError(path: path, errnoMessage("cannot fsync"))
+      throw FormatError(.io, path: path, errnoMessage("cannot fsync"))
     }
     while Glibc.fsync(fd) != 0 {
       if errno == EINTR { continue }
       // Pipes, terminals and some special files cannot be synced; that is not a failure.
       if errno == EINVAL || errno == EROFS { return }
-      throw FormatError(path: path, errnoMessage("cannot fsync"))
+      throw FormatError(.io, path: path, errnoMessage("cannot fsync"))
     }
   }
 
@@ -169,7 +170,7 @@ extension SystemCalls {
   /// network file systems). The corresponding C function is `close`.
   static func closeChecked(_ fd: Int32, path: String) throws {
     if Glibc.close(fd) != 0 && errno != EINTR {
-      throw FormatError(path: path, errnoMessage("cannot close"))
+      throw FormatError(.io, path: path, errnoMessage("cannot close"))
     }
   }
 
@@ -178,14 +179,14 @@ extension SystemCalls {
   static func syncDirectory(_ directory: String) throws {
     if FaultInjection.isArmed, let code = FaultInjection.interceptSync(path: directory + "/") {
       errno = code
-      throw FormatError(path: directory, errnoMessage("cannot fsync directory"))
+      throw FormatError(.io, path: directory, errnoMessage("cannot fsync directory"))
     }
     let fd = try open(directory, flags: O_RDONLY | O_DIRECTORY)
     defer { close(fd) }
     while Glibc.fsync(fd) != 0 {
       if errno == EINTR { continue }
       if errno == EINVAL || errno == EROFS { return }
-      throw FormatError(path: directory, errnoMessage("cannot fsync directory"))
+      throw FormatError(.io, path: directory, errnoMessage("cannot fsync directory"))
     }
   }
 
@@ -193,10 +194,10 @@ extension SystemCalls {
   static func rename(_ from: String, to: String) throws {
     if FaultInjection.isArmed, let code = FaultInjection.interceptRename(path: to) {
       errno = code
-      throw FormatError(path: to, errnoMessage("cannot rename \(from) to final name"))
+      throw FormatError(.io, path: to, errnoMessage("cannot rename \(from) to final name"))
     }
     guard Glibc.rename(from, to) == 0 else {
-      throw FormatError(path: to, errnoMessage("cannot rename \(from) to final name"))
+      throw FormatError(.io, path: to, errnoMessage("cannot rename \(from) to final name"))
     }
   }
 

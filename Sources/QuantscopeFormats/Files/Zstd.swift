@@ -22,7 +22,7 @@ public final class ZstdCompressor {
   ///   - label: named in errors.
   /// - Throws: ``FormatError`` when libzstd rejects a parameter.
   public init(level: Int32 = 3, checksum: Bool = true, workers: Int = 0, label: String = "zstd") throws {
-    guard let cctx = ZSTD_createCCtx() else { throw FormatError(path: label, "zstd: cannot create context") }
+    guard let cctx = ZSTD_createCCtx() else { throw FormatError(.io, path: label, "zstd: cannot create context") }
     context = cctx
     self.label = label
     output = .allocate(byteCount: max(ZSTD_CStreamOutSize(), 1 << 20), alignment: 64)
@@ -40,7 +40,7 @@ public final class ZstdCompressor {
 
   private func check(_ code: Int, _ what: String) throws {
     if ZSTD_isError(code) != 0 {
-      throw FormatError(path: label, "zstd: cannot \(what): \(String(cString: ZSTD_getErrorName(code)))")
+      throw FormatError(.io, path: label, "zstd: cannot \(what): \(String(cString: ZSTD_getErrorName(code)))")
     }
   }
 
@@ -113,13 +113,13 @@ public final class ZstdDecompressor {
   ///     default limit is 27, 128 MiB); frames written with long-distance matching may need 31.
   ///   - label: named in errors.
   public init(windowLogMax: Int32 = 31, label: String = "zstd") throws {
-    guard let dctx = ZSTD_createDCtx() else { throw FormatError(path: label, "zstd: cannot create context") }
+    guard let dctx = ZSTD_createDCtx() else { throw FormatError(.io, path: label, "zstd: cannot create context") }
     context = dctx
     self.label = label
     output = .allocate(byteCount: max(ZSTD_DStreamOutSize(), 1 << 20), alignment: 64)
     let code = ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, windowLogMax)
     if ZSTD_isError(code) != 0 {
-      throw FormatError(path: label, "zstd: cannot set window limit: \(String(cString: ZSTD_getErrorName(code)))")
+      throw FormatError(.io, path: label, "zstd: cannot set window limit: \(String(cString: ZSTD_getErrorName(code)))")
     }
   }
 
@@ -144,14 +144,15 @@ public final class ZstdDecompressor {
       consumed += inBuf.pos - before
       if ZSTD_isError(hint) != 0 {
         throw FormatError(
-          path: label, "zstd: \(String(cString: ZSTD_getErrorName(hint)))", offset: consumed)
+          .malformed,
+          path: label, "zstd: \(String(cString: ZSTD_getErrorName(hint)))", at: .byte(consumed))
       }
       lastHint = hint
       outputWasFull = outBuf.pos == outBuf.size
       if outBuf.pos > 0 { try sink(UnsafeRawBufferPointer(start: output.baseAddress, count: outBuf.pos)) }
       if !outputWasFull && inBuf.pos == before && inBuf.pos < inBuf.size && outBuf.pos == 0 {
         // No progress at all: cannot happen with a correct libzstd, but never loop forever.
-        throw FormatError(path: label, "zstd: decoder made no progress", offset: consumed)
+        throw FormatError(.io, path: label, "zstd: decoder made no progress", at: .byte(consumed))
       }
     }
   }
@@ -160,9 +161,9 @@ public final class ZstdDecompressor {
   ///
   /// - Throws: ``FormatError`` when no input was given, or the last frame is incomplete.
   public func finish() throws {
-    if consumed == 0 { throw FormatError(path: label, "zstd: empty input (no frame)", offset: 0) }
+    if consumed == 0 { throw FormatError(.truncated, path: label, "zstd: empty input (no frame)", at: .byte(0)) }
     if lastHint != 0 {
-      throw FormatError(path: label, "zstd: truncated frame (input ends mid-frame)", offset: consumed)
+      throw FormatError(.truncated, path: label, "zstd: truncated frame (input ends mid-frame)", at: .byte(consumed))
     }
   }
 

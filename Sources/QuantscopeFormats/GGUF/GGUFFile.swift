@@ -84,7 +84,7 @@ public struct GGUFFile: Sendable {
     var c = ByteCursor(file.allBytes, path: path)
     let magic = try c.readBytes(4, "magic")
     guard magic.elementsEqual("GGUF".utf8) else {
-      throw FormatError(path: path, "not a GGUF file (bad magic)", offset: 0)
+      throw FormatError(.badMagic, path: path, "not a GGUF file (bad magic)", at: .header(0))
     }
     var version = try c.read(UInt32.self, "version")
     var bigEndian = false
@@ -96,7 +96,7 @@ public struct GGUFFile: Sendable {
     c.bigEndian = bigEndian
     guard version == 2 || version == 3 else {
       let why = version == 1 ? " (version 1 is no longer supported by ggml)" : " (2 and 3 are read)"
-      throw FormatError(path: path, "unsupported GGUF version \(version)\(why)", offset: 4)
+      throw FormatError(.unsupported, path: path, "unsupported GGUF version \(version)\(why)", at: .header(4))
     }
     let tensorCount = try c.read(UInt64.self, "tensor count")
     let kvCount = try c.read(UInt64.self, "metadata count")
@@ -105,11 +105,13 @@ public struct GGUFFile: Sendable {
     // before anything is allocated for them.
     guard kvCount <= UInt64(c.remaining / 14) else {
       throw FormatError(
-        path: path, "metadata count \(kvCount) cannot fit in the \(c.remaining) bytes left", offset: 16)
+        .truncated,
+        path: path, "metadata count \(kvCount) cannot fit in the \(c.remaining) bytes left", at: .header(16))
     }
     guard tensorCount <= UInt64(c.remaining / 24) else {
       throw FormatError(
-        path: path, "tensor count \(tensorCount) cannot fit in the \(c.remaining) bytes left", offset: 8)
+        .truncated,
+        path: path, "tensor count \(tensorCount) cannot fit in the \(c.remaining) bytes left", at: .header(8))
     }
 
     var metadata: [(key: String, value: GGUFValue)] = []
@@ -121,14 +123,18 @@ public struct GGUFFile: Sendable {
     for index in 0..<Int(kvCount) {
       let keyOffset = c.fileOffset
       let key = try Self.readString(&c, "key of metadata entry \(index)")
-      guard !key.isEmpty else { throw FormatError(path: path, "empty metadata key", offset: keyOffset) }
+      guard !key.isEmpty else {
+        throw FormatError(
+          .malformed, path: path, "empty metadata key", at: .header(keyOffset))
+      }
       guard keys.insert(key).inserted else {
-        throw FormatError(path: path, "duplicate metadata key '\(key)'", offset: keyOffset)
+        throw FormatError(.malformed, path: path, "duplicate metadata key '\(key)'", at: .header(keyOffset))
       }
       let typeOffset = c.fileOffset
       let rawType = try c.read(UInt32.self, "value type of '\(key)'")
       guard let type = GGUFValueType(rawValue: rawType) else {
-        throw FormatError(path: path, "metadata key '\(key)' has unknown value type \(rawType)", offset: typeOffset)
+        throw FormatError(
+          .malformed, path: path, "metadata key '\(key)' has unknown value type \(rawType)", at: .header(typeOffset))
       }
       let value = try Self.readValue(&c, type: type, key: key, depth: 0, budget: &elementBudget)
       metadata.append((key, value))
@@ -140,18 +146,21 @@ public struct GGUFFile: Sendable {
       let value = metadata[index].value
       guard case .uint32(let a) = value else {
         throw FormatError(
-          path: path, "general.alignment must be UINT32, not \(value.type.name)", offset: metadataOffsets[index])
+          .malformed,
+          path: path, "general.alignment must be UINT32, not \(value.type.name)", at: .header(metadataOffsets[index]))
       }
       guard a > 0, a & (a - 1) == 0 else {
         throw FormatError(
-          path: path, "general.alignment \(a) is not a non-zero power of two", offset: metadataOffsets[index])
+          .malformed,
+          path: path, "general.alignment \(a) is not a non-zero power of two", at: .header(metadataOffsets[index]))
       }
       // ggml accepts any power of two, but padding to 2^31 makes a 128-byte file claim 2 GiB of
       // data section (and a requantized copy of it would write them): refused as absurd.
       guard a <= Self.maximumAlignment else {
         throw FormatError(
+          .outOfBounds,
           path: path, "general.alignment \(a) is absurd (at most \(Self.maximumAlignment) is accepted)",
-          offset: metadataOffsets[index])
+          at: .header(metadataOffsets[index]))
       }
       alignment = Int(a)
     }
@@ -171,24 +180,27 @@ public struct GGUFFile: Sendable {
       let name = try Self.readString(&c, "name of tensor \(index)")
       guard name.utf8.count <= Self.maxNameBytes else {
         throw FormatError(
+          .outOfBounds,
           path: path, "tensor name of \(name.utf8.count) bytes is longer than \(Self.maxNameBytes)",
-          tensor: name, offset: at)
+          tensor: name, at: .header(at))
       }
       guard names.insert(name).inserted else {
-        throw FormatError(path: path, "duplicate tensor name", tensor: name, offset: at)
+        throw FormatError(.malformed, path: path, "duplicate tensor name", tensor: name, at: .header(at))
       }
       let dimsAt = c.fileOffset
       let nDims = try c.read(UInt32.self, "dimension count", tensor: name)
       guard nDims <= UInt32(Self.maxDimensions) else {
         throw FormatError(
-          path: path, "\(nDims) dimensions (at most \(Self.maxDimensions))", tensor: name, offset: dimsAt)
+          .outOfBounds,
+          path: path, "\(nDims) dimensions (at most \(Self.maxDimensions))", tensor: name, at: .header(dimsAt))
       }
       var ne: [Int] = []
       for d in 0..<Int(nDims) {
         let neAt = c.fileOffset
         let v = try c.read(Int64.self, "ne[\(d)]", tensor: name)
         guard v >= 0 else {
-          throw FormatError(path: path, "negative dimension ne[\(d)] = \(v)", tensor: name, offset: neAt)
+          throw FormatError(
+            .malformed, path: path, "negative dimension ne[\(d)] = \(v)", tensor: name, at: .header(neAt))
         }
         ne.append(Int(v))
       }
@@ -199,12 +211,16 @@ public struct GGUFFile: Sendable {
 
     let headerEnd = c.fileOffset
     let (padded, overflow) = headerEnd.addingReportingOverflow(alignment - 1)
-    guard !overflow else { throw FormatError(path: path, "header size overflows", offset: headerEnd) }
+    guard !overflow else {
+      throw FormatError(
+        .outOfBounds, path: path, "header size overflows", at: .header(headerEnd))
+    }
     let dataStart = padded / alignment * alignment
     if tensorCount > 0 && dataStart > file.size && !allowDataOutOfBounds {
       throw FormatError(
+        .truncated,
         path: path, "truncated: data section starts at \(dataStart), past end of file (\(file.size) bytes)",
-        offset: headerEnd)
+        at: .header(headerEnd))
     }
 
     var tensors: [TensorInfo] = []
@@ -217,7 +233,9 @@ public struct GGUFFile: Sendable {
         let (p, o) = elements.multipliedReportingOverflow(by: v)
         guard !o else {
           throw FormatError(
-            path: path, "element count of shape ne=\(info.ne) overflows 64 bits", tensor: info.name, offset: info.at)
+            .outOfBounds,
+            path: path, "element count of shape ne=\(info.ne) overflows 64 bits", tensor: info.name,
+            at: .header(info.at))
         }
         elements = p
       }
@@ -227,29 +245,33 @@ public struct GGUFFile: Sendable {
         let rowLength = info.ne.first ?? 1
         guard rowLength % type.blockElements == 0 else {
           throw FormatError(
+            .malformed,
             path: path,
             "row length \(rowLength) is not a multiple of \(type.name)'s block of \(type.blockElements)",
-            tensor: info.name, offset: info.at)
+            tensor: info.name, at: .header(info.at))
         }
         guard let bytes = type.byteCount(elements: elements) else {
-          throw FormatError(path: path, "byte size overflows", tensor: info.name, offset: info.at)
+          throw FormatError(.outOfBounds, path: path, "byte size overflows", tensor: info.name, at: .header(info.at))
         }
         byteCount = bytes
       }
       guard let rel = Int(exactly: info.offset) else {
         throw FormatError(
-          path: path, "data offset \(info.offset) does not fit in 63 bits", tensor: info.name, offset: info.at)
+          .outOfBounds,
+          path: path, "data offset \(info.offset) does not fit in 63 bits", tensor: info.name, at: .header(info.at))
       }
       let (absolute, o1) = dataStart.addingReportingOverflow(rel)
       let (end, o2) = absolute.addingReportingOverflow(byteCount)
       guard !o1, !o2 else {
-        throw FormatError(path: path, "data offset \(info.offset) overflows", tensor: info.name, offset: info.at)
+        throw FormatError(
+          .outOfBounds, path: path, "data offset \(info.offset) overflows", tensor: info.name, at: .header(info.at))
       }
       if end > file.size && !allowDataOutOfBounds {
         throw FormatError(
+          .truncated,
           path: path,
-          "data (\(byteCount) bytes at offset \(absolute)) runs past end of file (\(file.size) bytes)",
-          tensor: info.name, offset: info.at)
+          "data (\(byteCount) bytes at byte \(absolute)) runs past end of file (\(file.size) bytes)",
+          tensor: info.name, at: .header(info.at))
       }
       relative.append(rel)
       tensors.append(
@@ -275,11 +297,13 @@ public struct GGUFFile: Sendable {
     let at = c.fileOffset
     let length = try c.read(UInt64.self, "\(what) length")
     guard length <= UInt64(maxStringBytes) else {
-      throw FormatError(path: c.path, "\(what) length \(length) exceeds ggml's limit of 1 GiB", offset: at)
+      throw FormatError(
+        .outOfBounds, path: c.path, "\(what) length \(length) exceeds ggml's limit of 1 GiB", at: .header(at))
     }
     guard length <= UInt64(c.remaining) else {
       throw FormatError(
-        path: c.path, "\(what) length \(length) runs past end of file (\(c.remaining) bytes left)", offset: at)
+        .truncated,
+        path: c.path, "\(what) length \(length) runs past end of file (\(c.remaining) bytes left)", at: .header(at))
     }
     let bytes = try c.readBytes(Int(length), what)
     return String(decoding: bytes, as: UTF8.self)
@@ -306,31 +330,36 @@ public struct GGUFFile: Sendable {
       let at = c.fileOffset
       guard depth < maxArrayDepth else {
         throw FormatError(
-          path: c.path, "arrays of '\(key)' nested deeper than \(maxArrayDepth) levels", offset: at)
+          .malformed,
+          path: c.path, "arrays of '\(key)' nested deeper than \(maxArrayDepth) levels", at: .header(at))
       }
       let rawType = try c.read(UInt32.self, "array element type of '\(key)'")
       guard let elementType = GGUFValueType(rawValue: rawType) else {
-        throw FormatError(path: c.path, "array '\(key)' has unknown element type \(rawType)", offset: at)
+        throw FormatError(
+          .malformed, path: c.path, "array '\(key)' has unknown element type \(rawType)", at: .header(at))
       }
       let countAt = c.fileOffset
       let count = try c.read(UInt64.self, "array length of '\(key)'")
       guard count <= UInt64(maxArrayElements) else {
         throw FormatError(
-          path: c.path, "array '\(key)' of \(count) elements exceeds ggml's limit of 2^30", offset: countAt)
+          .outOfBounds,
+          path: c.path, "array '\(key)' of \(count) elements exceeds ggml's limit of 2^30", at: .header(countAt))
       }
       // Every element needs at least its fixed size (8 for a string's length, 12 for a nested
       // array's header); count ≤ 2^30 so the product cannot overflow.
       let minimum = UInt64(elementType.fixedSize ?? (elementType == .string ? 8 : 12))
       guard count * minimum <= UInt64(c.remaining) else {
         throw FormatError(
+          .truncated,
           path: c.path, "array '\(key)' of \(count) \(elementType.name) elements runs past end of file",
-          offset: countAt)
+          at: .header(countAt))
       }
       guard Int(count) <= budget else {
         throw FormatError(
+          .outOfBounds,
           path: c.path,
           "array '\(key)' of \(count) elements exceeds quantscope's limit of \(maxMetadataElements) array elements per file",
-          offset: countAt)
+          at: .header(countAt))
       }
       budget -= Int(count)
       var elements: [GGUFValue] = []

@@ -142,8 +142,10 @@ public struct GGUFSplitSet: Sendable {
       if given[Keys.number] != nil || given[Keys.tensorCount] != nil {
         oddity(
           FormatError(
+            .malformed,
             path: path, "has split keys but no \(Keys.count)",
-            offset: given.metadataOffset(of: Keys.number) ?? given.metadataOffset(of: Keys.tensorCount)))
+            at: (given.metadataOffset(of: Keys.number) ?? given.metadataOffset(of: Keys.tensorCount))
+              .map { .header($0) }))
       }
       self.shards = [given]
       self.problems = problems
@@ -153,13 +155,15 @@ public struct GGUFSplitSet: Sendable {
     let count = try Self.splitInteger(given, Keys.count, .uint16, strict: strict, problems: &problems)
     if count <= 1 {
       if count == 0 || countValue.integer == 0 {
-        oddity(FormatError(path: path, "\(Keys.count) is 0", offset: given.metadataOffset(of: Keys.count)))
+        oddity(FormatError(
+          .malformed, path: path, "\(Keys.count) is 0", at: given.metadataOffset(of: Keys.count).map { .header($0) }))
       }
       if let number = given[Keys.number]?.integer, number != 0 {
         oddity(
           FormatError(
+            .malformed,
             path: path, "\(Keys.number) is \(number) in a file that is not split",
-            offset: given.metadataOffset(of: Keys.number)))
+            at: given.metadataOffset(of: Keys.number).map { .header($0) }))
       }
       self.shards = [given]
       self.problems = problems
@@ -168,8 +172,9 @@ public struct GGUFSplitSet: Sendable {
     }
     guard let name = ShardName(path: path) else {
       throw FormatError(
+        .malformed,
         path: path, "\(Keys.count) is \(count) but the file name does not follow NAME-0000N-of-0000M.gguf, so the other shards cannot be found",
-        offset: given.metadataOffset(of: Keys.count))
+        at: given.metadataOffset(of: Keys.count).map { .header($0) })
     }
     // The files on disk follow their names, so the name's count (and digit widths) decide which
     // files to open; every shard's split.count is then checked against it. The search is bounded
@@ -179,8 +184,9 @@ public struct GGUFSplitSet: Sendable {
     if name.count != count {
       try problem(
         FormatError(
+          .malformed,
           path: path, "\(Keys.count) is \(count) but the file names say \(name.count) shards",
-          offset: given.metadataOffset(of: Keys.count)))
+          at: given.metadataOffset(of: Keys.count).map { .header($0) }))
     }
 
     var shards: [GGUFFile] = []
@@ -196,7 +202,8 @@ public struct GGUFSplitSet: Sendable {
         guard stat(shardPath, &st) == 0 else {
           missing += 1
           try problem(
-            FormatError(path: shardPath, "missing shard \(index + 1) of \(names.count) of the split set of \(path)"))
+            FormatError(
+              .notFound, path: shardPath, "missing shard \(index + 1) of \(names.count) of the split set of \(path)"))
           continue
         }
         shard = try GGUFFile(path: shardPath, allowDataOutOfBounds: allowDataOutOfBounds)
@@ -215,15 +222,17 @@ public struct GGUFSplitSet: Sendable {
       if number != -1 && number != index {
         try problem(
           FormatError(
+            .malformed,
             path: p, "\(Keys.number) is \(number), expected \(index) (0-based) for shard \(index + 1)",
-            offset: shard.metadataOffset(of: Keys.number)))
+            at: shard.metadataOffset(of: Keys.number).map { .header($0) }))
       }
       let c = try Self.splitInteger(shard, Keys.count, .uint16, strict: strict, problems: &problems)
       if c != -1 && c != names.count && shard.file.path != path {
         try problem(
           FormatError(
+            .malformed,
             path: p, "\(Keys.count) is \(c) but the file names say \(names.count) shards",
-            offset: shard.metadataOffset(of: Keys.count)))
+            at: shard.metadataOffset(of: Keys.count).map { .header($0) }))
       }
       let declared = try Self.splitInteger(shard, Keys.tensorCount, .int32, strict: strict, problems: &problems)
       if declared >= 0 {
@@ -231,8 +240,9 @@ public struct GGUFSplitSet: Sendable {
           if declared != first {
             try problem(
               FormatError(
+                .malformed,
                 path: p, "\(Keys.tensorCount) is \(declared) but the first shard says \(first)",
-                offset: shard.metadataOffset(of: Keys.tensorCount)))
+                at: shard.metadataOffset(of: Keys.tensorCount).map { .header($0) }))
           }
         } else {
           totalDeclared = declared
@@ -241,7 +251,8 @@ public struct GGUFSplitSet: Sendable {
       for (tensor, infoOffset) in zip(shard.tensors, shard.tensorInfoOffsets) {
         if let other = seen[tensor.name] {
           try problem(
-            FormatError(path: p, "tensor also appears in \(other)", tensor: tensor.name, offset: infoOffset))
+            FormatError(
+              .malformed, path: p, "tensor also appears in \(other)", tensor: tensor.name, at: .header(infoOffset)))
         } else {
           seen[tensor.name] = p
         }
@@ -251,10 +262,11 @@ public struct GGUFSplitSet: Sendable {
     if missing == 0, let declared = totalDeclared, declared != total {
       try problem(
         FormatError(
+          .malformed,
           path: path, "\(Keys.tensorCount) is \(declared) but the \(names.count) shards hold \(total) tensors",
-          offset: given.metadataOffset(of: Keys.tensorCount)))
+          at: given.metadataOffset(of: Keys.tensorCount).map { .header($0) }))
     }
-    guard !shards.isEmpty else { throw FormatError(path: path, "no shard of the split set could be opened") }
+    guard !shards.isEmpty else { throw FormatError(.notFound, path: path, "no shard of the split set could be opened") }
     self.shards = shards
     self.problems = problems
     self.expectedCount = names.count
@@ -267,14 +279,16 @@ public struct GGUFSplitSet: Sendable {
   ) throws -> Int {
     let path = file.file.path
     guard let value = file[key] else {
-      let e = FormatError(path: path, "split shard lacks \(key)", offset: file.headerEnd)
+      let e = FormatError(.notFound, path: path, "split shard lacks \(key)", at: .header(file.headerEnd))
       if strict { throw e }
       problems.append(e)
       return -1
     }
     guard value.type == type, let n = value.integer else {
       let e = FormatError(
-        path: path, "\(key) must be \(type.name), not \(value.type.name)", offset: file.metadataOffset(of: key))
+        .malformed,
+        path: path, "\(key) must be \(type.name), not \(value.type.name)",
+        at: file.metadataOffset(of: key).map { .header($0) })
       if strict { throw e }
       problems.append(e)
       // Lenient: carry on with the value when it is an integer, to find further problems.

@@ -21,12 +21,13 @@ public struct GGUFTensorDeclaration: Sendable, Equatable {
     var elements = 1
     for v in ne {
       let (p, o) = elements.multipliedReportingOverflow(by: v)
-      guard v >= 0, !o else { throw FormatError(path: "<gguf writer>", "bad shape ne=\(ne)", tensor: name) }
+      guard v >= 0, !o else { throw FormatError(.malformed, path: "<gguf writer>", "bad shape ne=\(ne)", tensor: name) }
       elements = p
     }
     guard type.isUsable, (ne.first ?? 1) % type.blockElements == 0, let bytes = type.byteCount(elements: elements)
     else {
-      throw FormatError(path: "<gguf writer>", "shape ne=\(ne) is not whole \(type.name) blocks", tensor: name)
+      throw FormatError(
+        .malformed, path: "<gguf writer>", "shape ne=\(ne) is not whole \(type.name) blocks", tensor: name)
     }
     self.init(name: name, type: type, ne: ne, byteCount: bytes)
   }
@@ -116,15 +117,18 @@ public final class GGUFWriter {
     var size = 24
     func add(_ n: Int) throws {
       let (s, o) = size.addingReportingOverflow(n)
-      guard !o else { throw FormatError(path: label, "file size overflows") }
+      guard !o else { throw FormatError(.outOfBounds, path: label, "file size overflows") }
       size = s
     }
     for (key, value) in metadata {
-      guard !key.isEmpty else { throw FormatError(path: label, "empty metadata key") }
-      guard keys.insert(key).inserted else { throw FormatError(path: label, "duplicate metadata key '\(key)'") }
+      guard !key.isEmpty else { throw FormatError(.malformed, path: label, "empty metadata key") }
+      guard keys.insert(key).inserted else {
+        throw FormatError(
+          .malformed, path: label, "duplicate metadata key '\(key)'")
+      }
       if key == "general.alignment" {
         guard case .uint32(let a) = value, a > 0, a & (a - 1) == 0 else {
-          throw FormatError(path: label, "general.alignment must be a non-zero power-of-two UINT32")
+          throw FormatError(.malformed, path: label, "general.alignment must be a non-zero power-of-two UINT32")
         }
         alignment = Int(a)
       }
@@ -134,15 +138,20 @@ public final class GGUFWriter {
     var names = Set<String>()
     for t in tensors {
       guard t.name.utf8.count <= GGUFFile.maxNameBytes else {
-        throw FormatError(path: label, "tensor name longer than \(GGUFFile.maxNameBytes) bytes", tensor: t.name)
+        throw FormatError(
+          .outOfBounds, path: label, "tensor name longer than \(GGUFFile.maxNameBytes) bytes", tensor: t.name)
       }
-      guard names.insert(t.name).inserted else { throw FormatError(path: label, "duplicate tensor name", tensor: t.name) }
+      guard names.insert(t.name).inserted else {
+        throw FormatError(
+          .malformed, path: label, "duplicate tensor name", tensor: t.name)
+      }
       guard t.ne.count <= GGUFFile.maxDimensions else {
-        throw FormatError(path: label, "\(t.ne.count) dimensions (at most 4)", tensor: t.name)
+        throw FormatError(.unsupported, path: label, "\(t.ne.count) dimensions (at most 4)", tensor: t.name)
       }
       let expected = try GGUFTensorDeclaration(name: t.name, type: t.type, ne: t.ne).byteCount
       guard expected == t.byteCount else {
         throw FormatError(
+          .mismatch,
           path: label, "byte count \(t.byteCount) does not match \(t.type.name) ne=\(t.ne) (\(expected))",
           tensor: t.name)
       }
@@ -158,11 +167,11 @@ public final class GGUFWriter {
       let p = try padded(t.byteCount, alignment, label: label)
       paddedSizes.append(p)
       let (r, o) = running.addingReportingOverflow(p)
-      guard !o else { throw FormatError(path: label, "data size overflows", tensor: t.name) }
+      guard !o else { throw FormatError(.outOfBounds, path: label, "data size overflows", tensor: t.name) }
       running = r
     }
     let (fileSize, o) = dataStart.addingReportingOverflow(running)
-    guard !o else { throw FormatError(path: label, "file size overflows") }
+    guard !o else { throw FormatError(.outOfBounds, path: label, "file size overflows") }
     return GGUFLayout(
       headerBytes: headerBytes, alignment: alignment, dataStart: dataStart, relativeOffsets: offsets,
       paddedSizes: paddedSizes, fileSize: fileSize)
@@ -170,7 +179,7 @@ public final class GGUFWriter {
 
   static func padded(_ n: Int, _ alignment: Int, label: String) throws -> Int {
     let (s, o) = n.addingReportingOverflow(alignment - 1)
-    guard !o else { throw FormatError(path: label, "size overflows") }
+    guard !o else { throw FormatError(.outOfBounds, path: label, "size overflows") }
     return s / alignment * alignment
   }
 
@@ -181,7 +190,8 @@ public final class GGUFWriter {
       var n = 12
       for e in elements {
         guard e.type == elementType else {
-          throw FormatError(path: label, "array '\(key)' mixes \(elementType.name) and \(e.type.name) elements")
+          throw FormatError(
+            .malformed, path: label, "array '\(key)' mixes \(elementType.name) and \(e.type.name) elements")
         }
         n += try encodedSize(e, key: key, label: label)
       }
@@ -192,7 +202,7 @@ public final class GGUFWriter {
 
   /// Writes the header, metadata, tensor infos and padding.
   public func writeHeader() throws {
-    guard case .created = state else { throw FormatError(path: label, "header already written") }
+    guard case .created = state else { throw FormatError(.invalidState, path: label, "header already written") }
     var out: [UInt8] = []
     out.reserveCapacity(layout.dataStart)
     out.append(contentsOf: "GGUF".utf8)
@@ -224,7 +234,7 @@ public final class GGUFWriter {
     var rest = bytes
     while !rest.isEmpty {
       guard case .writingData(let index, let written) = state, index < tensors.count else {
-        throw FormatError(path: label, "more tensor data than declared")
+        throw FormatError(.invalidState, path: label, "more tensor data than declared")
       }
       let take = min(rest.count, tensors[index].byteCount - written)
       try sink.write(UnsafeRawBufferPointer(rebasing: rest[..<take]))
@@ -237,10 +247,11 @@ public final class GGUFWriter {
   /// Writes one whole tensor's data, checking it is the next tensor and the right size.
   public func writeTensor(named name: String, _ bytes: UnsafeRawBufferPointer) throws {
     guard case .writingData(let index, 0) = state, index < tensors.count, tensors[index].name == name else {
-      throw FormatError(path: label, "tensor written out of order", tensor: name)
+      throw FormatError(.invalidState, path: label, "tensor written out of order", tensor: name)
     }
     guard bytes.count == tensors[index].byteCount else {
       throw FormatError(
+        .mismatch,
         path: label, "got \(bytes.count) bytes, declared \(tensors[index].byteCount)", tensor: name)
     }
     try writeData(bytes)
@@ -249,9 +260,10 @@ public final class GGUFWriter {
   /// Checks that every tensor's data was written.
   public func finish() throws {
     if case .writingData(let index, _) = state, index < tensors.count {
-      throw FormatError(path: label, "data of \(tensors.count - index) tensors not written", tensor: tensors[index].name)
+      throw FormatError(
+        .invalidState, path: label, "data of \(tensors.count - index) tensors not written", tensor: tensors[index].name)
     }
-    guard case .writingData = state else { throw FormatError(path: label, "header not written") }
+    guard case .writingData = state else { throw FormatError(.invalidState, path: label, "header not written") }
     state = .finished
   }
 

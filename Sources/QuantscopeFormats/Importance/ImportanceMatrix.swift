@@ -74,19 +74,22 @@ public struct ImportanceMatrix: Sendable {
       if t.name.hasSuffix(".in_sum2") { sums[String(t.name.dropLast(8))] = t }
       else if t.name.hasSuffix(".counts") { counts[String(t.name.dropLast(7))] = t }
     }
-    guard !sums.isEmpty else { throw FormatError(path: path, "imatrix GGUF has no .in_sum2 tensors") }
+    guard !sums.isEmpty else { throw FormatError(.notFound, path: path, "imatrix GGUF has no .in_sum2 tensors") }
     var entries: [String: [Float]] = [:]
     for (name, s) in sums {
       guard let c = counts[name] else {
-        throw FormatError(path: path, "imatrix has sums but no counts", tensor: name + ".in_sum2")
+        throw FormatError(.malformed, path: path, "imatrix has sums but no counts", tensor: name + ".in_sum2")
       }
       guard s.encoding == .ggml(.f32), c.encoding == .ggml(.f32) else {
-        throw FormatError(path: path, "imatrix tensors must be F32", tensor: name)
+        throw FormatError(.unsupported, path: path, "imatrix tensors must be F32", tensor: name)
       }
       let rowLength = s.ne.first ?? 1
       let matrices = s.elementCount / max(1, rowLength)
       guard c.elementCount == matrices else {
-        throw FormatError(path: path, "counts has \(c.elementCount) values for \(matrices) matrices", tensor: name + ".counts")
+        throw FormatError(
+          .malformed, path: path,
+          "counts has \(c.elementCount) values for \(matrices) matrices",
+          tensor: name + ".counts")
       }
       let sb = try s.bytes(), cb = try c.bytes()
       var values = [Float](repeating: 1, count: s.elementCount)
@@ -112,29 +115,30 @@ public struct ImportanceMatrix: Sendable {
   private static func check(_ v: Float, index: Int, tensor: TensorInfo, path: String) throws {
     guard !(v.isFinite && v >= 0) else { return }
     throw FormatError(
+      .malformed,
       path: path, "value \(index) is \(v): importances must be finite and non-negative", tensor: tensor.name,
-      offset: tensor.dataOffset + 4 * index)
+      at: .header(tensor.dataOffset + 4 * index))
   }
 
   private init(legacy file: MappedFile) throws {
     var c = ByteCursor(file.allBytes, path: file.path)
     let n = try c.read(Int32.self, "entry count")
     guard n > 0, Int(n) <= c.remaining / 12 else {
-      throw FormatError(path: file.path, "not an imatrix: entry count \(n)", offset: 0)
+      throw FormatError(.badMagic, path: file.path, "not an imatrix: entry count \(n)", at: .header(0))
     }
     var entries: [String: [Float]] = [:]
     for i in 0..<Int(n) {
       let at = c.fileOffset
       let len = try c.read(Int32.self, "name length of entry \(i)")
       guard len > 0, Int(len) <= c.remaining else {
-        throw FormatError(path: file.path, "bad name length \(len) of entry \(i)", offset: at)
+        throw FormatError(.malformed, path: file.path, "bad name length \(len) of entry \(i)", at: .header(at))
       }
       let name = String(decoding: try c.readBytes(Int(len), "name of entry \(i)"), as: UTF8.self)
       let ncall = try c.read(Int32.self, "call count", tensor: name)
       let nvalAt = c.fileOffset
       let nval = try c.read(Int32.self, "value count", tensor: name)
       guard nval > 0, Int(nval) <= c.remaining / 4 else {
-        throw FormatError(path: file.path, "bad value count \(nval)", tensor: name, offset: nvalAt)
+        throw FormatError(.malformed, path: file.path, "bad value count \(nval)", tensor: name, at: .header(nvalAt))
       }
       let rawAt = c.fileOffset
       let raw = try c.readBytes(Int(nval) * 4, "values", tensor: name)
@@ -143,8 +147,9 @@ public struct ImportanceMatrix: Sendable {
         var v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
         guard v.isFinite && v >= 0 else {
           throw FormatError(
+            .malformed,
             path: file.path, "importance value \(k) is \(v): importances must be finite and non-negative",
-            tensor: name, offset: rawAt + 4 * k)
+            tensor: name, at: .header(rawAt + 4 * k))
         }
         if ncall > 0 { v /= Float(ncall) }
         values[k] = v
@@ -157,7 +162,7 @@ public struct ImportanceMatrix: Sendable {
       chunks = Int(try c.read(Int32.self, "last call"))
       let len = try c.read(Int32.self, "dataset name length")
       guard len >= 0, Int(len) <= c.remaining else {
-        throw FormatError(path: file.path, "bad dataset name length \(len)", offset: c.fileOffset - 4)
+        throw FormatError(.malformed, path: file.path, "bad dataset name length \(len)", at: .header(c.fileOffset - 4))
       }
       datasets = [String(decoding: try c.readBytes(Int(len), "dataset name"), as: UTF8.self)]
     }

@@ -136,7 +136,7 @@ struct JSONParser {
     self.path = path
     self.baseOffset = baseOffset
     if let bad = Self.firstInvalidUTF8(base, count) {
-      throw FormatError(path: path, "JSON is not valid UTF-8", offset: baseOffset + bad)
+      throw FormatError(.malformed, path: path, "JSON is not valid UTF-8", at: location(baseOffset + bad))
     }
   }
 
@@ -176,14 +176,20 @@ struct JSONParser {
     return nil
   }
 
+  /// Where `offset` is: JSON inside a safetensors file (`baseOffset` past its length prefix) is a
+  /// header record; a JSON file of its own has no header/data split.
+  func location(_ offset: Int) -> FormatError.Location {
+    baseOffset > 0 ? .header(offset) : .byte(offset)
+  }
+
   /// An error at the current position.
   func error(_ message: String) -> FormatError {
-    FormatError(path: path, message, offset: baseOffset + pos)
+    FormatError(.malformed, path: path, message, at: location(baseOffset + pos))
   }
 
   /// An error at a given position.
   func error(_ message: String, at position: Int, tensor: String? = nil) -> FormatError {
-    FormatError(path: path, message, tensor: tensor, offset: baseOffset + position)
+    FormatError(.malformed, path: path, message, tensor: tensor, at: location(baseOffset + position))
   }
 
   /// The byte at `pos`, or `nil` at the end.

@@ -128,25 +128,27 @@ public struct HashManifest: Sendable, Equatable {
     do {
       wire = try JSONDecoder().decode(Wire.self, from: Data(json))
     } catch {
-      throw FormatError(path: path, "not a quantscope hash manifest: \(Self.describe(error))")
+      throw FormatError(.badMagic, path: path, "not a quantscope hash manifest: \(Self.describe(error))")
     }
     guard wire.format == Self.formatName else {
-      throw FormatError(path: path, "not a quantscope hash manifest (format \(Self.json(wire.format)))")
+      throw FormatError(.badMagic, path: path, "not a quantscope hash manifest (format \(Self.json(wire.format)))")
     }
     guard wire.version == Self.formatVersion else {
-      throw FormatError(path: path, "hash manifest version \(wire.version) is not supported (expected \(Self.formatVersion))")
+      throw FormatError(
+        .unsupported, path: path,
+        "hash manifest version \(wire.version) is not supported (expected \(Self.formatVersion))")
     }
     guard wire.algorithm == "xxh3-128" else {
-      throw FormatError(path: path, "hash algorithm \(Self.json(wire.algorithm)) is not supported")
+      throw FormatError(.unsupported, path: path, "hash algorithm \(Self.json(wire.algorithm)) is not supported")
     }
     guard let model = XXH3Digest128(hex: wire.model_xxh3_128) else {
-      throw FormatError(path: path, "model_xxh3_128 is not 32 hex digits")
+      throw FormatError(.malformed, path: path, "model_xxh3_128 is not 32 hex digits")
     }
     var tensors: [TensorHash] = []
     tensors.reserveCapacity(wire.tensors.count)
     for t in wire.tensors {
       guard let digest = XXH3Digest128(hex: t.xxh3_128) else {
-        throw FormatError(path: path, "xxh3_128 is not 32 hex digits", tensor: t.name)
+        throw FormatError(.malformed, path: path, "xxh3_128 is not 32 hex digits", tensor: t.name)
       }
       tensors.append(TensorHash(name: t.name, type: t.type, shape: t.shape, bytes: t.bytes, xxh3_128: digest))
     }
@@ -289,12 +291,12 @@ public enum TensorHashing {
 
     let digests = job.digests.withLock { $0 }
     guard let model = job.whole.withLock({ $0 }) else {
-      throw FormatError(path: files.first ?? "", "hashing did not finish")
+      throw FormatError(.invalidState, path: files.first ?? "", "hashing did not finish")
     }
     var entries: [TensorHash] = []
     entries.reserveCapacity(ordered.count)
     for (t, d) in zip(ordered, digests) {
-      guard let d else { throw FormatError(path: t.file.path, "hashing did not finish", tensor: t.name) }
+      guard let d else { throw FormatError(.invalidState, path: t.file.path, "hashing did not finish", tensor: t.name) }
       entries.append(TensorHash(name: t.name, type: t.encoding.name, shape: t.shape, bytes: t.byteCount, xxh3_128: d))
     }
     return HashManifest(files: files, tensors: entries, model: model)

@@ -82,8 +82,9 @@ public struct TensorInfo: Sendable {
     if case .ggml(let type) = encoding, !type.isUsable {
       let what = type.isRemoved ? "was removed from ggml" : "is unknown to this build"
       throw FormatError(
+        .malformed,
         path: file.path, "tensor type \(type.name) (id \(type.id)) \(what); its data cannot be read",
-        tensor: name, offset: dataOffset)
+        tensor: name, at: .data(dataOffset))
     }
     return try file.bytes(at: dataOffset, count: byteCount, tensor: name)
   }

@@ -20,7 +20,7 @@ public struct TensorNameFilter: @unchecked Sendable {
     do {
       regex = try Regex(pattern)
     } catch {
-      throw FormatError(path: "", "--tensors '\(pattern)' is not a valid regular expression: \(error)")
+      throw FormatError(.usage, path: "", "--tensors '\(pattern)' is not a valid regular expression: \(error)")
     }
   }
 
@@ -47,7 +47,7 @@ public struct TensorNameFilter: @unchecked Sendable {
   public func noMatch(among names: [String], in path: String) -> FormatError {
     let nearest = Self.nearest(to: pattern, among: names)
     let hint = nearest.isEmpty ? "the file has no tensors" : "nearest: " + nearest.joined(separator: ", ")
-    return FormatError(path: path, "--tensors '\(pattern)' matches no tensor (\(hint))")
+    return FormatError(.notFound, path: path, "--tensors '\(pattern)' matches no tensor (\(hint))")
   }
 
   /// The `count` names closest to `pattern`: fewest edits to make the pattern (read literally,

@@ -11,7 +11,7 @@ public enum WeightFiles {
   /// Detects the format of `path`.
   public static func format(of path: String) throws -> Format {
     var st = stat()
-    guard stat(path, &st) == 0 else { throw FormatError(path: path, "no such file or directory") }
+    guard stat(path, &st) == 0 else { throw FormatError(.notFound, path: path, "no such file or directory") }
     if (st.st_mode & S_IFMT) == S_IFDIR { return .safetensors }
     let file = try MappedFile(path: path)
     if file.size >= 4, file.allBytes.prefix(4).elementsEqual("GGUF".utf8) { return .gguf }
@@ -22,7 +22,7 @@ public enum WeightFiles {
     var i = 8
     while i < bytes.count, i < 4096, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
     if i < bytes.count, bytes[i] == UInt8(ascii: "{") { return .safetensors }
-    throw FormatError(path: path, "neither GGUF nor safetensors", offset: 0)
+    throw FormatError(.badMagic, path: path, "neither GGUF nor safetensors", at: .byte(0))
   }
 
   /// Opens `paths` (one GGUF, one shard of a split GGUF set, a safetensors file, a checkpoint
@@ -31,11 +31,12 @@ public enum WeightFiles {
   /// - Parameter allowingTruncation: open a GGUF cut off before the end of its tensor data
   ///   (see ``GGUFModel/init(truncatedPath:)``) instead of throwing.
   public static func open(_ paths: [String], allowingTruncation: Bool = false) throws -> any TensorCollection {
-    guard let first = paths.first else { throw FormatError(path: "", "no input given") }
+    guard let first = paths.first else { throw FormatError(.usage, path: "", "no input given") }
     switch try format(of: first) {
     case .gguf:
       guard paths.count == 1 else {
-        throw FormatError(path: paths[1], "give one GGUF path; the other shards of a split set are found by name")
+        throw FormatError(
+          .usage, path: paths[1], "give one GGUF path; the other shards of a split set are found by name")
       }
       return allowingTruncation ? try GGUFModel(truncatedPath: first) : try GGUFModel(path: first)
     case .safetensors:

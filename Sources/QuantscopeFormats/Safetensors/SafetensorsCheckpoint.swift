@@ -39,7 +39,7 @@ public struct SafetensorsCheckpoint: TensorCollection {
 
   /// Opens a checkpoint from one file, a directory, an index `.json`, or a list of shard files.
   public init(paths: [String]) throws {
-    guard let first = paths.first else { throw FormatError(path: "", "no input given") }
+    guard let first = paths.first else { throw FormatError(.usage, path: "", "no input given") }
     var directory = Self.directory(of: first)
     var shardPaths: [String]
     var index: SafetensorsIndex?
@@ -52,7 +52,8 @@ public struct SafetensorsCheckpoint: TensorCollection {
       } else {
         shardPaths = try Self.listSafetensors(in: first)
         guard !shardPaths.isEmpty else {
-          throw FormatError(path: first, "directory holds no \(SafetensorsIndex.fileName) and no .safetensors files")
+          throw FormatError(
+            .notFound, path: first, "directory holds no \(SafetensorsIndex.fileName) and no .safetensors files")
         }
       }
     } else if paths.count == 1, first.hasSuffix(".json") {
@@ -60,7 +61,7 @@ public struct SafetensorsCheckpoint: TensorCollection {
       shardPaths = []
     } else {
       for p in paths where p.hasSuffix(".json") || Self.isDirectory(p) {
-        throw FormatError(path: p, "give an index or a directory alone, or a list of .safetensors shards")
+        throw FormatError(.usage, path: p, "give an index or a directory alone, or a list of .safetensors shards")
       }
       shardPaths = paths
     }
@@ -75,8 +76,9 @@ public struct SafetensorsCheckpoint: TensorCollection {
         guard Self.isRegularFile(p) else {
           let entry = firstUse[name]
           throw FormatError(
+            .notFound,
             path: index.path, "shard file \(name) named in the index does not exist", tensor: entry?.tensor,
-            offset: entry?.offset)
+            at: entry.map { .byte($0.offset) })
         }
         shardPaths.append(p)
       }
@@ -91,8 +93,9 @@ public struct SafetensorsCheckpoint: TensorCollection {
       for (t, tensor) in shard.tensors.enumerated() {
         if let other = location[tensor.name] {
           throw FormatError(
+            .malformed,
             path: shard.path, "tensor is also in \(shards[other.shard].path)", tensor: tensor.name,
-            offset: shard.headerOffsets[t])
+            at: .header(shard.headerOffsets[t]))
         }
         location[tensor.name] = (s, t)
       }
@@ -106,15 +109,17 @@ public struct SafetensorsCheckpoint: TensorCollection {
       for entry in index.weightMap {
         guard let s = shardOf[entry.file], let where_ = location[entry.tensor], where_.shard == s else {
           throw FormatError(
-            path: index.path, "tensor is not in its shard \(entry.file)", tensor: entry.tensor, offset: entry.offset)
+            .malformed,
+            path: index.path, "tensor is not in its shard \(entry.file)", tensor: entry.tensor, at: .byte(entry.offset))
         }
         listed.insert(entry.tensor)
       }
       for shard in shards {
         for (t, tensor) in shard.tensors.enumerated() where !listed.contains(tensor.name) {
           throw FormatError(
+            .malformed,
             path: shard.path, "tensor is not listed in \(SafetensorsIndex.fileName)", tensor: tensor.name,
-            offset: shard.headerOffsets[t])
+            at: .header(shard.headerOffsets[t]))
         }
       }
     }
@@ -125,7 +130,10 @@ public struct SafetensorsCheckpoint: TensorCollection {
     if Self.isRegularFile(candidate) {
       let file = try MappedFile(path: candidate)
       let value = try JSONValue.parse(file.allBytes, path: candidate)
-      guard case .object = value else { throw FormatError(path: candidate, "config.json is not a JSON object", offset: 0) }
+      guard case .object = value else {
+        throw FormatError(
+          .malformed, path: candidate, "config.json is not a JSON object", at: .byte(0))
+      }
       config = value
       configPath = candidate
     }
@@ -214,7 +222,7 @@ public struct SafetensorsCheckpoint: TensorCollection {
 
   /// The `.safetensors` files of a directory, by name.
   static func listSafetensors(in directory: String) throws -> [String] {
-    guard let dir = opendir(directory) else { throw FormatError(path: directory, "cannot list directory") }
+    guard let dir = opendir(directory) else { throw FormatError(.io, path: directory, "cannot list directory") }
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {

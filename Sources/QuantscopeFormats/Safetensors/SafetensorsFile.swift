@@ -54,17 +54,22 @@ public struct SafetensorsFile: Sendable {
     let path = file.path
     let bytes = file.allBytes
     guard bytes.count >= 8 else {
-      throw FormatError(path: path, "file too small for a safetensors header (\(bytes.count) bytes, need 8)", offset: 0)
+      throw FormatError(
+        .truncated, path: path,
+        "file too small for a safetensors header (\(bytes.count) bytes, need 8)",
+        at: .header(0))
     }
     let declared = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
     guard declared <= UInt64(Self.maxHeaderLength) else {
       throw FormatError(
-        path: path, "header length \(declared) exceeds the limit of \(Self.maxHeaderLength) bytes", offset: 0)
+        .outOfBounds,
+        path: path, "header length \(declared) exceeds the limit of \(Self.maxHeaderLength) bytes", at: .header(0))
     }
     let n = Int(declared)
     guard 8 + n <= bytes.count else {
       throw FormatError(
-        path: path, "header length \(n) runs past end of file (\(bytes.count) bytes)", offset: 0)
+        .truncated,
+        path: path, "header length \(n) runs past end of file (\(bytes.count) bytes)", at: .header(0))
     }
     headerLength = n
 
@@ -93,7 +98,8 @@ public struct SafetensorsFile: Sendable {
           : entry.begin > expectedBegin
             ? "gap in data: tensor begins at \(entry.begin) but the previous one ends at \(expectedBegin)"
             : "tensors overlap: tensor begins at \(entry.begin) but the previous one ends at \(expectedBegin)"
-        throw FormatError(path: path, what, tensor: entry.name, offset: Self.absolute(dataStart, entry.begin))
+        throw FormatError(
+          .malformed, path: path, what, tensor: entry.name, at: .data(Self.absolute(dataStart, entry.begin)))
       }
       expectedBegin = entry.end
       var elements = 1
@@ -101,34 +107,40 @@ public struct SafetensorsFile: Sendable {
         let (p, o) = elements.multipliedReportingOverflow(by: d)
         guard !o else {
           throw FormatError(
+            .outOfBounds,
             path: path, "shape \(entry.shape) overflows the element count", tensor: entry.name,
-            offset: entry.headerOffset)
+            at: .header(entry.headerOffset))
         }
         elements = p
       }
       let (bits, o) = elements.multipliedReportingOverflow(by: entry.dtype.bits)
       guard !o else {
         throw FormatError(
-          path: path, "shape \(entry.shape) overflows the bit count", tensor: entry.name, offset: entry.headerOffset)
+          .outOfBounds,
+          path: path, "shape \(entry.shape) overflows the bit count", tensor: entry.name,
+          at: .header(entry.headerOffset))
       }
       guard bits % 8 == 0 else {
         throw FormatError(
+          .malformed,
           path: path, "\(elements) elements of \(entry.dtype.rawValue) do not fill whole bytes",
-          tensor: entry.name, offset: entry.headerOffset)
+          tensor: entry.name, at: .header(entry.headerOffset))
       }
       guard entry.end - entry.begin == bits / 8 else {
         throw FormatError(
+          .malformed,
           path: path,
           "data_offsets span \(entry.end - entry.begin) bytes but \(entry.dtype.rawValue) \(entry.shape) needs \(bits / 8)",
-          tensor: entry.name, offset: entry.headerOffset)
+          tensor: entry.name, at: .header(entry.headerOffset))
       }
       // The crate checks the end of the data against the file size after the loop; checking
       // each tensor here gives the same error earlier and keeps every offset below the file size.
       guard entry.end <= bytes.count - dataStart else {
         throw FormatError(
+          .truncated,
           path: path,
           "data ends at \(Self.absolute(dataStart, entry.end)) but the file has only \(bytes.count) bytes",
-          tensor: entry.name, offset: bytes.count)
+          tensor: entry.name, at: .header(bytes.count))
       }
       infos.append(
         TensorInfo(
@@ -139,8 +151,9 @@ public struct SafetensorsFile: Sendable {
     let end = dataStart + expectedBegin  // <= bytes.count, checked per tensor above
     guard end == bytes.count else {
       throw FormatError(
+        .malformed,
         path: path, "\(bytes.count - end) trailing bytes after the last tensor's data", tensor: sorted.last?.name,
-        offset: end)
+        at: .header(end))
     }
     tensors = infos
     headerOffsets = offsets
@@ -294,10 +307,17 @@ public struct SafetensorsFile: Sendable {
     default:
       throw parser.error("tensor entry is not a JSON object", at: parser.pos, tensor: name)
     }
-    guard let dtype else { throw FormatError(path: parser.path, "missing field `dtype`", tensor: name, offset: headerOffset) }
-    guard let shape else { throw FormatError(path: parser.path, "missing field `shape`", tensor: name, offset: headerOffset) }
+    guard let dtype else {
+      throw FormatError(
+        .malformed, path: parser.path, "missing field `dtype`", tensor: name, at: .header(headerOffset))
+    }
+    guard let shape else {
+      throw FormatError(
+        .malformed, path: parser.path, "missing field `shape`", tensor: name, at: .header(headerOffset))
+    }
     guard let offsets else {
-      throw FormatError(path: parser.path, "missing field `data_offsets`", tensor: name, offset: headerOffset)
+      throw FormatError(
+        .malformed, path: parser.path, "missing field `data_offsets`", tensor: name, at: .header(headerOffset))
     }
     return Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1], headerOffset: headerOffset)
   }

@@ -73,7 +73,7 @@ public struct SafetensorsIndex: Sendable {
       }
     }
     try parser.expectEnd()
-    guard sawWeightMap else { throw FormatError(path: path, "index has no weight_map", offset: 0) }
+    guard sawWeightMap else { throw FormatError(.notFound, path: path, "index has no weight_map", at: .byte(0)) }
     weightMap = entries
     self.metadata = metadata
   }

@@ -82,8 +82,14 @@ public struct SafetensorsLayout: Sendable {
   ) throws {
     var seen = Set<String>()
     for t in tensors {
-      guard seen.insert(t.name).inserted else { throw FormatError(path: path, "tensor name given twice", tensor: t.name) }
-      guard t.name != "__metadata__" else { throw FormatError(path: path, "reserved tensor name", tensor: t.name) }
+      guard seen.insert(t.name).inserted else {
+        throw FormatError(
+          .malformed, path: path, "tensor name given twice", tensor: t.name)
+      }
+      guard t.name != "__metadata__" else {
+        throw FormatError(
+          .malformed, path: path, "reserved tensor name", tensor: t.name)
+      }
     }
     let ordered: [SafetensorsTensorSpec]
     switch order {
@@ -113,10 +119,11 @@ public struct SafetensorsLayout: Sendable {
     var offset = 0
     for t in ordered {
       guard let size = t.byteCount else {
-        throw FormatError(path: path, "shape \(t.shape) of \(t.dtype.rawValue) has no valid byte size", tensor: t.name)
+        throw FormatError(
+          .malformed, path: path, "shape \(t.shape) of \(t.dtype.rawValue) has no valid byte size", tensor: t.name)
       }
       let (end, o) = offset.addingReportingOverflow(size)
-      guard !o else { throw FormatError(path: path, "data size overflows", tensor: t.name) }
+      guard !o else { throw FormatError(.outOfBounds, path: path, "data size overflows", tensor: t.name) }
       placements.append(Placement(spec: t, begin: offset, end: end))
       if !first { json.append(UInt8(ascii: ",")) }
       first = false
@@ -138,7 +145,9 @@ public struct SafetensorsLayout: Sendable {
     json.append(UInt8(ascii: "}"))
     json.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
     guard json.count <= SafetensorsFile.maxHeaderLength else {
-      throw FormatError(path: path, "header of \(json.count) bytes exceeds the limit of \(SafetensorsFile.maxHeaderLength)")
+      throw FormatError(
+        .outOfBounds, path: path,
+        "header of \(json.count) bytes exceeds the limit of \(SafetensorsFile.maxHeaderLength)")
     }
     var header: [UInt8] = []
     header.reserveCapacity(8 + json.count)
@@ -176,11 +185,12 @@ public final class SafetensorsFileWriter {
   /// Appends the data of the next tensor in layout order; its size must match exactly.
   public func write(_ bytes: UnsafeRawBufferPointer) throws {
     guard let output, nextTensor < layout.placements.count else {
-      throw FormatError(path: path, "more tensors written than laid out")
+      throw FormatError(.invalidState, path: path, "more tensors written than laid out")
     }
     let p = layout.placements[nextTensor]
     guard bytes.count == p.end - p.begin else {
       throw FormatError(
+        .mismatch,
         path: path, "tensor data is \(bytes.count) bytes, layout says \(p.end - p.begin)", tensor: p.spec.name)
     }
     try output.write(bytes)
@@ -190,9 +200,10 @@ public final class SafetensorsFileWriter {
 
   /// Checks that every tensor was written, then closes and renames the file into place.
   public func finish() throws {
-    guard let output else { throw FormatError(path: path, "file already finished") }
+    guard let output else { throw FormatError(.invalidState, path: path, "file already finished") }
     guard nextTensor == layout.placements.count else {
       throw FormatError(
+        .invalidState,
         path: path, "only \(nextTensor) of \(layout.placements.count) tensors written",
         tensor: layout.placements[nextTensor].spec.name)
     }
@@ -226,7 +237,7 @@ public enum SafetensorsWriter {
     do {
       try layout.header.withUnsafeBytes { try SparseFileCalls.write(fd, $0, path: tmp) }
       guard ftruncate(fd, off_t(layout.fileSize)) == 0 else {
-        throw FormatError(path: tmp, "cannot extend file: \(String(cString: strerror(errno)))")
+        throw FormatError(.io, path: tmp, "cannot extend file: \(String(cString: strerror(errno)))")
       }
       try SparseFileCalls.finish(fd, tmp, to: path)
     } catch {
@@ -268,7 +279,7 @@ enum SparseFileCalls {
       let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
       if fd >= 0 { return fd }
       if errno == EINTR { continue }
-      throw FormatError(path: path, "cannot create: \(String(cString: strerror(errno)))")
+      throw FormatError(.io, path: path, "cannot create: \(String(cString: strerror(errno)))")
     }
   }
 
@@ -279,7 +290,7 @@ enum SparseFileCalls {
       let n = Glibc.write(fd, p, left)
       if n < 0 {
         if errno == EINTR { continue }
-        throw FormatError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+        throw FormatError(.io, path: path, "cannot write: \(String(cString: strerror(errno)))")
       }
       p += n
       left -= n
@@ -289,11 +300,11 @@ enum SparseFileCalls {
   static func finish(_ fd: Int32, _ temporary: String, to path: String) throws {
     guard close(fd) == 0 else {
       unlink(temporary)
-      throw FormatError(path: temporary, "cannot close: \(String(cString: strerror(errno)))")
+      throw FormatError(.io, path: temporary, "cannot close: \(String(cString: strerror(errno)))")
     }
     guard rename(temporary, path) == 0 else {
       unlink(temporary)
-      throw FormatError(path: path, "cannot rename into place: \(String(cString: strerror(errno)))")
+      throw FormatError(.io, path: path, "cannot rename into place: \(String(cString: strerror(errno)))")
     }
   }
 

@@ -96,7 +96,8 @@ extension Quantscope {
       for name in tensorNames {
         guard let t = index[name] else {
           let nearest = TensorNameFilter.nearest(to: name, among: model.tensors.map(\.name))
-          throw FormatError(path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
+          throw FormatError(
+            .notFound, path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
         }
         if seen.insert(name).inserted { selected.append(t) }
       }
@@ -125,7 +126,8 @@ extension Quantscope {
       let chosen: TensorExport.Format
       if let format {
         if let named, named != format, !toStdout {
-          throw CommandFailure("\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
+          throw CommandFailure.usage(
+            "\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
         }
         chosen = format
       } else if let named {
@@ -204,10 +206,10 @@ extension Quantscope {
     /// Parses `A:B`, `A:`, `:B` or `A` against `count` rows.
     static func parseRows(_ text: String, count: Int) throws -> Range<Int> {
       let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-      guard parts.count <= 2 else { throw CommandFailure("--rows wants A:B, got \(text)") }
+      guard parts.count <= 2 else { throw CommandFailure.usage("--rows wants A:B, got \(text)") }
       func bound(_ s: Substring, _ fallback: Int) throws -> Int {
         if s.isEmpty { return fallback }
-        guard let v = Int(s) else { throw CommandFailure("--rows wants integers, got \(text)") }
+        guard let v = Int(s) else { throw CommandFailure.usage("--rows wants integers, got \(text)") }
         return v
       }
       let a = try bound(parts[0], 0)

@@ -130,6 +130,7 @@ extension Quantscope {
 
     func run() throws {
       warnAboutDeprecatedNames()
+      try DiffInputs.check(candidate: candidate, reference: reference)
       let model = try GGUFModel(path: candidate)
       let ref = try WeightFiles.open(reference)
       var options = QuantscopeAnalysis.Diff.Options()

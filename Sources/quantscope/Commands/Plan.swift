@@ -130,8 +130,8 @@ extension Quantscope {
   }
 }
 
-/// Plans `model` under `recipe`, turning recipe and planning errors into the CLI's one-line
-/// error (planning errors name `source`).
+/// Plans `model` under `recipe`; a planning error becomes a one-line error naming `source`, a
+/// recipe error reaches ``ErrorReporting`` as it is.
 func makePlan(
   model: PlanModel, recipe: Recipe, fallback: RowFallbackArgument?, mixes: MixRules, hasImatrix: Bool, source: String
 ) throws -> QuantscopeAnalysis.Plan {
@@ -140,7 +140,7 @@ func makePlan(
       model: model, recipe: recipe,
       options: PlanOptions(fallback: fallback?.value, mixes: mixes, hasImatrix: hasImatrix))
   } catch let error as RecipeError {
-    throw CommandFailure(error.description)
+    throw error  // ErrorReporting: a --rule mistake is a usage error, a recipe file's is not
   } catch let error as PlanError {
     throw CommandFailure("\(source): \(error)")
   }

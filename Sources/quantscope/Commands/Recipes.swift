@@ -158,13 +158,14 @@ extension Quantscope {
           source = name
           text = fileText
         } else {
-          let names = Presets.all.map(\.name).joined(separator: ", ")
-          throw CommandFailure("\(name): no such preset or recipe file (presets: \(names))")
+          let names = TensorNameFilter.nearest(to: name, among: Presets.all.map(\.name), count: Presets.all.count)
+          throw CommandFailure.usage(
+            "\(name): no such recipe file or preset (presets, nearest first: \(names.joined(separator: ", ")))")
         }
         if let arch {
           let header = try recipeCall { try Recipe.parse(self.headerOnly(text), source: source) }
           guard header.supports(architecture: arch) else {
-            throw CommandFailure(
+            throw CommandFailure.usage(
               "\(name) is meant for \(header.architectures.joined(separator: ", ")), not \(arch)")
           }
         }
@@ -208,11 +209,11 @@ extension Quantscope {
   }
 }
 
-/// Runs a recipe operation, turning a ``RecipeError`` into the CLI's one-line error.
+/// Runs a recipe operation; its ``RecipeError`` reaches ``ErrorReporting``, which prints it as one line.
 func recipeCall<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as RecipeError {
-    throw CommandFailure(error.description)
+    throw error  // ErrorReporting: a --rule mistake is a usage error, a recipe file's is not
   }
 }

@@ -124,7 +124,7 @@ extension Quantscope {
         model: planModel, recipe: recipe, fallback: fallback, mixes: mixes, hasImatrix: imatrix != nil, source: input)
       if imatrix == nil, let first = plan.imatrixRequired.first {
         // llama-quantize refuses these types without an imatrix: the result would be garbage.
-        throw CommandFailure(
+        throw CommandFailure.usage(
           "this quantization requires an importance matrix (--imatrix): \(first) would be "
             + "\(plan.tensors.first { $0.name == first }?.targetType.name ?? "?")"
             + (plan.imatrixRequired.count > 1 ? " (and \(plan.imatrixRequired.count - 1) more)" : ""))
@@ -132,6 +132,7 @@ extension Quantscope {
 
       var options = Requantization.Options()
       if !reference.isEmpty {
+        try DiffInputs.check(reference: reference)
         options.reference = try .init(reference: WeightFiles.open(reference), for: model, precision: precision)
       }
       options.regenerate = regenerate

@@ -39,13 +39,13 @@ struct MixOptions: ParsableArguments {
     let wanted = pure || leaveOutputTensor || tokenEmbeddingType != nil || outputTensorType != nil
     guard wanted else { return recipe }
     guard var mix = recipe.mix ?? recipe.base.flatMap({ Presets.named($0)?.mix }) else {
-      throw CommandFailure(
+      throw CommandFailure.usage(
         "--pure, --leave-output-tensor, --token-embedding-type and --output-tensor-type need a llama-quantize "
           + "file type: a preset such as q4_k_m, or a recipe file with '# base: q4_k_m'")
     }
     func type(_ name: String, _ option: String) throws -> GGMLType {
       guard let type = GGMLType(name: name), RecipeRule.isTargetType(type) else {
-        throw CommandFailure("\(option): invalid type '\(name)'")
+        throw CommandFailure.usage("\(option): " + RecipeRule.invalidTypeMessage(name))
       }
       return type
     }
