@@ -34,7 +34,7 @@ public struct ReferenceExport: Sendable {
     let index = candidate.tensorsByName
     items = try names.map { name in
       guard let t = index[name] else {
-        throw FormatError(path: candidate.files[0].path, "no tensor named \(name)")
+        throw FormatError(.notFound, path: candidate.files[0].path, "no tensor named \(name)", tensor: name)
       }
       let found: (any ReferenceRows)?
       do {
@@ -46,7 +46,7 @@ public struct ReferenceExport: Sendable {
       }
       guard let rows = found else {
         throw FormatError(
-          path: reference.files.first?.path ?? "", "the reference holds nothing that maps to \(name)", tensor: name)
+          .notFound, path: reference.files.first?.path ?? "", "the reference holds nothing that maps to \(name)", tensor: name)
       }
       return Item(name: name, rows: rows)
     }
@@ -67,11 +67,11 @@ public struct ReferenceExport: Sendable {
     progress: (any ProgressObserver)? = nil
   ) throws {
     guard format.holdsSeveral || items.count == 1 else {
-      throw FormatError(path: path, "\(format.rawValue) holds one tensor, \(items.count) given")
+      throw FormatError(.unsupported, path: path, "\(format.rawValue) holds one tensor, \(items.count) given")
     }
     if let rows {
       for item in items where rows.lowerBound < 0 || rows.upperBound > item.rows.rowCount {
-        throw FormatError(path: path, "rows \(rows) outside 0..<\(item.rows.rowCount)", tensor: item.name)
+        throw FormatError(.outOfBounds, path: path, "rows \(rows) outside 0..<\(item.rows.rowCount)", tensor: item.name)
       }
     }
     let total = items.reduce(0) { $0 + Self.shape(of: $1, rows: rows).reduce(1, *) * format.bytesPerValue }
@@ -86,7 +86,7 @@ public struct ReferenceExport: Sendable {
       let dims = Self.shape(of: items[0], rows: rows)
       guard dims.count <= TensorExport.maximumNPYDimensions else {
         throw FormatError(
-          path: path, "\(dims.count) dimensions: numpy reads at most \(TensorExport.maximumNPYDimensions)",
+          .unsupported, path: path, "\(dims.count) dimensions: numpy reads at most \(TensorExport.maximumNPYDimensions)",
           tensor: items[0].name)
       }
       try sink.write(TensorExport.npyHeader(shape: dims))

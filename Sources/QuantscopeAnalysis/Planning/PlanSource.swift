@@ -62,7 +62,7 @@ public struct PlanSource: Sendable {
     _ paths: [String], architecture: String? = nil, kvB: ArchitectureMap.KVBLayout? = nil
   ) throws -> PlanSource {
     guard let first = paths.first else {
-      throw FormatError(path: "", "no source to plan")
+      throw FormatError(.usage, path: "", "no source to plan")
     }
     switch try WeightFiles.format(of: first) {
     case .gguf:
@@ -79,7 +79,7 @@ public struct PlanSource: Sendable {
       let checkpoint = try WeightFiles.open(paths)
       let config = ModelConfig(checkpoint.metadataEntries)
       guard let name = architecture ?? config.modelType, let map = ArchitectureMap.named(name) else {
-        throw FormatError(path: first, "cannot tell the architecture (no config.json model_type); give --arch")
+        throw FormatError(.usage, path: first, "cannot tell the architecture (no config.json model_type); give --arch")
       }
       let (model, unmapped) = try PlanModel.converted(
         from: checkpoint.tensors.map { ($0.name, $0.shape) }, config: config, architecture: map, kvB: layout)
@@ -105,7 +105,7 @@ public struct PlanSource: Sendable {
       map.architecture == "deepseek2"
     else {
       throw FormatError(
-        path: dir,
+        .unsupported, path: dir,
         "only config.json is here; deriving shapes from a config is supported for DeepSeek-V2/V3 "
           + "(model_type deepseek_v3); give the checkpoint's safetensors files otherwise")
     }
@@ -136,7 +136,7 @@ extension PlanSource {
     let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
     if let expected, (expected == .legacy && !hasLegacy) || (expected == .split && !hasSplit) {
       throw FormatError(
-        path: source,
+        .usage, path: source,
         "the GGUF has no \(expected == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
           + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
     }

@@ -81,13 +81,6 @@ public struct FormatError: Error, CustomStringConvertible, Sendable, Equatable {
     self.location = location
   }
 
-  /// The initializer from before errors had a kind, kept only so that code written against it
-  /// still builds while it is migrated: each use is a deprecation warning naming the call to write.
-  /// The kind defaults to ``Kind/malformed`` and the offset to a plain ``Location/byte(_:)``.
-  @available(*, deprecated, message: "give the kind and the location: FormatError(.kind, path:…, at: .header(n))")
-  public init(path: String, _ message: String, tensor: String? = nil, offset: Int? = nil) {
-    self.init(.malformed, path: path, message, tensor: tensor, at: offset.map { .byte($0) })
-  }
 
   /// Creates a usage error: something the user asked for is wrong, independent of any file.
   public static func usage(_ message: String) -> FormatError {
