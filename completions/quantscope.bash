@@ -254,9 +254,9 @@ _quantscope_diff() {
 
 _quantscope_compare() {
     repeating_flags=()
-    non_repeating_flags=(--json -q --quiet --version -h --help)
+    non_repeating_flags=(--json -q --quiet --force --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tensors --threads --color)
+    non_repeating_options=(--tensors --threads --tensor-type-file --color)
     __quantscope_offer_flags_options 2
 
     # Offer option value completions
@@ -265,6 +265,9 @@ _quantscope_compare() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    '--tensor-type-file')
         return
         ;;
     '--color')
@@ -379,7 +382,7 @@ _quantscope_recipes_show() {
     repeating_flags=()
     non_repeating_flags=(--tied --json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--blocks --dense-blocks --experts --arch)
+    non_repeating_options=(--blocks --dense-blocks --experts --arch --format)
     __quantscope_offer_flags_options 1
 
     # Offer option value completions
@@ -396,14 +399,18 @@ _quantscope_recipes_show() {
     '--arch')
         return
         ;;
+    '--format')
+        __quantscope_add_completions -W 'llama-quantize'
+        return
+        ;;
     esac
 }
 
 _quantscope_plan() {
     repeating_flags=()
-    non_repeating_flags=(--pure --leave-output-tensor --json -q --quiet --version -h --help)
+    non_repeating_flags=(--pure --leave-output-tensor --json -q --quiet --force --version -h --help)
     repeating_options=(--rule)
-    non_repeating_options=(--recipe --kv-b --arch --blocks --fallback --imatrix --mixes --token-embedding-type --output-tensor-type --tensors --color)
+    non_repeating_options=(--recipe --kv-b --arch --blocks --fallback --imatrix --mixes --token-embedding-type --output-tensor-type --tensors --color --tensor-type-file)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
@@ -447,13 +454,16 @@ _quantscope_plan() {
         __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '--tensor-type-file')
+        return
+        ;;
     esac
 }
 
 _quantscope_decode() {
     repeating_flags=()
     non_repeating_flags=(--force --zstd --no-scale -q --quiet --version -h --help)
-    repeating_options=(--tensor)
+    repeating_options=(--tensor --ref)
     non_repeating_options=(--tensors -o --output --format --rows --progress)
     __quantscope_offer_flags_options -1
 
@@ -473,6 +483,9 @@ _quantscope_decode() {
         return
         ;;
     '--rows')
+        return
+        ;;
+    '--ref')
         return
         ;;
     '--progress')

@@ -35,10 +35,10 @@ struct UsageErrorCLITests {
     "inspect", "diff", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
   ]
 
-  /// Subcommands that take `--tensors REGEX` on this branch.
-  static let withTensors = ["inspect", "diff", "decode", "stats", "hash"]
-  /// Subcommands that take `--threads N` on this branch.
-  static let withThreads = ["diff", "requant", "stats", "hash"]
+  /// Subcommands that take `--tensors REGEX` (a test checks this against each subcommand's help).
+  static let withTensors = ["inspect", "diff", "compare", "plan", "decode", "stats", "hash"]
+  /// Subcommands that take `--threads N` (a test checks this against each subcommand's help).
+  static let withThreads = ["diff", "compare", "requant", "stats", "hash"]
   /// Options that take a quantization type name, by subcommand.
   static let withTypes: [(subcommand: String, option: String, arguments: [String])] = [
     ("requant", "--rule", [q3, "-o", nowhere + ".gguf", "--rule", "blk\\.0\\.ffn_up\\.weight=q6k"]),
@@ -51,11 +51,6 @@ struct UsageErrorCLITests {
   /// Mistakes whose option the subcommand does not have yet on this branch (the shared option
   /// groups add them): today they are "unknown option" errors, already 64 and one line. After the
   /// merge, move each row into the tables above so its message is checked too.
-  static let awaitingOption: [(subcommand: String, arguments: [String])] = [
-    ("compare", ["--tensors", "("]), ("plan", ["--tensors", "("]), ("verify", ["--tensors", "("]),
-    ("inspect", ["--threads", "0"]), ("verify", ["--threads", "0"]), ("plan", ["--threads", "0"]),
-    ("decode", ["--threads", "0"]),
-  ]
 
   /// Runs `arguments` and checks the contract: exit 64, nothing on stdout, one stderr line with
   /// the prefix and the help hint; returns the message between them.
@@ -97,7 +92,9 @@ struct UsageErrorCLITests {
     var arguments = Self.valid[subcommand]!
     if subcommand == "decode" { arguments = [Self.q3, "-o", Self.nowhere + ".safetensors"] }
     let message = try Self.usageMessage(subcommand, arguments + ["--tensors", "("])
-    #expect(message.hasPrefix("--tensors '(' is not a valid regular expression: "), "\(message)")
+    #expect(
+      message.hasPrefix("the value '(' is invalid for '--tensors <regex>': not a valid regular expression: "),
+      "\(message)")
   }
 
   @Test(arguments: withThreads)
@@ -120,10 +117,15 @@ struct UsageErrorCLITests {
     }
   }
 
-  @Test(arguments: awaitingOption.indices)
-  func `a mistake with an option the subcommand does not have yet is still one usage line`(index: Int) throws {
-    let row = Self.awaitingOption[index]
-    _ = try Self.usageMessage(row.subcommand, Self.valid[row.subcommand]! + row.arguments)
+  @Test(arguments: ["--tensors <regex>", "--threads <n>"])
+  func `the option tables list exactly the subcommands whose help offers the option`(option: String) throws {
+    let expected = Set(option.hasPrefix("--tensors") ? Self.withTensors : Self.withThreads)
+    var offering = Set<String>()
+    for subcommand in Self.subcommands {
+      let help = try quantscope("help", subcommand)
+      if help.stdout.contains(option) { offering.insert(subcommand) }
+    }
+    #expect(offering == expected)
   }
 
   @Test func `an unknown recipe name lists the presets, nearest first`() throws {
@@ -136,7 +138,7 @@ struct UsageErrorCLITests {
 
   @Test func `an unknown metric names the option and the choices on one line`() throws {
     let sort = try Self.usageMessage("diff", Self.valid["diff"]! + ["--sort", "bogus"])
-    #expect(sort.hasPrefix("the value 'bogus' is invalid for '--sort <sort>'. "), "\(sort)")
+    #expect(sort.hasPrefix("the value 'bogus' is invalid for '--sort <key>'. "), "\(sort)")
     #expect(sort.contains(": nmse, mse, cosine, "), "\(sort)")
     let gate = try Self.usageMessage("diff", Self.valid["diff"]! + ["--fail-above", "bogus=1"])
     #expect(gate.hasPrefix("--fail-above 'bogus=1' is not METRIC=VALUE"), "\(gate)")
