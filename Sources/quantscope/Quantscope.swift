@@ -14,12 +14,21 @@ struct Quantscope: ParsableCommand {
       tensor against a reference, and requantizes selected tensors.
 
       Exit status: 0 success, 1 error, 2 findings (verify problems, hash mismatches, diff \
-      thresholds exceeded), 64 usage error.
+      thresholds exceeded, a GGUF cut off mid-download), 64 usage error (an unknown option, a \
+      malformed value, pattern, size or name: wrong for any file). Errors are one line: \
+      "quantscope: error: FILE: what (tensor NAME, header record at byte N)" or "data at \
+      byte N"; a usage error names the option.
+
+      The same option means the same everywhere: --threads N (1 to 4096), --tensors REGEX \
+      (an error when nothing matches), -o/--force, --json, --quiet (every subcommand: no \
+      progress and no warnings, only errors), --color auto|always|never (every table; \
+      NO_COLOR turns auto off). Metrics have one name in --sort, --fail-above, JSON and CSV \
+      (max_abs, nmse_db, ...). Sizes print in the binary unit that fits (KiB, MiB, GiB = 2^10, \
+      2^20, 2^30 bytes); sizes given as 50G mean 50*10^9 bytes, 48GiB 48*2^30.
 
       Long operations (hash, diff, stats, decode, verify --deep, requant) show progress on \
-      stderr when it is a terminal: bytes done, rate and ETA; --quiet silences it and \
-      --progress json prints one JSON object per line for wrappers. Tables are coloured only \
-      on terminals (--color auto|always|never; NO_COLOR turns auto off).
+      stderr when it is a terminal: bytes done, rate and ETA; --progress json prints one JSON \
+      object per line for wrappers.
 
       Outputs (-o, --report) appear only when complete and never replace an input: a name that \
       is the same file as any input (after links, by device and inode; every shard of a split \

@@ -82,7 +82,9 @@ struct SharedOptionsCLITests {
       #expect(r.status == 64, "\(command[0]): \(r.stderr)")
       let first = String(r.stderr.split(separator: "\n").first ?? "")
       #expect(first.contains("--tensors") && first.contains("not a valid regular expression"), "\(command[0]): \(first)")
-      messages.insert(first)
+      // The same words everywhere; only the help hint names the subcommand.
+      #expect(first.hasSuffix(" (see 'quantscope help \(command[0])')"), "\(first)")
+      messages.insert(first.replacingOccurrences(of: " (see 'quantscope help \(command[0])')", with: ""))
     }
     #expect(messages.count == 1, "\(messages)")
   }

@@ -136,7 +136,7 @@ extension PlanSource {
     let hasSplit = model.tensors.contains { $0.name.hasSuffix(".attn_k_b.weight") }
     if let expected, (expected == .legacy && !hasLegacy) || (expected == .split && !hasSplit) {
       throw FormatError(
-        .usage, path: source,
+        .mismatch, path: source,
         "the GGUF has no \(expected == .legacy ? "attn_kv_b" : "attn_k_b/attn_v_b") tensors; "
           + "--kv-b chooses the layout only when planning from a safetensors checkpoint")
     }
