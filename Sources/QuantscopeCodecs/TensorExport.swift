@@ -118,23 +118,31 @@ public enum TensorExport {
   ) throws {
     var halves: [UInt16] = []
     try decoder.forEachTile(rows: rows) { tile in
-      switch format {
-      case .f16, .bf16:
-        halves.removeAll(keepingCapacity: true)
-        for v in tile {
-          if format == .bf16 {
-            halves.append(Half.bf16FromFloat(v).littleEndian)
-          } else {
-            // A quiet NaN of the same sign: the payload does not survive narrowing anyway.
-            halves.append((v.isNaN ? (v.sign == .minus ? 0xFE00 : 0x7E00) : Half.fromFloat(v)).littleEndian)
-          }
-        }
-        try halves.withUnsafeBytes { try sink.write($0) }
-      default:
-        // Float is stored little-endian on every platform quantscope builds for.
-        try sink.write(UnsafeRawBufferPointer(tile))
-      }
+      try write(tile, as: format, to: sink, scratch: &halves)
       progress?.advance(by: tile.count * format.bytesPerValue)
+    }
+  }
+
+  /// Writes `values` as `format`'s little-endian values (f32, or f16/bf16 narrowed as ggml does;
+  /// a NaN becomes the quiet NaN of its sign, since its payload does not survive narrowing);
+  /// `scratch` is reused between calls.
+  public static func write(
+    _ values: UnsafeBufferPointer<Float>, as format: Format, to sink: any ByteSink, scratch: inout [UInt16]
+  ) throws {
+    switch format {
+    case .f16, .bf16:
+      scratch.removeAll(keepingCapacity: true)
+      for v in values {
+        if format == .bf16 {
+          scratch.append(Half.bf16FromFloat(v).littleEndian)
+        } else {
+          scratch.append((v.isNaN ? (v.sign == .minus ? 0xFE00 : 0x7E00) : Half.fromFloat(v)).littleEndian)
+        }
+      }
+      try scratch.withUnsafeBytes { try sink.write($0) }
+    default:
+      // Float is stored little-endian on every platform quantscope builds for.
+      try sink.write(UnsafeRawBufferPointer(values))
     }
   }
 }

@@ -118,20 +118,7 @@ public struct ReferenceExport: Sendable {
       try view.decodeRows(row..<end, into: buffer)
       floats.removeAll(keepingCapacity: true)
       for i in 0..<count { floats.append(Float(buffer[i])) }
-      switch format {
-      case .f16, .bf16:
-        halves.removeAll(keepingCapacity: true)
-        for v in floats {
-          if format == .bf16 {
-            halves.append(Half.bf16FromFloat(v).littleEndian)
-          } else {
-            halves.append((v.isNaN ? (v.sign == .minus ? 0xFE00 : 0x7E00) : Half.fromFloat(v)).littleEndian)
-          }
-        }
-        try halves.withUnsafeBytes { try sink.write($0) }
-      default:
-        try floats.withUnsafeBytes { try sink.write($0) }
-      }
+      try floats.withUnsafeBufferPointer { try TensorExport.write($0, as: format, to: sink, scratch: &halves) }
       progress?.advance(by: count * format.bytesPerValue)
       row = end
     }
