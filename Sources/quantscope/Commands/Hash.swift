@@ -100,7 +100,7 @@ extension Quantscope {
         let comparison = TensorHashing.compare(
           expected: expected, actual: manifest, compareModelHash: !narrowed)
         if jsonOptions.json {
-          printJSON(Self.json(comparison, against: check))
+          printJSON(comparison.jsonDocument(manifest: check))
         } else {
           report(comparison, manifest: manifest, against: check)
         }
@@ -129,33 +129,6 @@ extension Quantscope {
       } else {
         print("\(style.paint("DIFFERENT", .red)): \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
       }
-    }
-  
-
-    static func json(_ c: HashComparison, against path: String) -> JSONValue {
-      func tensor(_ t: TensorHash) -> JSONValue {
-        .members([
-          ("type", .string(t.type)), ("shape", .array(t.shape.map { .int($0) })), ("bytes", .int(t.bytes)),
-          ("xxh3_128", .string(t.xxh3_128.hex)),
-        ])
-      }
-      return .document(
-        schema: "quantscope.hash-check/1",
-        [
-          ("manifest", .string(path)), ("identical", .bool(c.isIdentical)),
-          (
-            "changed",
-            .array(
-              c.changed.map {
-                .members([
-                  ("name", .string($0.expected.name)), ("reasons", .array($0.reasons.map { .string($0) })),
-                  ("expected", tensor($0.expected)), ("actual", tensor($0.actual)),
-                ])
-              })
-          ),
-          ("missing", .array(c.missing.map { .string($0) })), ("extra", .array(c.extra.map { .string($0) })),
-          ("model_hash_matches", c.modelHashMatches.map { .bool($0) } ?? .null),
-        ])
     }
   }
 }
