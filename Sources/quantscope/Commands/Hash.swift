@@ -72,12 +72,7 @@ extension Quantscope {
         selected = try filter.select(selected, in: paths[0])
       }
       // The manifest to compare with is read first: a bad manifest fails before hours of hashing.
-      var expected = try check.map { try HashManifest.read(path: $0) }
-      let expectedCount = expected?.tensors.count ?? 0
-      if let filter, var narrowed = expected {
-        narrowed.tensors = narrowed.tensors.filter { filter.matches($0.name) }
-        expected = narrowed
-      }
+      let expected = try check.map { try HashManifest.read(path: $0) }
 
       // Open the output before hashing too: an existing manifest is refused at once, and an
       // interrupted run leaves no file (its temporary file is removed on SIGINT/SIGTERM).
@@ -94,11 +89,9 @@ extension Quantscope {
         try out.commit()
       }
       if let expected, let check {
-        // A --tensors selection narrows the manifest's list, but its model hash still covers
-        // everything it was written from, so it is only compared when nothing was left out.
-        let narrowed = expected.tensors.count != expectedCount
+        // A --tensors selection narrows the manifest's list too.
         let comparison = TensorHashing.compare(
-          expected: expected, actual: manifest, compareModelHash: !narrowed)
+          expected: expected, actual: manifest, keeping: { filter?.matches($0) ?? true })
         if jsonOptions.json {
           printJSON(comparison.jsonDocument(manifest: check))
         } else {
