@@ -122,12 +122,8 @@ extension Quantscope {
       let mixes = try mixOptions.rules()
       let plan = try makePlan(
         model: planModel, recipe: recipe, fallback: fallback, mixes: mixes, hasImatrix: imatrix != nil, source: input)
-      if imatrix == nil, let first = plan.imatrixRequired.first {
-        // llama-quantize refuses these types without an imatrix: the result would be garbage.
-        throw CommandFailure.usage(
-          "this quantization requires an importance matrix (--imatrix): \(first) would be "
-            + "\(plan.tensors.first { $0.name == first }?.targetType.name ?? "?")"
-            + (plan.imatrixRequired.count > 1 ? " (and \(plan.imatrixRequired.count - 1) more)" : ""))
+      if imatrix == nil, let requirement = plan.imatrixRequirement {
+        throw CommandFailure.usage("this quantization requires an importance matrix (--imatrix): \(requirement)")
       }
 
       var options = Requantization.Options()
