@@ -190,10 +190,9 @@ enum PlanReport {
         + "\(Format.bpw(plan.bitsPerWeight)) bits per weight")
     out.append("")
     let typeRows = plan.byType.map { t -> [String] in
-      let share = plan.totalBytes == 0 ? 0 : Double(t.bytes) * 100 / Double(plan.totalBytes)
-      return [
+      [
         t.type.name, Format.count(t.tensors), Format.count(t.parameters), Format.count(t.bytes), Format.size(t.bytes),
-        String(format: "%.1f", share),
+        String(format: "%.1f", plan.byteShare(of: t)),
       ]
     }
     out.append(

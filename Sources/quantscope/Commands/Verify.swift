@@ -71,7 +71,8 @@ extension Quantscope {
         let fileCount = set.files.count == 1 ? "1 file" : "\(set.files.count) files"
         let summary = findings.isEmpty
           ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
-        print("\(path): \(summary) (\(([fileCount, "\(set.tensors) tensors"] + set.checkedNotes).joined(separator: ", ")))")
+        let notes = [fileCount, "\(set.tensors) tensors"] + set.checkedNotes
+        print("\(path): \(summary) (\(notes.joined(separator: ", ")))")
       }
       if jsonOptions.json { printJSON(ModelVerification.jsonDocument(sets)) }
       if sets.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(ExitStatus.findings) }
