@@ -188,6 +188,23 @@ struct HashTests {
     #expect(skipped.modelHashMatches == nil && skipped.isIdentical)
   }
 
+  @Test func `a selection narrows the manifest and compares model hashes only when it kept everything`() throws {
+    let m = Self.sample()
+    var relabelled = m
+    relabelled.model = XXH3.hash128([7])
+    let all = TensorHashing.compare(expected: m, actual: relabelled, keeping: { _ in true })
+    #expect(all.modelHashMatches == false && !all.isIdentical)
+    let first = m.tensors[0].name
+    var one = relabelled
+    one.tensors = [m.tensors[0]]
+    let narrowed = TensorHashing.compare(expected: m, actual: one, keeping: { $0 == first })
+    #expect(narrowed.missing.isEmpty && narrowed.modelHashMatches == nil && narrowed.isIdentical)
+    // The document says so: `null` for a model hash that was not compared.
+    let json = narrowed.jsonDocument(manifest: "m.json").serialized
+    #expect(json.contains("\"model_hash_matches\":null"), "\(json)")
+    #expect(json.hasPrefix("{\"schema\":\"quantscope.hash-check/1\""))
+  }
+
   /// Every failure point while writing a manifest: an error, no file at the final name, no
   /// temporary file, and the input untouched.
   @Test(arguments: ["m.json", "m.json.zst"])

@@ -309,6 +309,18 @@ public enum TensorHashing {
     try hash(model.tensors, files: model.files.map(\.path), threads: threads, progress: progress)
   }
 
+  /// Compares the tensors of `expected` that `keeping` selects with `actual`, which was hashed
+  /// from the same selection. The model hashes are compared only when the selection left none of
+  /// the manifest's tensors out: otherwise the manifest's model hash covers tensors not hashed.
+  public static func compare(
+    expected: HashManifest, actual: HashManifest, keeping: (String) -> Bool
+  ) -> HashComparison {
+    var narrowed = expected
+    narrowed.tensors = expected.tensors.filter { keeping($0.name) }
+    return compare(
+      expected: narrowed, actual: actual, compareModelHash: narrowed.tensors.count == expected.tensors.count)
+  }
+
   /// Compares a model's hashes with a manifest's, tensor by tensor (by name).
   ///
   /// - Parameter compareModelHash: also compare the whole-model hashes. Pass `false` when

@@ -74,40 +74,11 @@ extension Quantscope {
       }
       if let tensorTypeFile {
         try OutputFile.write(
-          c.rules.map { $0.rule + "\n" }.joined(), to: tensorTypeFile, overwrite: forceOptions.force, inputs: [a, b])
+          c.tensorTypeFileText, to: tensorTypeFile, overwrite: forceOptions.force, inputs: [a, b])
         if tensorTypeFile == "-" { return }
       }
       if jsonOptions.json {
-        func change(_ x: LayoutComparison.Change) -> JSONValue {
-          .members([
-            ("name", .string(x.name)), ("type_a", .string(x.typeA)), ("type_b", .string(x.typeB)),
-            ("shape_a", .array(x.shapeA.map { .int($0) })), ("shape_b", .array(x.shapeB.map { .int($0) })),
-            ("bytes_a", .int(x.bytesA)), ("bytes_b", .int(x.bytesB)),
-          ])
-        }
-        func names(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
-        printJSON(
-          .document(
-            schema: "quantscope.compare/1",
-            [
-              ("a", .string(a)), ("b", .string(b)), ("added", names(c.added)), ("removed", names(c.removed)),
-              ("type_changed", .array(c.typeChanged.map(change))), ("shape_changed", .array(c.shapeChanged.map(change))),
-              ("identical", names(c.identical)), ("different_bytes", names(c.differentBytes)),
-              (
-                "bytes_by_type",
-                .array(c.bytesByType.map { .members([("type", .string($0.type)), ("a", .int($0.a)), ("b", .int($0.b))]) })
-              ),
-              (
-                "rules",
-                .array(
-                  c.rules.map {
-                    .members([
-                      ("pattern", .string($0.pattern)), ("from", .string($0.from)), ("to", .string($0.to)),
-                      ("tensors", names($0.tensors)),
-                    ])
-                  })
-              ),
-            ]))
+        printJSON(c.jsonDocument(a: a, b: b))
         return
       }
       let style = colorOptions.style
@@ -138,8 +109,10 @@ extension Quantscope {
       for row in c.bytesByType {
         t.add([row.type, Format.size(row.a), Format.size(row.b), Format.sizeChange(row.b - row.a)])
       }
-      let totalA = c.bytesByType.reduce(0) { $0 + $1.a }, totalB = c.bytesByType.reduce(0) { $0 + $1.b }
-      t.add(["total", Format.size(totalA), Format.size(totalB), Format.sizeChange(totalB - totalA)])
+      t.add([
+        "total", Format.size(c.totalBytesA), Format.size(c.totalBytesB),
+        Format.sizeChange(c.totalBytesB - c.totalBytesA),
+      ])
       out.append("\n" + t.render())
       print(out.joined(separator: "\n"))
     }

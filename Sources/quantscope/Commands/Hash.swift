@@ -72,12 +72,7 @@ extension Quantscope {
         selected = try filter.select(selected, in: paths[0])
       }
       // The manifest to compare with is read first: a bad manifest fails before hours of hashing.
-      var expected = try check.map { try HashManifest.read(path: $0) }
-      let expectedCount = expected?.tensors.count ?? 0
-      if let filter, var narrowed = expected {
-        narrowed.tensors = narrowed.tensors.filter { filter.matches($0.name) }
-        expected = narrowed
-      }
+      let expected = try check.map { try HashManifest.read(path: $0) }
 
       // Open the output before hashing too: an existing manifest is refused at once, and an
       // interrupted run leaves no file (its temporary file is removed on SIGINT/SIGTERM).
@@ -94,13 +89,11 @@ extension Quantscope {
         try out.commit()
       }
       if let expected, let check {
-        // A --tensors selection narrows the manifest's list, but its model hash still covers
-        // everything it was written from, so it is only compared when nothing was left out.
-        let narrowed = expected.tensors.count != expectedCount
+        // A --tensors selection narrows the manifest's list too.
         let comparison = TensorHashing.compare(
-          expected: expected, actual: manifest, compareModelHash: !narrowed)
+          expected: expected, actual: manifest, keeping: { filter?.matches($0) ?? true })
         if jsonOptions.json {
-          printJSON(Self.json(comparison, against: check))
+          printJSON(comparison.jsonDocument(manifest: check))
         } else {
           report(comparison, manifest: manifest, against: check)
         }
@@ -129,33 +122,6 @@ extension Quantscope {
       } else {
         print("\(style.paint("DIFFERENT", .red)): \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
       }
-    }
-  
-
-    static func json(_ c: HashComparison, against path: String) -> JSONValue {
-      func tensor(_ t: TensorHash) -> JSONValue {
-        .members([
-          ("type", .string(t.type)), ("shape", .array(t.shape.map { .int($0) })), ("bytes", .int(t.bytes)),
-          ("xxh3_128", .string(t.xxh3_128.hex)),
-        ])
-      }
-      return .document(
-        schema: "quantscope.hash-check/1",
-        [
-          ("manifest", .string(path)), ("identical", .bool(c.isIdentical)),
-          (
-            "changed",
-            .array(
-              c.changed.map {
-                .members([
-                  ("name", .string($0.expected.name)), ("reasons", .array($0.reasons.map { .string($0) })),
-                  ("expected", tensor($0.expected)), ("actual", tensor($0.actual)),
-                ])
-              })
-          ),
-          ("missing", .array(c.missing.map { .string($0) })), ("extra", .array(c.extra.map { .string($0) })),
-          ("model_hash_matches", c.modelHashMatches.map { .bool($0) } ?? .null),
-        ])
     }
   }
 }

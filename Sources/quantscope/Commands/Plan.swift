@@ -122,7 +122,7 @@ extension Quantscope {
         if tensorTypeFile == "-" { return }
       }
       if jsonOptions.json {
-        printJSON(PlanReport.json(plan, kvB: loaded.kvB))
+        printJSON(plan.jsonDocument(kvB: loaded.kvB))
       } else {
         print(PlanReport.text(plan, kvB: loaded.kvB, style: colorOptions.style))
       }
@@ -153,7 +153,7 @@ enum RowFallbackArgument: String, ExpressibleByArgument, CaseIterable {
   var value: RowFallback { self == .current ? .current : .llama2025 }
 }
 
-/// Formatting of a plan for the terminal and as JSON (the numbers come from the library).
+/// Formatting of a plan for the terminal (the numbers and the JSON document come from the library).
 enum PlanReport {
   static func text(
     _ plan: QuantscopeAnalysis.Plan, kvB: PlanSource.KVBChoice? = nil, style: Style = .plain
@@ -190,10 +190,9 @@ enum PlanReport {
         + "\(Format.bpw(plan.bitsPerWeight)) bits per weight")
     out.append("")
     let typeRows = plan.byType.map { t -> [String] in
-      let share = plan.totalBytes == 0 ? 0 : Double(t.bytes) * 100 / Double(plan.totalBytes)
-      return [
+      [
         t.type.name, Format.count(t.tensors), Format.count(t.parameters), Format.count(t.bytes), Format.size(t.bytes),
-        String(format: "%.1f", share),
+        String(format: "%.1f", plan.byteShare(of: t)),
       ]
     }
     out.append(
@@ -217,47 +216,4 @@ enum PlanReport {
       }
     return "kv_b layout: \(kvB.layout.rawValue) (\(tensors)), \(why)"
   }
-
-  static func json(_ plan: QuantscopeAnalysis.Plan, kvB: PlanSource.KVBChoice? = nil) -> JSONValue {
-    .document(
-      schema: "quantscope.plan/1",
-      [
-        ("recipe", .string(plan.recipe)), ("architecture", .optional(plan.architecture)),
-        ("block_count", .int(plan.context.blockCount)),
-        ("leading_dense_blocks", .int(plan.context.leadingDenseBlocks)),
-        ("has_output_tensor", .bool(plan.context.hasOutputTensor)),
-        ("kv_b_layout", .optional(kvB?.layout.rawValue)), ("kv_b_layout_basis", .optional(kvB?.basis.rawValue)),
-        ("llama_quantize", .optional(plan.mix?.commandLine)), ("mixes", .optional(plan.mixes?.name)),
-        ("mixes_llama_cpp_commit", .optional(plan.mixes?.llamaCppCommit)),
-        ("imatrix_required", .array(plan.imatrixRequired.map { .string($0) })),
-        (
-          "tensors",
-          .array(
-            plan.tensors.map {
-              .members([
-                ("name", .string($0.name)), ("current", .optional($0.currentType?.name)),
-                ("target", .string($0.targetType.name)), ("rule_type", .optional($0.ruleType?.name)),
-                ("shape", .array($0.shape.map { .int($0) })), ("ne", .array($0.ne.map { .int($0) })),
-                ("parameters", .int($0.parameters)), ("bytes", .int($0.bytes)), ("decided_by", .string($0.decidedBy)),
-                ("fallback", .optional($0.fallback)),
-              ])
-            })
-        ),
-        ("total_bytes", .int(plan.totalBytes)), ("total_parameters", .int(plan.totalParameters)),
-        ("gibibytes", .finite(plan.gibibytes)), ("bits_per_weight", .finite(plan.bitsPerWeight)),
-        (
-          "by_type",
-          .array(
-            plan.byType.map {
-              .members([
-                ("type", .string($0.type.name)), ("tensors", .int($0.tensors)), ("parameters", .int($0.parameters)),
-                ("bytes", .int($0.bytes)),
-              ])
-            })
-        ),
-        ("rule_hits", .array(plan.ruleHits.map { .members([("rule", .string($0.rule)), ("count", .int($0.count))]) })),
-        ("warnings", .array(plan.warnings.map { .string($0) })),
-      ])
-  }
 }
-

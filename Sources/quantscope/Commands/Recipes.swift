@@ -52,22 +52,7 @@ extension Quantscope {
 
       func run() throws {
         if jsonOptions.json {
-          printJSON(
-            .document(
-              schema: "quantscope.recipes/1",
-              [
-                (
-                  "presets",
-                  .array(
-                    Presets.all.map { preset in
-                      .members([
-                        ("name", .string(preset.name)),
-                        ("architectures", .array(preset.header.architectures.map { .string($0) })),
-                        ("description", .string(preset.header.description)),
-                      ])
-                    })
-                )
-              ]))
+          printJSON(Presets.jsonDocument())
           return
         }
         let rows = Presets.all.map { preset -> [String] in
@@ -149,21 +134,13 @@ extension Quantscope {
       }
 
       func run() throws {
-        let source: String
-        let text: String
-        if let preset = Presets.named(name) {
-          source = preset.source
-          text = preset.text
-        } else if let fileText = try? MappedFile.text(path: name) {
-          source = name
-          text = fileText
-        } else {
+        guard let recipe = RecipeText.named(name) else {
           let names = TensorNameFilter.nearest(to: name, among: Presets.all.map(\.name), count: Presets.all.count)
           throw CommandFailure.usage(
             "\(name): no such recipe file or preset (presets, nearest first: \(names.joined(separator: ", ")))")
         }
         if let arch {
-          let header = try recipeCall { try Recipe.parse(self.headerOnly(text), source: source) }
+          let header = try recipeCall { try recipe.header() }
           guard header.supports(architecture: arch) else {
             throw CommandFailure.usage(
               "\(name) is meant for \(header.architectures.joined(separator: ", ")), not \(arch)")
@@ -173,37 +150,18 @@ extension Quantscope {
         if let blocks {
           let context = RecipeContext(
             blockCount: blocks, leadingDenseBlocks: denseBlocks, hasOutputTensor: !tied, expertCount: experts)
-          expanded = try recipeCall { try RecipeTemplate.expand(text: text, context: context, source: source) }
+          expanded = try recipeCall { try recipe.expanded(for: context) }
         }
         if format == .llamaQuantize, let expanded {
-          let recipe = try recipeCall { try Recipe.parse(expanded, source: source) }
-          print(TensorTypeFile.text(rules: recipe.rules), terminator: "")
+          let rules = try recipeCall { try Recipe.parse(expanded, source: recipe.source) }.rules
+          print(TensorTypeFile.text(rules: rules), terminator: "")
           return
         }
         guard jsonOptions.json else {
-          print(expanded ?? text)
+          print(expanded ?? recipe.text)
           return
         }
-        let header = try recipeCall { try Recipe.parse(self.headerOnly(text), source: source) }
-        var members: [(String, JSONValue)] = [
-          ("name", .string(name)), ("source", .string(source)),
-          ("architectures", .array(header.architectures.map { .string($0) })),
-          ("description", .string(header.description)), ("text", .string(text)),
-        ]
-        if let expanded {
-          let recipe = try recipeCall { try Recipe.parse(expanded, source: source) }
-          members.append(("blocks", .int(blocks ?? 0)))
-          members.append((
-            "rules",
-            .array(recipe.rules.map { .members([("pattern", .string($0.pattern)), ("type", .string($0.type.name))]) })))
-        }
-        printJSON(.document(schema: "quantscope.recipe/1", members))
-      }
-
-      /// The comment lines of a recipe, so its header parses without expanding macros.
-      func headerOnly(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false)
-          .map { $0.drop(while: { $0 == " " }).hasPrefix("#") ? String($0) : "" }.joined(separator: "\n")
+        printJSON(try recipeCall { try recipe.jsonDocument(blocks: blocks, expanded: expanded) })
       }
     }
   }

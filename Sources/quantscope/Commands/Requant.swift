@@ -122,12 +122,8 @@ extension Quantscope {
       let mixes = try mixOptions.rules()
       let plan = try makePlan(
         model: planModel, recipe: recipe, fallback: fallback, mixes: mixes, hasImatrix: imatrix != nil, source: input)
-      if imatrix == nil, let first = plan.imatrixRequired.first {
-        // llama-quantize refuses these types without an imatrix: the result would be garbage.
-        throw CommandFailure.usage(
-          "this quantization requires an importance matrix (--imatrix): \(first) would be "
-            + "\(plan.tensors.first { $0.name == first }?.targetType.name ?? "?")"
-            + (plan.imatrixRequired.count > 1 ? " (and \(plan.imatrixRequired.count - 1) more)" : ""))
+      if imatrix == nil, let requirement = plan.imatrixRequirement {
+        throw CommandFailure.usage("this quantization requires an importance matrix (--imatrix): \(requirement)")
       }
 
       var options = Requantization.Options()
@@ -148,47 +144,17 @@ extension Quantscope {
       options.progress = progressOptions.reporter(label: "requant")
 
       let summary = try Requantization.run(input: model, plan: plan, output: output, options: options)
-      // One line per distinct problem, with the number of tensors it concerns.
-      let byMessage = Dictionary(grouping: summary.warnings, by: \.message)
-      for message in byMessage.keys.sorted() {
-        progressOptions.warn("\(byMessage[message]?.count ?? 0) tensor(s): \(message.terminalSafe)")
+      for group in summary.warningsByMessage {
+        progressOptions.warn("\(group.tensors) tensor(s): \(group.message.terminalSafe)")
       }
       if jsonOptions.json {
-        printJSON(Self.json(summary, plan: plan, recipe: recipe.name))
+        printJSON(summary.jsonDocument(bitsPerWeight: plan.bitsPerWeight, recipe: recipe.name))
         return
       }
       print("wrote \(summary.outputs.joined(separator: ", "))")
       print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
         + "\(Format.size(summary.dataBytes)) of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     }
-  }
-}
-
-extension Quantscope.Requant {
-  static func json(_ summary: Requantization.Summary, plan: QuantscopeAnalysis.Plan, recipe: String?) -> JSONValue {
-    .document(
-      schema: "quantscope.requant/1",
-      [
-        ("outputs", .array(summary.outputs.map { .string($0) })), ("recipe", .optional(recipe)),
-        (
-          "requantized",
-          .array(
-            summary.requantized.map {
-              .members([("name", .string($0.name)), ("type", .string($0.type.name)), ("source", .string($0.source))])
-            })
-        ),
-        ("copied", .array(summary.copied.map { .string($0) })),
-        ("data_bytes", .int(summary.dataBytes)), ("bits_per_weight", .finite(plan.bitsPerWeight)),
-        (
-          "warnings",
-          .array(
-            summary.warnings.map {
-              .members([
-                ("tensor", .string($0.tensor)), ("kind", .string($0.kind.rawValue)), ("message", .string($0.message)),
-              ])
-            })
-        ),
-      ])
   }
 }
 

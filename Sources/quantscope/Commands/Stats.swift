@@ -111,7 +111,7 @@ extension Quantscope {
           continue
         }
         if document != nil {
-          document?.append(Self.jsonObject(t, decoder, stats))
+          document?.append(stats.jsonObject(tensor: t, decoder: decoder))
         } else {
           emit(Self.tableLine(t, decoder, stats, style: style))
         }
@@ -163,35 +163,6 @@ extension Quantscope {
       let infinities = s.positiveInfinityCount + s.negativeInfinityCount
       let text = "\(Format.count(s.nanCount))/\(Format.count(infinities))"
       return s.nanCount + infinities > 0 ? style.paint(text, .red) : text
-    }
-
-    static func jsonObject(_ t: TensorInfo, _ d: TensorDecoder, _ s: TensorStatistics) -> JSONValue {
-      var fields: [(String, JSONValue)] = [
-        ("name", .string(t.name)), ("type", .string(t.encoding.name)), ("shape", .array(t.shape.map { .int($0) })),
-      ]
-      if let scale = d.scale {
-        fields.append(("scale", .string(scale.tensor.name)))
-        fields.append(("scale_layout", .string(scale.kind)))
-      }
-      fields += [
-        ("count", .int(s.count)), ("finite", .int(s.finiteCount)), ("nan", .int(s.nanCount)),
-        ("pos_inf", .int(s.positiveInfinityCount)), ("neg_inf", .int(s.negativeInfinityCount)),
-        ("zeros", .int(s.zeroCount)), ("zero_fraction", .finite(s.zeroFraction)),
-        ("min", .finite(s.min)), ("max", .finite(s.max)), ("mean", .finite(s.mean)),
-        ("std", .finite(s.standardDeviation)), ("rms", .finite(s.rms)), ("max_abs", .finite(s.absMax)),
-        ("excess_kurtosis", .finite(s.kurtosis)),
-        (
-          "super_weights",
-          .array(
-            s.top.map {
-              .members([
-                ("row", .int($0.row)), ("column", .int($0.column)), ("index", .int($0.index)),
-                ("value", .finite(Double($0.value))),
-              ])
-            })
-        ),
-      ]
-      return .members(fields)
     }
   }
 }

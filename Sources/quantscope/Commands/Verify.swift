@@ -59,107 +59,23 @@ extension Quantscope {
     var colorOptions: ColorOptions
 
     func run() throws {
-      var verifier = GGUFVerifier(deep: deep)
-      verifier.progress = progressOptions.reporter(label: "verify")
+      var verification = ModelVerification(deep: deep, progress: progressOptions.reporter(label: "verify"))
       let style = colorOptions.style
-      var covered = Set<String>()
-      var total = 0
-      var sets: [JSONValue] = []
-      let json = jsonOptions.json
+      var sets: [ModelVerification.Outcome] = []
       for path in paths {
-        guard !covered.contains(path) else { continue }
-        let files: [String]
-        let tensors: Int
-        let findings: [GGUFFinding]
-        var checked: [String] = []
-        var valuesChecked = deep
-        var tensorsChecked: Int?
-        var truncated: [GGUFFile] = []
-        if try WeightFiles.format(of: path) == .safetensors {
-          let checkpoint = try SafetensorsCheckpoint(path: path)
-          var checker = CheckpointVerifier(deep: deep)
-          checker.progress = verifier.progress
-          findings = try checker.verify(checkpoint)
-          files = checkpoint.shards.map(\.file.path)
-          tensors = checkpoint.tensors.count
-          checked.append("scales checked")
-          if deep { checked.append("values checked") }
-        } else {
-          let set = try GGUFSplitSet(path: path, strict: false, allowDataOutOfBounds: true)
-          findings = try verifier.verify(set: set)
-          files = set.shards.map(\.file.path)
-          tensors = set.shards.reduce(0) { $0 + $1.tensors.count }
-          truncated = set.shards.filter(\.isTruncated)
-          if deep {
-            let coverage = set.shards.map(verifier.valueCoverage(of:))
-            let (done, eligible) = coverage.reduce((0, 0)) { ($0.0 + $1.checked, $0.1 + $1.eligible) }
-            tensorsChecked = done
-            valuesChecked = done > 0 || eligible == 0
-            // Say what was read: a partial download has values for only some tensors, or none.
-            if done == eligible {
-              checked.append("values checked")
-            } else {
-              checked.append(done == 0 ? "no values checked" : "values checked in \(done) of \(eligible) tensors")
-            }
-          }
-        }
-        covered.formUnion(files)
-        total += findings.count
-        checked += truncated.map { "\(Self.baseName($0.file.path)): \($0.presentSummary)" }
-        if json {
-          sets.append(
-            Self.json(
-              path: path, files: files, tensors: tensors, deep: valuesChecked, tensorsChecked: tensorsChecked,
-              truncated: truncated, findings: findings))
-          continue
-        }
+        guard let set = try verification.verify(path: path) else { continue }
+        sets.append(set)
+        if jsonOptions.json { continue }
+        let findings = set.findings
         for f in findings { print(style.paint(String(describing: f).terminalSafe, f.kind == .more ? .yellow : .red)) }
-        let fileCount = files.count == 1 ? "1 file" : "\(files.count) files"
+        let fileCount = set.files.count == 1 ? "1 file" : "\(set.files.count) files"
         let summary = findings.isEmpty
           ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
-        print("\(path): \(summary) (\(([fileCount, "\(tensors) tensors"] + checked).joined(separator: ", ")))")
+        let notes = [fileCount, "\(set.tensors) tensors"] + set.checkedNotes
+        print("\(path): \(summary) (\(notes.joined(separator: ", ")))")
       }
-      if json {
-        printJSON(.document(schema: "quantscope.verify/1", [("sets", .array(sets)), ("problems", .int(total))]))
-      }
-      if total > 0 { throw ExitCode(ExitStatus.findings) }
-    }
-
-    static func baseName(_ path: String) -> String {
-      path.split(separator: "/").last.map(String.init) ?? path
-    }
-
-    static func json(
-      path: String, files: [String], tensors: Int, deep: Bool, tensorsChecked: Int?, truncated: [GGUFFile],
-      findings: [GGUFFinding]
-    ) -> JSONValue {
-      .members([
-        ("path", .string(path)), ("files", .array(files.map { .string($0) })),
-        ("tensors", .int(tensors)), ("values_checked", .bool(deep)),
-        ("tensors_checked", tensorsChecked.map { .int($0) } ?? .null),
-        (
-          "truncated_files",
-          .array(
-            truncated.map { shard in
-              .members([
-                ("path", .string(shard.file.path)), ("size", .int(shard.file.size)),
-                ("expected_size", .int(shard.expectedSize)),
-              ])
-            })
-        ),
-        ("ok", .bool(findings.isEmpty)),
-        (
-          "findings",
-          .array(
-            findings.map { f in
-              .members([
-                ("kind", .string(f.kind.rawValue)), ("file", .string(f.path)), ("tensor", .optional(f.tensor)),
-                ("block", f.block.map { .int($0) } ?? .null), ("offset", f.offset.map { .int($0) } ?? .null),
-                ("message", .string(f.message)),
-              ])
-            })
-        ),
-      ])
+      if jsonOptions.json { printJSON(ModelVerification.jsonDocument(sets)) }
+      if sets.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(ExitStatus.findings) }
     }
   }
 }
