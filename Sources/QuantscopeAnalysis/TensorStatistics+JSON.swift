@@ -2,7 +2,7 @@ import QuantscopeCodecs
 import QuantscopeFormats
 
 extension TensorStatistics {
-  /// One element of the `quantscope.stats/1` document's `tensors` array: the tensor, the scale
+  /// One element of the `quantscope.stats/2` document's `tensors` array: the tensor, the scale
   /// tensor its values were decoded with (if any), the counts, the moments (non-finite ones as
   /// `null`) and the super weights.
   ///

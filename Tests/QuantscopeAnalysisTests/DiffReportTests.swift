@@ -104,7 +104,7 @@ struct DiffReportTests {
     #expect(lines[2] == "blk.0.x.weight,Q4_K,4.5,2,,,,,,,,,,,0,1", "no number a tensor does not have")
 
     let json = report.jsonDocument(candidate: "c.gguf", reference: ["r/"])
-    #expect(json["schema"]?.string == "quantscope.diff/1")
+    #expect(json["schema"]?.string == "quantscope.diff/2")
     #expect(json["reference_precision"]?.string == "exact")
     #expect(json["architecture"]?.string == "llama")
     #expect(json["tensors"]?.array?.count == 2)

@@ -150,7 +150,7 @@ struct DecodeStatsCLITests {
     let result = try CLI.quantscope(["stats", golden, "--tensors", #"^in\."#, "--json", "--super-weights", "5"])
     #expect(result.status == 0, "\(result.stderr)")
     let document = try #require(try JSONSerialization.jsonObject(with: result.data) as? [String: Any])
-    #expect(document["schema"] as? String == "quantscope.stats/1")
+    #expect(document["schema"] as? String == "quantscope.stats/2")
     let list = try #require(document["tensors"] as? [[String: Any]])
     #expect(list.count == 7)
     let dir = try TestPaths.temporaryDirectory("cli-stats")

@@ -24,9 +24,9 @@ struct JSONConventionCLITests {
   static let cases: [Case] = [
     Case(arguments: ["inspect", q3, "--json"], schema: "quantscope.inspect/1"),
     Case(arguments: ["inspect", fp8, "--json", "--by-layer"], schema: "quantscope.inspect/1"),
-    Case(arguments: ["diff", q3, "--ref", fp8, "--json"], schema: "quantscope.diff/1"),
-    Case(arguments: ["stats", q3, "--json", "--tensors", #"blk\.1\."#], schema: "quantscope.stats/1"),
-    Case(arguments: ["stats", fp8, "--json", "--tensors", #"layers\.0\.self_attn"#], schema: "quantscope.stats/1"),
+    Case(arguments: ["diff", q3, "--ref", fp8, "--json"], schema: "quantscope.diff/2"),
+    Case(arguments: ["stats", q3, "--json", "--tensors", #"blk\.1\."#], schema: "quantscope.stats/2"),
+    Case(arguments: ["stats", fp8, "--json", "--tensors", #"layers\.0\.self_attn"#], schema: "quantscope.stats/2"),
     Case(arguments: ["compare", q3, q4, "--json"], schema: "quantscope.compare/1"),
     Case(arguments: ["plan", q3, "--recipe", "dq3_k_m", "--json"], schema: "quantscope.plan/1"),
     Case(arguments: ["plan", fp8, "--recipe", "q4_k_m", "--json"], schema: "quantscope.plan/1"),
@@ -92,7 +92,7 @@ struct JSONConventionCLITests {
     let output = dir.appendingPathComponent("out.gguf").path
     let requant = try CLI.quantscope(["requant", Self.q3, "-o", output, "--rule", "ffn_up_exps=q4_k", "--json"])
     #expect(requant.status == 0, "\(requant.stderr)")
-    try Self.checkDocument(requant.data, schema: "quantscope.requant/1", "requant")
+    try Self.checkDocument(requant.data, schema: "quantscope.requant/2", "requant")
     let summary = try #require(try JSONSerialization.jsonObject(with: requant.data) as? [String: Any])
     #expect(summary["outputs"] as? [String] == [output])
     #expect((summary["requantized"] as? [[String: Any]])?.count == 3)

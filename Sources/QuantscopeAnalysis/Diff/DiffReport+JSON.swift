@@ -1,7 +1,7 @@
 import QuantscopeFormats
 
 extension DiffReport {
-  /// The `quantscope.diff/1` document: the shown rows, every roll-up, the unmatched tensors and the
+  /// The `quantscope.diff/2` document: the shown rows, every roll-up, the unmatched tensors and the
   /// gate (`null` without thresholds). Metrics a tensor does not have are `null`, never a number.
   ///
   /// - Parameters:
@@ -25,7 +25,7 @@ extension DiffReport {
       .members([("label", .string(r.label)), ("tensors", .int(r.tensors))] + Self.metricsMembers(r.sums))
     }
     return .document(
-      schema: "quantscope.diff/1",
+      schema: "quantscope.diff/2",
       [
         ("candidate", .string(candidate)), ("reference", strings(reference)),
         ("reference_precision", .string(diff.precision.rawValue)), ("architecture", .optional(diff.architecture)),

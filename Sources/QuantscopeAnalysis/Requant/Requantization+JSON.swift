@@ -8,7 +8,7 @@ extension Requantization.Summary {
       .sorted { $0.message < $1.message }
   }
 
-  /// The `quantscope.requant/1` document: the files written, every requantized tensor with its
+  /// The `quantscope.requant/2` document: the files written, every requantized tensor with its
   /// source, the copied tensors, the data size and one warning object per tensor concerned.
   ///
   /// - Parameters:
@@ -16,7 +16,7 @@ extension Requantization.Summary {
   ///   - recipe: the recipe's name, `nil` for rules given only on the command line.
   public func jsonDocument(bitsPerWeight: Double, recipe: String?) -> JSONValue {
     .document(
-      schema: "quantscope.requant/1",
+      schema: "quantscope.requant/2",
       [
         ("outputs", .array(outputs.map { .string($0) })), ("recipe", .optional(recipe)),
         (

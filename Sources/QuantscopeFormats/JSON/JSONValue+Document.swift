@@ -6,7 +6,7 @@ public enum QuantscopeVersion {
 
 extension JSONValue {
   /// A result document as every `--json` output is shaped: an object whose first members are
-  /// `schema` (the document's name and major version, e.g. `quantscope.diff/1`) and
+  /// `schema` (the document's name and major version, e.g. `quantscope.diff/2`) and
   /// `quantscope_version`, followed by `members`.
   ///
   /// Scripts key on `schema`: a field removed or renamed is a new major version of the schema;

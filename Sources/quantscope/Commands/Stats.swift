@@ -87,7 +87,7 @@ extension Quantscope {
       }
       var document: JSONDocumentStream?
       if json {
-        document = JSONDocumentStream(schema: "quantscope.stats/1", arrayKey: "tensors") { emit($0, terminator: "") }
+        document = JSONDocumentStream(schema: "quantscope.stats/2", arrayKey: "tensors") { emit($0, terminator: "") }
       } else {
         emit(
           [
