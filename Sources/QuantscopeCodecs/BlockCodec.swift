@@ -8,17 +8,19 @@ import QuantscopeFormats
 public struct BlockCodec: Sendable {
   /// Decodes `blocks` consecutive blocks at `source` into `blocks × type.blockElements` floats at
   /// `destination`, bit-exactly as ggml's `to_float` does.
-  public typealias Decode = @Sendable (
-    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
-  ) -> Void
+  public typealias Decode =
+    @Sendable (
+      _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+    ) -> Void
 
   /// Quantizes `rows` rows of `rowLength` floats at `source` into `destination`, producing
   /// exactly the bytes of ggml's `ggml_quantize_chunk`. `importance` (an imatrix column vector
   /// of `rowLength` weights) is `nil` for the plain quantizer.
-  public typealias Quantize = @Sendable (
-    _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int,
-    _ importance: UnsafePointer<Float>?, _ destination: UnsafeMutableRawPointer
-  ) -> Void
+  public typealias Quantize =
+    @Sendable (
+      _ source: UnsafePointer<Float>, _ rows: Int, _ rowLength: Int,
+      _ importance: UnsafePointer<Float>?, _ destination: UnsafeMutableRawPointer
+    ) -> Void
 
   /// The type these kernels handle.
   public let type: GGMLType

@@ -372,7 +372,8 @@ extension IQuants {
           continue
         }
         for k in 0..<8 {
-          out.storeBytes(of: UInt8(truncatingIfNeeded: scratch.gridIndex[k]), toByteOffset: 2 + 8 * ib + k, as: UInt8.self)
+          out.storeBytes(
+            of: UInt8(truncatingIfNeeded: scratch.gridIndex[k]), toByteOffset: 2 + 8 * ib + k, as: UInt8.self)
         }
         words[ib] =
           UInt32(scratch.signs[0]) | UInt32(scratch.signs[1]) << 7 | UInt32(scratch.signs[2]) << 14

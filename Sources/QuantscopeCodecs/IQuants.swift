@@ -170,7 +170,8 @@ public enum IQuants {
           let qh = Int(x.load(fromByteOffset: 66 + ib, as: UInt8.self))
           for l in 0..<4 {
             let i1 = Int(x.load(fromByteOffset: 2 + 8 * ib + 2 * l, as: UInt8.self)) | ((qh >> (2 * l)) & 1) << 8
-            let i2 = Int(x.load(fromByteOffset: 2 + 8 * ib + 2 * l + 1, as: UInt8.self)) | ((qh >> (2 * l + 1)) & 1) << 8
+            let i2 =
+              Int(x.load(fromByteOffset: 2 + 8 * ib + 2 * l + 1, as: UInt8.self)) | ((qh >> (2 * l + 1)) & 1) << 8
             let signs = x.load(fromByteOffset: 74 + 4 * ib + l, as: UInt8.self)
             put4(y, db, grid[i1], signs, 0)
             put4(y + 4, db, grid[i2], signs, 4)

@@ -96,7 +96,8 @@ extension KQuants {
     ) {
       QuantizationSearch.transpose(n, x, stride: n, into: laneX)
       if let w { QuantizationSearch.transpose(n, w, stride: n, into: laneW) }
-      let scale = QuantizationSearch.makeQxQuantsLanes(n, nmax, laneX, w == nil ? nil : UnsafePointer(laneW), laneL, laneAux)
+      let scale = QuantizationSearch.makeQxQuantsLanes(
+        n, nmax, laneX, w == nil ? nil : UnsafePointer(laneW), laneL, laneAux)
       for k in 0..<8 { scales[k] = scale[k] }
       QuantizationSearch.untranspose(n, laneL, stride: n, into: L)
     }
@@ -526,7 +527,8 @@ extension KQuants {
             let q4 = Lu[j + 96] & 0x0f
             y.storeBytes(of: q1 | (q3 &<< 4), toByteOffset: 64 * h + l, as: UInt8.self)
             y.storeBytes(of: q2 | (q4 &<< 4), toByteOffset: 64 * h + l + 32, as: UInt8.self)
-            let hb = (Lu[j] &>> 4) | ((Lu[j + 32] &>> 4) &<< 2) | ((Lu[j + 64] &>> 4) &<< 4) | ((Lu[j + 96] &>> 4) &<< 6)
+            let hb =
+              (Lu[j] &>> 4) | ((Lu[j + 32] &>> 4) &<< 2) | ((Lu[j + 64] &>> 4) &<< 4) | ((Lu[j + 96] &>> 4) &<< 6)
             y.storeBytes(of: hb, toByteOffset: 128 + 32 * h + l, as: UInt8.self)
           }
         }

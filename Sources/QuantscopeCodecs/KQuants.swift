@@ -77,10 +77,12 @@ public enum KQuants {
   /// The sixteen signed six-bit scales of a Q3_K block (`scales[12]` at `bytes`), minus 32.
   @inline(__always)
   static func q3Scale(_ bytes: UnsafeRawPointer, _ j: Int) -> Int32 {
-    let low = j < 8
+    let low =
+      j < 8
       ? bytes.load(fromByteOffset: j, as: UInt8.self) & 0x0f
       : bytes.load(fromByteOffset: j &- 8, as: UInt8.self) &>> 4
-    let high = (bytes.load(fromByteOffset: 8 &+ (j & 3), as: UInt8.self) &>> UInt8(truncatingIfNeeded: 2 &* (j &>> 2))) & 3
+    let high =
+      (bytes.load(fromByteOffset: 8 &+ (j & 3), as: UInt8.self) &>> UInt8(truncatingIfNeeded: 2 &* (j &>> 2))) & 3
     return Int32(low | (high &<< 4)) &- 32
   }
 
@@ -183,7 +185,8 @@ public enum KQuants {
 
   /// The 64 Q5_K elements of chunk `c` (sub-blocks 2c and 2c+1) of block `x`.
   @inline(__always)
-  static func q5Chunk(_ x: UnsafeRawPointer, _ d: Float, _ dmin: Float, _ y: UnsafeMutablePointer<Float>, chunk c: Int) {
+  static func q5Chunk(_ x: UnsafeRawPointer, _ d: Float, _ dmin: Float, _ y: UnsafeMutablePointer<Float>, chunk c: Int)
+  {
     let (sc0, m0) = scaleMinK4(2 &* c, x + 4)
     let (sc1, m1) = scaleMinK4(2 &* c &+ 1, x + 4)
     let d1 = d * Float(sc0)

@@ -145,15 +145,21 @@ public enum SafetensorsDecoding {
     case .I16: ScalarTypes.decodeI16(data + 2 * firstElement, count, destination)
     case .U16:
       let p = data + 2 * firstElement
-      for i in 0..<count { destination[i] = Float(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+      for i in 0..<count {
+        destination[i] = Float(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+      }
     case .I32: ScalarTypes.decodeI32(data + 4 * firstElement, count, destination)
     case .U32:
       let p = data + 4 * firstElement
-      for i in 0..<count { destination[i] = Float(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+      for i in 0..<count {
+        destination[i] = Float(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+      }
     case .I64: ScalarTypes.decodeI64(data + 8 * firstElement, count, destination)
     case .U64:
       let p = data + 8 * firstElement
-      for i in 0..<count { destination[i] = Float(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
+      for i in 0..<count {
+        destination[i] = Float(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+      }
     case .F16: ScalarTypes.decodeF16(data + 2 * firstElement, count, destination)
     case .BF16: ScalarTypes.decodeBF16(data + 2 * firstElement, count, destination)
     case .F32: ScalarTypes.decodeF32(data + 4 * firstElement, count, destination)

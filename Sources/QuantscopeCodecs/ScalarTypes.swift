@@ -20,30 +20,37 @@ public enum ScalarTypes {
   ]
 
   /// binary32 little-endian: a copy.
-  @Sendable static func decodeF32(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeF32(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
-      destination[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+      destination[i] = Float(
+        bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
     }
   }
 
   /// binary16 little-endian, widened exactly.
-  @Sendable static func decodeF16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeF16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
       destination[i] = Half.toFloat(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
     }
   }
 
   /// bfloat16 little-endian, widened exactly (the bits become the top half of a binary32).
-  @Sendable static func decodeBF16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeBF16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
-      destination[i] = Half.bf16ToFloat(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+      destination[i] = Half.bf16ToFloat(
+        UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
     }
   }
 
   /// binary64 little-endian, rounded to nearest binary32 (what numpy's `astype(float32)` does).
-  @Sendable static func decodeF64(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeF64(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
-      destination[i] = Float(Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+      destination[i] = Float(
+        Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
     }
   }
 
@@ -55,21 +62,24 @@ public enum ScalarTypes {
   }
 
   /// int16 little-endian, exact.
-  @Sendable static func decodeI16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeI16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
       destination[i] = Float(Int16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
     }
   }
 
   /// int32 little-endian, rounded to nearest binary32 when larger than 2^24.
-  @Sendable static func decodeI32(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeI32(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
       destination[i] = Float(Int32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
     }
   }
 
   /// int64 little-endian, rounded to nearest binary32.
-  @Sendable static func decodeI64(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>) {
+  @Sendable static func decodeI64(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
+  {
     for i in 0..<count {
       destination[i] = Float(Int64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
     }

@@ -332,7 +332,8 @@ public struct TensorDecoder: @unchecked Sendable {
   ///   multiples of ``columnAlignment`` (the end may also be `rowLength`).
   public func decodeRow(_ row: Int, columns: Range<Int>, into destination: UnsafeMutablePointer<Float>) throws {
     guard row >= 0, row < rowCount, columns.lowerBound >= 0, columns.upperBound <= rowLength else {
-      throw rangeError("row \(row) columns \(columns.lowerBound)..<\(columns.upperBound) outside \(rowCount)×\(rowLength)")
+      throw rangeError(
+        "row \(row) columns \(columns.lowerBound)..<\(columns.upperBound) outside \(rowCount)×\(rowLength)")
     }
     guard columns.lowerBound % columnAlignment == 0,
       columns.upperBound % columnAlignment == 0 || columns.upperBound == rowLength
@@ -348,7 +349,8 @@ public struct TensorDecoder: @unchecked Sendable {
         base + row * rowBytes + columns.lowerBound / be * codec.type.blockBytes, columns.count / be, destination)
     case .swappedBlock(let codec, let rowBytes):
       guard let base = data.baseAddress else { return }
-      Self.decodeSwapped(codec, base + row * rowBytes + columns.lowerBound * codec.type.blockBytes, columns.count, into: destination)
+      Self.decodeSwapped(
+        codec, base + row * rowBytes + columns.lowerBound * codec.type.blockBytes, columns.count, into: destination)
     case .safetensors(let dtype):
       guard let base = data.baseAddress else { return }
       SafetensorsDecoding.decode(

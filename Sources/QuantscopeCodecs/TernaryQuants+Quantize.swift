@@ -52,10 +52,12 @@ extension TernaryQuants {
         y.storeBytes(of: packTrits(x + m, stride: 32, digits: 5, scale: 1, id), toByteOffset: m, as: UInt8.self)
       }
       for m in 0..<16 {
-        y.storeBytes(of: packTrits(x + 160 + m, stride: 16, digits: 5, scale: 1, id), toByteOffset: 32 + m, as: UInt8.self)
+        y.storeBytes(
+          of: packTrits(x + 160 + m, stride: 16, digits: 5, scale: 1, id), toByteOffset: 32 + m, as: UInt8.self)
       }
       for j in 0..<4 {
-        y.storeBytes(of: packTrits(x + 240 + j, stride: 4, digits: 4, scale: 3, id), toByteOffset: 48 + j, as: UInt8.self)
+        y.storeBytes(
+          of: packTrits(x + 240 + j, stride: 4, digits: 4, scale: 3, id), toByteOffset: 48 + j, as: UInt8.self)
       }
     }
   }

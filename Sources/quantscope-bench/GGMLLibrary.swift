@@ -20,9 +20,10 @@ struct GGMLLibrary: @unchecked Sendable {
   /// `ggml_to_float_t`: `void (*)(const void * x, float * y, int64_t k)`, `k` in elements.
   typealias ToFloat = @convention(c) (UnsafeRawPointer?, UnsafeMutablePointer<Float>?, Int64) -> Void
   /// `ggml_quantize_chunk(type, src, dst, start, nrows, n_per_row, imatrix)`, returning bytes written.
-  typealias QuantizeChunk = @convention(c) (
-    Int32, UnsafePointer<Float>?, UnsafeMutableRawPointer?, Int64, Int64, Int64, UnsafePointer<Float>?
-  ) -> Int
+  typealias QuantizeChunk =
+    @convention(c) (
+      Int32, UnsafePointer<Float>?, UnsafeMutableRawPointer?, Int64, Int64, Int64, UnsafePointer<Float>?
+    ) -> Int
   /// `ggml_get_type_traits(type)`: a pointer into ggml's static table.
   typealias GetTypeTraits = @convention(c) (Int32) -> UnsafeRawPointer?
   /// `ggml_quantize_requires_imatrix(type)`.

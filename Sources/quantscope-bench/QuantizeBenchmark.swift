@@ -138,8 +138,9 @@ struct QuantizeBenchmark {
   /// `best` holds weights/s: quantscope 1-thread, all-core, then ggml's if it ran.
   func printRow(_ name: String, _ withImportance: Bool, _ best: [Double], bytes: String) {
     if ggml == nil {
-      print(pad(name, 10) + pad(withImportance ? "yes" : "no", 9) + padLeft(millions(best[0]), 12)
-        + padLeft(millions(best[1]), 12))
+      print(
+        pad(name, 10) + pad(withImportance ? "yes" : "no", 9) + padLeft(millions(best[0]), 12)
+          + padLeft(millions(best[1]), 12))
       return
     }
     let peer = best.count == 4 ? Array(best[2...]) : nil

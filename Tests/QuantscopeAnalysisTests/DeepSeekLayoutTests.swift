@@ -6,70 +6,70 @@ import Testing
 
 /// The DeepSeek-V3 / R1 `config.json` as published (keys and values of the HF file).
 let deepSeekV3ConfigText = #"""
-{
-  "architectures": ["DeepseekV3ForCausalLM"],
-  "attention_bias": false,
-  "attention_dropout": 0.0,
-  "auto_map": {
-    "AutoConfig": "configuration_deepseek.DeepseekV3Config",
-    "AutoModel": "modeling_deepseek.DeepseekV3Model",
-    "AutoModelForCausalLM": "modeling_deepseek.DeepseekV3ForCausalLM"
-  },
-  "aux_loss_alpha": 0.001,
-  "bos_token_id": 0,
-  "eos_token_id": 1,
-  "ep_size": 1,
-  "first_k_dense_replace": 3,
-  "hidden_act": "silu",
-  "hidden_size": 7168,
-  "initializer_range": 0.02,
-  "intermediate_size": 18432,
-  "kv_lora_rank": 512,
-  "max_position_embeddings": 163840,
-  "model_type": "deepseek_v3",
-  "moe_intermediate_size": 2048,
-  "moe_layer_freq": 1,
-  "n_group": 8,
-  "n_routed_experts": 256,
-  "n_shared_experts": 1,
-  "norm_topk_prob": true,
-  "num_attention_heads": 128,
-  "num_experts_per_tok": 8,
-  "num_hidden_layers": 61,
-  "num_key_value_heads": 128,
-  "num_nextn_predict_layers": 1,
-  "q_lora_rank": 1536,
-  "qk_nope_head_dim": 128,
-  "qk_rope_head_dim": 64,
-  "quantization_config": {
-    "activation_scheme": "dynamic",
-    "fmt": "e4m3",
-    "quant_method": "fp8",
-    "weight_block_size": [128, 128]
-  },
-  "rms_norm_eps": 1e-06,
-  "rope_scaling": {
-    "beta_fast": 32,
-    "beta_slow": 1,
-    "factor": 40,
-    "mscale": 1.0,
-    "mscale_all_dim": 1.0,
-    "original_max_position_embeddings": 4096,
-    "type": "yarn"
-  },
-  "rope_theta": 10000,
-  "routed_scaling_factor": 2.5,
-  "scoring_func": "sigmoid",
-  "tie_word_embeddings": false,
-  "topk_group": 4,
-  "topk_method": "noaux_tc",
-  "torch_dtype": "bfloat16",
-  "transformers_version": "4.46.3",
-  "use_cache": true,
-  "v_head_dim": 128,
-  "vocab_size": 129280
-}
-"""#
+  {
+    "architectures": ["DeepseekV3ForCausalLM"],
+    "attention_bias": false,
+    "attention_dropout": 0.0,
+    "auto_map": {
+      "AutoConfig": "configuration_deepseek.DeepseekV3Config",
+      "AutoModel": "modeling_deepseek.DeepseekV3Model",
+      "AutoModelForCausalLM": "modeling_deepseek.DeepseekV3ForCausalLM"
+    },
+    "aux_loss_alpha": 0.001,
+    "bos_token_id": 0,
+    "eos_token_id": 1,
+    "ep_size": 1,
+    "first_k_dense_replace": 3,
+    "hidden_act": "silu",
+    "hidden_size": 7168,
+    "initializer_range": 0.02,
+    "intermediate_size": 18432,
+    "kv_lora_rank": 512,
+    "max_position_embeddings": 163840,
+    "model_type": "deepseek_v3",
+    "moe_intermediate_size": 2048,
+    "moe_layer_freq": 1,
+    "n_group": 8,
+    "n_routed_experts": 256,
+    "n_shared_experts": 1,
+    "norm_topk_prob": true,
+    "num_attention_heads": 128,
+    "num_experts_per_tok": 8,
+    "num_hidden_layers": 61,
+    "num_key_value_heads": 128,
+    "num_nextn_predict_layers": 1,
+    "q_lora_rank": 1536,
+    "qk_nope_head_dim": 128,
+    "qk_rope_head_dim": 64,
+    "quantization_config": {
+      "activation_scheme": "dynamic",
+      "fmt": "e4m3",
+      "quant_method": "fp8",
+      "weight_block_size": [128, 128]
+    },
+    "rms_norm_eps": 1e-06,
+    "rope_scaling": {
+      "beta_fast": 32,
+      "beta_slow": 1,
+      "factor": 40,
+      "mscale": 1.0,
+      "mscale_all_dim": 1.0,
+      "original_max_position_embeddings": 4096,
+      "type": "yarn"
+    },
+    "rope_theta": 10000,
+    "routed_scaling_factor": 2.5,
+    "scoring_func": "sigmoid",
+    "tie_word_embeddings": false,
+    "topk_group": 4,
+    "topk_method": "noaux_tc",
+    "torch_dtype": "bfloat16",
+    "transformers_version": "4.46.3",
+    "use_cache": true,
+    "v_head_dim": 128,
+    "vocab_size": 129280
+  }
+  """#
 
 func parseDeepSeekConfig() throws -> JSONValue {
   let bytes = Array(deepSeekV3ConfigText.utf8)
@@ -153,7 +153,10 @@ struct DeepSeekLayoutTests {
     // Module order: the embedding is in the first file, the MTP layer in the last.
     #expect(layout.tensors.first { $0.name == "model.embed_tokens.weight" }?.shard == 0)
     #expect(layout.tensors.first { $0.name == "model.layers.61.shared_head.head.weight" }?.shard == 162)
-    #expect(layout.tensors.first { $0.name == "model.layers.30.mlp.experts.0.up_proj.weight" }.map { (60...100).contains($0.shard) } == true)
+    #expect(
+      layout.tensors.first { $0.name == "model.layers.30.mlp.experts.0.up_proj.weight" }.map {
+        (60...100).contains($0.shard)
+      } == true)
   }
 
   @Test func `a BF16 config without q_lora has q_proj and no scales`() throws {
@@ -215,8 +218,9 @@ struct DeepSeekLayoutTests {
     let summary = try SparseCheckpoint.write(shards: shards, config: configJSON, to: dir.path)
     let writeTime = ContinuousClock.now - writeStart
     let headerBytes = summary.fileBytes - summary.dataBytes
-    print("sparse DeepSeek-V3: wrote \(shards.count) shards, \(summary.tensorCount) tensors, "
-      + "\(summary.fileBytes) file bytes (\(headerBytes) header bytes) in \(writeTime)")
+    print(
+      "sparse DeepSeek-V3: wrote \(shards.count) shards, \(summary.tensorCount) tensors, "
+        + "\(summary.fileBytes) file bytes (\(headerBytes) header bytes) in \(writeTime)")
     #expect(summary.dataBytes == 688_574_839_360)
     // The published files have 11,888,393 bytes of headers (8-byte lengths included). The shard
     // boundaries are not known exactly, so offsets may differ by a digit here and there: allow
@@ -231,8 +235,9 @@ struct DeepSeekLayoutTests {
     let rssAfter = procStatus("VmRSS") ?? 0
     let totalElements = collection.tensors.reduce(0) { $0 + $1.elementCount }
     let totalBytes = collection.tensors.reduce(0) { $0 + $1.byteCount }
-    print("sparse DeepSeek-V3: opened \(collection.tensors.count) tensors, \(totalElements) elements, "
-      + "\(totalBytes) bytes in \(openTime); RSS \(rssBefore >> 20) → \(rssAfter >> 20) MiB, peak \(peak >> 20) MiB")
+    print(
+      "sparse DeepSeek-V3: opened \(collection.tensors.count) tensors, \(totalElements) elements, "
+        + "\(totalBytes) bytes in \(openTime); RSS \(rssBefore >> 20) → \(rssAfter >> 20) MiB, peak \(peak >> 20) MiB")
 
     #expect(collection.files.count == 163)
     #expect(collection.tensors.count == 91_991)
@@ -253,7 +258,9 @@ struct DeepSeekLayoutTests {
     let entries = Dictionary(checkpoint.metadataEntries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     #expect(entries["format"] == .string("pt"))
     #expect(entries["config.hidden_size"] == .int64(7168))
-    #expect(entries["config.quantization_config.weight_block_size"] == .array(elementType: .int64, [.int64(128), .int64(128)]))
+    #expect(
+      entries["config.quantization_config.weight_block_size"]
+        == .array(elementType: .int64, [.int64(128), .int64(128)]))
     #expect(entries["config.rms_norm_eps"] == .float64(1e-6))
 
     // The Rust crate accepts every generated header and finds the same tensors (the safetensors

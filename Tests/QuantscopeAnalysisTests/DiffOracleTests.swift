@@ -25,7 +25,8 @@ struct DiffOracleTests {
   }
 
   func expected(_ dir: URL) throws -> [String: [String: Expected]] {
-    try JSONDecoder().decode([String: [String: Expected]].self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+    try JSONDecoder().decode(
+      [String: [String: Expected]].self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
   }
 
   static func close(_ a: Double, _ b: Double, rel: Double = 1e-9) -> Bool {
@@ -60,12 +61,15 @@ struct DiffOracleTests {
   @Test func `a shape mismatch is an error naming both sides`() throws {
     let dir = try Self.fixture.get()
     let path = dir.appendingPathComponent("wrong-shape.gguf").path
-    try PythonOracle.run(["-c", """
+    try PythonOracle.run([
+      "-c",
+      """
       import sys, numpy as np, gguf
       w = gguf.GGUFWriter(sys.argv[1], "deepseek2")
       w.add_tensor("token_embd.weight", np.zeros((10, 256), np.float32))
       w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
-      """, path])
+      """, path,
+    ])
     let reference = try WeightFiles.open([dir.appendingPathComponent("ref").path])
     let candidate = try GGUFModel(path: path)
     let error = try #require(throws: FormatError.self) { try Diff.compute(candidate: candidate, reference: reference) }
@@ -79,7 +83,9 @@ struct DiffOracleTests {
 
   @Test func `imatrix-weighted NMSE agrees with numpy, expert by expert`() throws {
     let dir = try Self.fixture.get()
-    let oracle = try PythonOracle.run(["-c", """
+    let oracle = try PythonOracle.run([
+      "-c",
+      """
       import sys, json, numpy as np, gguf
       d = sys.argv[1]
       ref = np.load(d + "/split-ref.npz")
@@ -97,7 +103,8 @@ struct DiffOracleTests {
           e = deq - x
           out[t.name] = float(np.sum(w * e * e) / np.sum(w * x * x))
       print(json.dumps(out))
-      """, dir.path])
+      """, dir.path,
+    ])
     let want = try #require(try JSONSerialization.jsonObject(with: Data(oracle.utf8)) as? [String: Double])
     var options = Diff.Options()
     options.importance = try ImportanceMatrix(path: dir.appendingPathComponent("imatrix.gguf").path)
@@ -142,7 +149,8 @@ struct DiffOracleTests {
     options.precision = .exact
     let exact = try Diff.compute(candidate: candidate, reference: reference, options: options)
     let want = try #require(try expected(dir)["bf16.gguf"])
-    #expect(exact.tensors.contains { ($0.metrics?.mse ?? 0) > 0 }, "bf16 rounding must show against the exact reference")
+    #expect(
+      exact.tensors.contains { ($0.metrics?.mse ?? 0) > 0 }, "bf16 rounding must show against the exact reference")
     for t in exact.tensors {
       #expect(Self.close(try #require(t.metrics).mse, try #require(want[t.name]).mse), "\(t.name)")
     }
@@ -191,7 +199,9 @@ struct DiffGGUFPairTests {
   @Test func `every tensor's MSE agrees with numpy on gguf-py's dequantization`() throws {
     let q3 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path
     let q4 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q4_K_M.gguf").path
-    let oracle = try PythonOracle.run(["-c", """
+    let oracle = try PythonOracle.run([
+      "-c",
+      """
       import sys, json, numpy as np, gguf
       a = {t.name: t for t in gguf.GGUFReader(sys.argv[1]).tensors}
       out = {}
@@ -200,7 +210,8 @@ struct DiffGGUFPairTests {
           y = gguf.quants.dequantize(np.array(a[t.name].data), a[t.name].tensor_type).astype(np.float64)
           out[t.name] = float(np.mean((y - x) ** 2))
       print(json.dumps(out))
-      """, q3, q4])
+      """, q3, q4,
+    ])
     let want = try #require(try JSONSerialization.jsonObject(with: Data(oracle.utf8)) as? [String: Double])
     let diff = try Diff.compute(candidate: try GGUFModel(path: q3), reference: try GGUFModel(path: q4))
     #expect(diff.tensors.count == want.count)

@@ -35,11 +35,12 @@ struct DiffReportTests {
   /// Three tensors: `blk.0.a` small error on large values (best NMSE, worst MSE), `blk.1.b`
   /// medium, `blk.1.a` large error on small values (worst NMSE).
   static func diff(_ tensors: [Diff.TensorResult]? = nil) -> Diff {
-    let list = tensors ?? [
-      tensor("blk.0.a.weight", reference: [100, -100, 50, 25], error: 0.5),
-      tensor("blk.1.b.weight", reference: [3, -2, 1, 4], error: 0.1),
-      tensor("blk.1.a.weight", reference: [0.1, -0.2, 0.3, 0.1], error: 0.05),
-    ]
+    let list =
+      tensors ?? [
+        tensor("blk.0.a.weight", reference: [100, -100, 50, 25], error: 0.5),
+        tensor("blk.1.b.weight", reference: [3, -2, 1, 4], error: 0.1),
+        tensor("blk.1.a.weight", reference: [0.1, -0.2, 0.3, 0.1], error: 0.05),
+      ]
     return Diff(
       tensors: list, missingReference: ["output.weight"], unmappedReference: [], skippedReference: [],
       architecture: "llama", precision: .exact, weighted: false)
@@ -95,8 +96,11 @@ struct DiffReportTests {
   }
 
   @Test func `CSV and JSON hold the shown rows and every roll-up`() throws {
-    let report = DiffReport(Self.diff([Self.tensor("blk.0.a.weight", reference: [1, 2], error: 0.5),
-      Self.poisoned("blk.0.x.weight")]), order: .file)
+    let report = DiffReport(
+      Self.diff([
+        Self.tensor("blk.0.a.weight", reference: [1, 2], error: 0.5),
+        Self.poisoned("blk.0.x.weight"),
+      ]), order: .file)
     let lines = report.csv.split(separator: "\n", omittingEmptySubsequences: false)
     #expect(lines.count == 3)
     #expect(lines[0].hasPrefix("name,type,bpw,elements,mse,"))

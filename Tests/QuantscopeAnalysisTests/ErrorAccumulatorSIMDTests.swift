@@ -76,7 +76,9 @@ struct ErrorAccumulatorSIMDTests {
     for segment in [8, 50, 100] { Self.compare(c, r, segment: segment) }
     var acc = ErrorAccumulator()
     c.withUnsafeBufferPointer { cp in
-      r.withUnsafeBufferPointer { rp in acc.add(candidate: cp.baseAddress!, reference: rp.baseAddress!, count: 100, firstIndex: 0) }
+      r.withUnsafeBufferPointer { rp in
+        acc.add(candidate: cp.baseAddress!, reference: rp.baseAddress!, count: 100, firstIndex: 0)
+      }
     }
     #expect(acc.nonFinite == 4)
     #expect(acc.count == 96)

@@ -45,7 +45,9 @@ struct FaultInjectionTests {
     try FileManager.default.createDirectory(at: clean, withIntermediateDirectories: true)
     let produced = try writer(clean)
     #expect(!produced.isEmpty)
-    let total = try produced.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int ?? 0) }
+    let total = try produced.reduce(0) {
+      $0 + (try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int ?? 0)
+    }
     #expect(total > 0)
     let points = failurePoints(total: total)
 
@@ -84,8 +86,10 @@ struct FaultInjectionTests {
     options.threads = 2
     if split { options.splitMaxBytes = 1_500_000 }
     return { dir in
-      try Requantization.run(input: input, plan: plan, output: dir.appendingPathComponent("out.gguf").path, options: options)
-        .outputs
+      try Requantization.run(
+        input: input, plan: plan, output: dir.appendingPathComponent("out.gguf").path, options: options
+      )
+      .outputs
     }
   }
 
@@ -107,7 +111,9 @@ struct FaultInjectionTests {
   func `decode -o: FP8 weights with their scales`(format: TensorExport.Format) throws {
     let model = try WeightFiles.open([Self.sampleFP8.path])
     let index = model.tensorsByName
-    let names = model.tensors.map(\.name).filter { $0.hasSuffix("mlp.experts.0.up_proj.weight") || $0.hasSuffix("self_attn.q_b_proj.weight") }
+    let names = model.tensors.map(\.name).filter {
+      $0.hasSuffix("mlp.experts.0.up_proj.weight") || $0.hasSuffix("self_attn.q_b_proj.weight")
+    }
     let chosen = format == .safetensors ? Array(names.prefix(4)) : Array(names.prefix(1))
     try #require(!chosen.isEmpty)
     let decoders = try chosen.map { try TensorDecoder(index[$0]!, partnersIn: index) }

@@ -1,5 +1,6 @@
-@testable import QuantscopeAnalysis
 import Testing
+
+@testable import QuantscopeAnalysis
 
 @Suite("layout comparison rules")
 struct LayoutComparisonTests {
@@ -14,11 +15,12 @@ struct LayoutComparisonTests {
       change("blk.10.ffn_down_exps.weight", "Q4_K", "Q3_K"),
       change("token_embd.weight", "Q3_K", "Q4_K"),
     ])
-    #expect(rules.map(\.description) == [
-      "blk\\.(5|10)\\.ffn_down_exps\\.weight: q4_k → q3_k",
-      "blk\\.3\\.ffn_down_exps\\.weight: q4_k → q6_k",
-      "^token_embd\\.weight$: q3_k → q4_k",
-    ])
+    #expect(
+      rules.map(\.description) == [
+        "blk\\.(5|10)\\.ffn_down_exps\\.weight: q4_k → q3_k",
+        "blk\\.3\\.ffn_down_exps\\.weight: q4_k → q6_k",
+        "^token_embd\\.weight$: q3_k → q4_k",
+      ])
     #expect(rules[0].rule == "blk\\.(5|10)\\.ffn_down_exps\\.weight=q3_k")
     #expect(rules[0].tensors == ["blk.5.ffn_down_exps.weight", "blk.10.ffn_down_exps.weight"])
   }

@@ -13,7 +13,8 @@ struct MetricsTests {
         r.withUnsafeBufferPointer { rp in
           if let weights {
             weights.withUnsafeBufferPointer { wp in
-              part.add(candidate: cp.baseAddress! + i, reference: rp.baseAddress! + i, count: n, firstIndex: i,
+              part.add(
+                candidate: cp.baseAddress! + i, reference: rp.baseAddress! + i, count: n, firstIndex: i,
                 importance: wp.baseAddress! + i)
             }
           } else {

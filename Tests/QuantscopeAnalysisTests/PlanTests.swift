@@ -115,7 +115,8 @@ import Testing
   @Test func `--rule style extra rules take precedence; base presets follow the file's rules`() throws {
     let inputs = DeepSeekV3.tensors(blocks: 4, dense: 1)
     let model = PlanModel(tensors: inputs, architecture: "deepseek2")
-    #expect(model.context == RecipeContext(blockCount: 4, leadingDenseBlocks: 1, hasOutputTensor: true, expertCount: 256))
+    #expect(
+      model.context == RecipeContext(blockCount: 4, leadingDenseBlocks: 1, hasOutputTensor: true, expertCount: 256))
     let extra = try RecipeRule(parsing: "ffn_down_exps=q8_0")
     let p = try Planner.plan(model: model, preset: Presets.named("dq3_k_m")!, extraRules: [extra])
     #expect(Set(p.tensors.filter { $0.name.hasSuffix("ffn_down_exps.weight") }.map(\.targetType)) == [.q8_0])

@@ -5,7 +5,8 @@ import QuantscopeTestSupport
 import Testing
 
 @Suite struct `Recipe parsing` {
-  @Test func `llama-quantize --tensor-type syntax: split at the first =, type in any case, pattern lowercased`() throws {
+  @Test func `llama-quantize --tensor-type syntax: split at the first =, type in any case, pattern lowercased`() throws
+  {
     let rule = try RecipeRule(parsing: #"\.(\d*[13579])\.ATTN_K=Q5_K"#)
     #expect(rule.pattern == #"\.(\d*[13579])\.attn_k"#)
     #expect(rule.type == .q5_K)

@@ -13,7 +13,8 @@ import Testing
       #expect(!header.description.isEmpty)
       for n in [0, 1, 4, 32, 61, 80, 100] {
         for tied in [false, true] {
-          let recipe = try preset.recipe(for: RecipeContext(blockCount: n, leadingDenseBlocks: min(3, n), hasOutputTensor: !tied))
+          let recipe = try preset.recipe(
+            for: RecipeContext(blockCount: n, leadingDenseBlocks: min(3, n), hasOutputTensor: !tied))
           if preset.mix != nil {
             #expect(recipe.rules.isEmpty && recipe.mix == preset.mix, "\(preset.name): typed by the mix rules")
           } else {
@@ -33,7 +34,8 @@ import Testing
     #expect(!Presets.named("dq3_k_m")!.header.supports(architecture: "llama"))
     // llama-quantize's numbers and aliases.
     #expect(LlamaFileType(name: "Q4_K")?.id == 15 && LlamaFileType(name: "q5_k") == .q5_K_M)
-    #expect(LlamaFileType.mxfp4_MOE.id == 38 && LlamaFileType.q2_0.id == 41 && LlamaFileType.iq2_S.defaultType == .iq2_xs)
+    #expect(
+      LlamaFileType.mxfp4_MOE.id == 38 && LlamaFileType.q2_0.id == 41 && LlamaFileType.iq2_S.defaultType == .iq2_xs)
   }
 
   @Test func `dq3_k_m expanded for 61 blocks (3 dense) gives the paper's blocks`() throws {
@@ -64,7 +66,8 @@ import Testing
     for preset in Presets.all {
       let c = RecipeContext(blockCount: 61, leadingDenseBlocks: 3)
       let text = try preset.expandedText(for: c)
-      #expect(!text.contains("{{") || text.split(separator: "\n").allSatisfy { !$0.contains("{{") || $0.hasPrefix("#") })
+      #expect(
+        !text.contains("{{") || text.split(separator: "\n").allSatisfy { !$0.contains("{{") || $0.hasPrefix("#") })
       let reparsed = try Recipe.parse(text, source: preset.source)
       #expect(reparsed.rules.map(\.text) == (try preset.recipe(for: c)).rules.map(\.text))
     }

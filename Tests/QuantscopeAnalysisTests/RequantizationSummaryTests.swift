@@ -1,5 +1,6 @@
-@testable import QuantscopeAnalysis
 import Testing
+
+@testable import QuantscopeAnalysis
 
 @Suite("requant summary")
 struct RequantizationSummaryTests {

@@ -17,7 +17,9 @@ struct RequantizationTests {
     let mismatched: [String]
   }
 
-  func requant(rules: [String], imatrix: Bool, regenerate: Requantization.Regenerate = .changed) throws -> (URL, Requantization.Summary, OracleResult) {
+  func requant(rules: [String], imatrix: Bool, regenerate: Requantization.Regenerate = .changed) throws -> (
+    URL, Requantization.Summary, OracleResult
+  ) {
     let dir = try Self.fixture.get()
     let input = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
     let model = PlanModel(collection: input)
@@ -34,7 +36,9 @@ struct RequantizationTests {
     options.chunkValues = 4096  // many chunks, so ordering across threads is exercised
     let out = dir.appendingPathComponent("requant-\(UUID().uuidString).gguf")
     let summary = try Requantization.run(input: input, plan: plan, output: out.path, options: options)
-    var args = [dir.appendingPathComponent("split.gguf").path, out.path, dir.appendingPathComponent("split-ref.npz").path]
+    var args = [
+      dir.appendingPathComponent("split.gguf").path, out.path, dir.appendingPathComponent("split-ref.npz").path,
+    ]
     if imatrix { args.append(imatrixPath) }
     let json = try PythonOracle.script("requant_oracle.py", args)
     return (out, summary, try JSONDecoder().decode(OracleResult.self, from: Data(json.utf8)))
@@ -87,7 +91,8 @@ struct RequantizationTests {
     let dir = try Self.fixture.get()
     let input = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
     let model = PlanModel(collection: input)
-    let plan = try Planner.plan(model: model, recipe: try Recipe.load(nil, rules: ["token_embd=q8_0"], context: model.context))
+    let plan = try Planner.plan(
+      model: model, recipe: try Recipe.load(nil, rules: ["token_embd=q8_0"], context: model.context))
     #expect(throws: FormatError.self) {
       try Requantization.run(input: input, plan: plan, output: out.path, options: Requantization.Options())
     }
@@ -102,7 +107,8 @@ struct RequantizationTests {
     let dir = try Self.fixture.get()
     let input = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
     let model = PlanModel(collection: input)
-    let plan = try Planner.plan(model: model, recipe: try Recipe.load(nil, rules: ["ffn_up_exps=q4_k"], context: model.context))
+    let plan = try Planner.plan(
+      model: model, recipe: try Recipe.load(nil, rules: ["ffn_up_exps=q4_k"], context: model.context))
     var options = Requantization.Options()
     options.splitMaxBytes = 400_000
     let base = dir.appendingPathComponent("sharded-\(UUID().uuidString)").path
@@ -119,11 +125,13 @@ struct RequantizationTests {
     let input = try GGUFModel(path: dir.appendingPathComponent("split.gguf").path)
     let model = PlanModel(collection: input)
     // IQ2_XXS needs an importance matrix: planning succeeds, requantization refuses before writing.
-    let plan = try Planner.plan(model: model, recipe: try Recipe.load(nil, rules: ["ffn_gate_exps=iq2_xxs"], context: model.context))
+    let plan = try Planner.plan(
+      model: model, recipe: try Recipe.load(nil, rules: ["ffn_gate_exps=iq2_xxs"], context: model.context))
     let sub = dir.appendingPathComponent("fail-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
     let error = try #require(throws: FormatError.self) {
-      try Requantization.run(input: input, plan: plan, output: sub.appendingPathComponent("o.gguf").path, options: .init())
+      try Requantization.run(
+        input: input, plan: plan, output: sub.appendingPathComponent("o.gguf").path, options: .init())
     }
     // No --imatrix was given at all: the user must give one.
     #expect(error.kind == .usage && error.tensor != nil)

@@ -18,7 +18,9 @@ private func numpyJSON(_ script: String, input: [UInt8]) throws -> [String: Any]
 }
 
 /// One raw tensor in a file of its own.
-private func tensor(_ name: String, _ encoding: TensorEncoding, shape: [Int], bytes: [UInt8], offset: Int = 0) throws -> TensorInfo {
+private func tensor(_ name: String, _ encoding: TensorEncoding, shape: [Int], bytes: [UInt8], offset: Int = 0) throws
+  -> TensorInfo
+{
   let dir = try TestPaths.temporaryDirectory("stats")
   let url = dir.appendingPathComponent("t.bin")
   try Data([UInt8](repeating: 0, count: offset) + bytes).write(to: url)
@@ -120,7 +122,8 @@ struct StatsTests {
     let one = try TensorStatistics.compute(d, topK: 6, tileElements: 2048, threads: 1)
     for threads in [2, 3, 8] {
       let s = try TensorStatistics.compute(d, topK: 6, tileElements: 2048, threads: threads)
-      #expect(s.mean.bitPattern == one.mean.bitPattern && s.standardDeviation.bitPattern == one.standardDeviation.bitPattern)
+      #expect(
+        s.mean.bitPattern == one.mean.bitPattern && s.standardDeviation.bitPattern == one.standardDeviation.bitPattern)
       #expect(s.kurtosis.bitPattern == one.kurtosis.bitPattern && s.rms.bitPattern == one.rms.bitPattern)
       #expect(s.top == one.top && s.min == one.min && s.max == one.max && s.zeroCount == one.zeroCount)
     }
@@ -128,22 +131,30 @@ struct StatsTests {
 
   @Test func `FP8 weights are summarized dequantized`() throws {
     var rng = SplitMix(seed: 4)
-    let codes = (0..<(200 * 300)).map { _ in UInt8.random(in: 0...0x7E, using: &rng) | (Bool.random(using: &rng) ? 0x80 : 0) }
+    let codes = (0..<(200 * 300)).map { _ in
+      UInt8.random(in: 0...0x7E, using: &rng) | (Bool.random(using: &rng) ? 0x80 : 0)
+    }
     let scales: [Float] = [0.001, 0.002, 0.003, 0.0005, 0.25, 1.5]  // 2 × 3 tiles of 128×128 (edges partial)
     let dir = try TestPaths.temporaryDirectory("stats-fp8")
     let url = dir.appendingPathComponent("t.bin")
     try Data(codes + scales.withUnsafeBytes { [UInt8]($0) }).write(to: url)
     let file = try MappedFile(path: url.path)
     try? FileManager.default.removeItem(at: dir)
-    let w = TensorInfo(name: "x.weight", encoding: .safetensors(.F8_E4M3), shape: [200, 300], elementCount: 60000, byteCount: 60000, file: file, dataOffset: 0)
-    let s = TensorInfo(name: "x.weight_scale_inv", encoding: .safetensors(.F32), shape: [2, 3], elementCount: 6, byteCount: 24, file: file, dataOffset: 60000)
-    let stats = try TensorStatistics.compute(try TensorDecoder(w, partnersIn: ["x.weight": w, "x.weight_scale_inv": s]), topK: 4)
+    let w = TensorInfo(
+      name: "x.weight", encoding: .safetensors(.F8_E4M3), shape: [200, 300], elementCount: 60000, byteCount: 60000,
+      file: file, dataOffset: 0)
+    let s = TensorInfo(
+      name: "x.weight_scale_inv", encoding: .safetensors(.F32), shape: [2, 3], elementCount: 6, byteCount: 24,
+      file: file, dataOffset: 60000)
+    let stats = try TensorStatistics.compute(
+      try TensorDecoder(w, partnersIn: ["x.weight": w, "x.weight_scale_inv": s]), topK: 4)
     let dequantized = try PythonOracle2.dequantize(codes: codes, scales: scales)
     check(stats, against: try numpyJSON("K = 4\n" + oracle, input: dequantized), rowLength: 300)
   }
 
   @Test func `constant and empty tensors`() throws {
-    let t = try tensor("c", .safetensors(.F32), shape: [4, 4], bytes: [Float](repeating: 2, count: 16).withUnsafeBytes { [UInt8]($0) })
+    let t = try tensor(
+      "c", .safetensors(.F32), shape: [4, 4], bytes: [Float](repeating: 2, count: 16).withUnsafeBytes { [UInt8]($0) })
     let s = try TensorStatistics.compute(try TensorDecoder(t))
     #expect(s.mean == 2 && s.standardDeviation == 0 && s.kurtosis.isNaN && s.rms == 2 && s.zeroFraction == 0)
     let e = try tensor("e", .safetensors(.F32), shape: [0, 4], bytes: [])

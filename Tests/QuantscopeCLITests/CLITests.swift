@@ -228,7 +228,9 @@ struct CLITests {
 
     let overlap = try quantscope("verify", try make("overlap"))
     #expect(overlap.status == 2)
-    #expect(overlap.stdout.contains("[overlap] data overlaps tensor token_embd.weight by 16 bytes (tensor blk.0.attn_norm.weight"))
+    #expect(
+      overlap.stdout.contains(
+        "[overlap] data overlaps tensor token_embd.weight by 16 bytes (tensor blk.0.attn_norm.weight"))
     #expect(overlap.stdout.contains("[offset-order] data offset 128, expected 256"))
 
     let missing = try quantscope("verify", dir.appendingPathComponent("nope.gguf").path)

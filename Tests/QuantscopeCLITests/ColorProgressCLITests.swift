@@ -75,7 +75,8 @@ struct ColorProgressCLITests {
   @Test func `hash --check, verify and compare colour what needs a look`() throws {
     let dir = try TestPaths.temporaryDirectory("cli-colour")
     defer { try? FileManager.default.removeItem(at: dir) }
-    #expect(try CLI.quantscope(["hash", Self.golden, "--tensors", #"^in\."#, "-o", "in.json", "-q"], in: dir).status == 0)
+    #expect(
+      try CLI.quantscope(["hash", Self.golden, "--tensors", #"^in\."#, "-o", "in.json", "-q"], in: dir).status == 0)
     let check = try CLI.quantscope(["hash", Self.golden, "--check", "in.json", "-q", "--color", "always"], in: dir)
     #expect(check.status == 2)
     #expect(check.stdout.contains("\u{1B}[36mextra\u{1B}[0m    edge.iq1_m\n"))

@@ -75,7 +75,8 @@ struct DecodeStatsCLITests {
       let unzstd = try CLI.run("/usr/bin/env", ["zstd", "-d", "-q", "-f", file, "-o", file + ".npy"])
       #expect(unzstd.status == 0, "\(unzstd.stderr)")
       // Decompressed, it is the same file decode writes uncompressed.
-      #expect(try Data(contentsOf: URL(fileURLWithPath: file + ".npy")) == Data(contentsOf: URL(fileURLWithPath: plain)))
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: file + ".npy")) == Data(contentsOf: URL(fileURLWithPath: plain)))
     }
     let o = try CLI.pythonJSON(
       readGolden + """

@@ -71,10 +71,12 @@ struct DiffReportCompareCLITests {
       text.components(separatedBy: "<svg").count - 1 >= 7, "a layer chart, two heatmaps, two legends, two bar charts")
 
     let png = dir.appendingPathComponent("report.png").path
-    let shot = try run(chromium, [
-      "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1400",
-      "--enable-logging=stderr", "--v=0", "--screenshot=\(png)", "file://\(html)",
-    ])
+    let shot = try run(
+      chromium,
+      [
+        "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1400",
+        "--enable-logging=stderr", "--v=0", "--screenshot=\(png)", "file://\(html)",
+      ])
     #expect(shot.status == 0, "\(shot.stderr)")
     #expect(FileManager.default.fileExists(atPath: png))
     let consoleErrors = shot.stderr.split(separator: "\n").filter {
@@ -129,7 +131,8 @@ struct DiffReportCompareCLITests {
     let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
     let rules = try #require(object["rules"] as? [[String: Any]])
     // Independent oracle: gguf-py's reader lists the tensors whose type differs.
-    let oracle = try python("""
+    let oracle = try python(
+      """
       import sys, json, gguf
       a = {t.name: t.tensor_type.name for t in gguf.GGUFReader(sys.argv[1]).tensors}
       b = {t.name: t.tensor_type.name for t in gguf.GGUFReader(sys.argv[2]).tensors}
@@ -169,7 +172,8 @@ struct RequantSampleCLITests {
     #expect(r.stdout.contains("requantized"))
 
     // gguf-py reads it; tensors whose type is unchanged are byte-identical to the input.
-    let check = try python("""
+    let check = try python(
+      """
       import sys, json, numpy as np, gguf
       a = {t.name: t for t in gguf.GGUFReader(sys.argv[1]).tensors}
       b = gguf.GGUFReader(sys.argv[2])

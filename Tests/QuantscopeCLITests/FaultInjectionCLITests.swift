@@ -3,7 +3,7 @@ import QuantscopeTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The process-level guarantees: `kill -9` during `requant` leaves no file at the output name,
@@ -54,7 +54,8 @@ struct FaultInjectionCLITests {
     // loaded 2-core machine the first bytes took over a minute.
     let writing = Self.wait(seconds: 600) {
       temporaries().contains { name in
-        let size = (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)[.size] as? Int) ?? 0
+        let size =
+          (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)[.size] as? Int) ?? 0
         return size > 0
       } || !p.isRunning
     }

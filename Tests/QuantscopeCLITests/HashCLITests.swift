@@ -66,9 +66,11 @@ struct HashCLITests {
     let extra = try CLI.quantscope(["hash", model, "--check", "in.json", "-q"], in: dir)
     #expect(extra.status == 2)
     #expect(extra.stdout.contains("extra    edge.iq1_m\n"))
-    #expect(try CLI.quantscope(["hash", model, "--tensors", "^in\\.", "--check", "in.json", "-q"], in: dir).status == 0)
+    #expect(
+      try CLI.quantscope(["hash", model, "--tensors", "^in\\.", "--check", "in.json", "-q"], in: dir).status == 0)
     // Checking a selection against the full manifest compares only the selection.
-    #expect(try CLI.quantscope(["hash", model, "--tensors", "^in\\.", "--check", "m.json.zst", "-q"], in: dir).status == 0)
+    #expect(
+      try CLI.quantscope(["hash", model, "--tensors", "^in\\.", "--check", "m.json.zst", "-q"], in: dir).status == 0)
 
     // Plain listing: one line per tensor plus the model line, matching the manifest.
     let listing = try CLI.quantscope(["hash", model, "--tensors", "^in\\.", "-q"], in: dir)

@@ -44,7 +44,9 @@ func mdoc(_ text: String) -> String {
 
 @Suite("help, man pages and completions")
 struct HelpManCompletionTests {
-  static let subcommands = ["inspect", "diff", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify"]
+  static let subcommands = [
+    "inspect", "diff", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
+  ]
 
   @Test func `every command has an abstract, a discussion with examples, and help for every argument`() throws {
     let commands = try dumpedCommands()
@@ -78,7 +80,9 @@ struct HelpManCompletionTests {
       // Words of the mdoc macro lines (`.Op Fl -deep`, `.It Fl q , -quiet`, `.It Ar paths...`).
       let macroWords = Set(
         page.split(separator: "\n").filter { $0.hasPrefix(".") }.flatMap { $0.split(separator: " ").map(String.init) })
-      #expect(page.contains(".Nm \"\(name)\"") || page.contains(".Nm \(name)\n"), "\(c.manPage.lastPathComponent): not the page of \(name)")
+      #expect(
+        page.contains(".Nm \"\(name)\"") || page.contains(".Nm \(name)\n"),
+        "\(c.manPage.lastPathComponent): not the page of \(name)")
       #expect(page.contains(mdoc(c.abstract)), "\(c.manPage.lastPathComponent): abstract differs from --help")
       for line in c.discussion.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
         #expect(page.contains(mdoc(String(line))), "\(c.manPage.lastPathComponent): discussion line missing: \(line)")
@@ -95,7 +99,8 @@ struct HelpManCompletionTests {
             "\(c.manPage.lastPathComponent) does not mention <\(value)>")
         }
         if let abstract = arg["abstract"] as? String {
-          #expect(page.contains(mdoc(abstract)), "\(c.manPage.lastPathComponent): help of an argument differs: \(abstract)")
+          #expect(
+            page.contains(mdoc(abstract)), "\(c.manPage.lastPathComponent): help of an argument differs: \(abstract)")
         }
       }
     }
@@ -108,7 +113,8 @@ struct HelpManCompletionTests {
   @Test func `the DQ3_K_M pages say what the paper states and what is inferred`() throws {
     let shown = try CLI.quantscope(["recipes", "show", "dq3_k_m"])
     #expect(shown.status == 0)
-    #expect(shown.stdout.contains("Only the ffn_down_exps rule is stated by the paper; the rest is inferred to match the"))
+    #expect(
+      shown.stdout.contains("Only the ffn_down_exps rule is stated by the paper; the rest is inferred to match the"))
     for page in ["quantscope.recipes.1", "quantscope.recipes.show.1", "quantscope.requant.1", "quantscope.plan.1"] {
       let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/" + page), encoding: .utf8)
       #expect(text.contains("only the ffn_down_exps rule is stated by the paper"), "\(page)")

@@ -33,7 +33,8 @@ struct JSONConventionCLITests {
     Case(arguments: ["verify", q8, "--deep", "--json"], schema: "quantscope.verify/1"),
     Case(arguments: ["hash", q3, "--json"], schema: "quantscope.hash/1"),
     Case(arguments: ["recipes", "list", "--json"], schema: "quantscope.recipes/1"),
-    Case(arguments: ["recipes", "show", "dq3_k_m", "--blocks", "61", "--dense-blocks", "3", "--json"],
+    Case(
+      arguments: ["recipes", "show", "dq3_k_m", "--blocks", "61", "--dense-blocks", "3", "--json"],
       schema: "quantscope.recipe/1"),
   ]
 

@@ -66,7 +66,8 @@ struct LlamaParityTests {
       var label = "\(row["model"] ?? "?") \(row["type"] ?? "?")\((row["imatrix"] as? Bool) == true ? " +imatrix" : "")"
       if let options = row["options"] as? String, !options.isEmpty { label += " " + options }
       let first = row["first_difference"] as? String
-      let message = "\(label): \(row["identical"] ?? 0)/\(row["total"] ?? 0) identical; first difference: \(first ?? "-")"
+      let message =
+        "\(label): \(row["identical"] ?? 0)/\(row["total"] ?? 0) identical; first difference: \(first ?? "-")"
       if let reason = Self.knownDifferences[label] {
         // Recorded as a known issue: visible in every run, and the test fails once it no longer differs.
         withKnownIssue(Comment(rawValue: reason)) { if first != nil { Issue.record(Comment(rawValue: message)) } }

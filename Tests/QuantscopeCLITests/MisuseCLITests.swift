@@ -5,7 +5,7 @@ import QuantscopeTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Promises under misuse (issue 16, §1–4, 7, 8): each test drives the built binary the wrong way
@@ -109,27 +109,45 @@ struct MisuseCLITests {
   static let sameFileCases: [(label: String, setup: String, arguments: [String])] = [
     ("requant onto its input", "", ["requant", "x.gguf", "-o", "x.gguf", "--rule", "ffn_down=q8_0", "--force"]),
     ("hash onto its input", "", ["hash", "x.gguf", "-o", "x.gguf", "--force"]),
-    ("decode onto its input", "", [
-      "decode", "x.gguf", "--tensor", "blk.0.attn_norm.weight", "-o", "x.gguf", "--force",
-    ]),
+    (
+      "decode onto its input", "",
+      [
+        "decode", "x.gguf", "--tensor", "blk.0.attn_norm.weight", "-o", "x.gguf", "--force",
+      ]
+    ),
     ("input through a symlink", "link", ["hash", "link.gguf", "-o", "x.gguf", "--force"]),
-    ("output through a symlink", "link", [
-      "requant", "x.gguf", "-o", "link.gguf", "--rule", "ffn_down=q8_0", "--force",
-    ]),
+    (
+      "output through a symlink", "link",
+      [
+        "requant", "x.gguf", "-o", "link.gguf", "--rule", "ffn_down=q8_0", "--force",
+      ]
+    ),
     ("output a hard link of the input", "hard", ["hash", "x.gguf", "-o", "hard.gguf", "--force"]),
-    ("output another shard of the set", "split", [
-      "requant", "s-00001-of-00002.gguf", "-o", "s-00002-of-00002.gguf", "--rule", "ffn_down=q4_0", "--force",
-    ]),
-    ("output a --ref file", "ref", [
-      "requant", "x.gguf", "-o", "fp8/model-00001-of-00002.safetensors", "--ref", "fp8", "--rule", "ffn_down=q8_0",
-      "--force",
-    ]),
-    ("hash -o the manifest --check reads", "manifest", [
-      "hash", "x.gguf", "--check", "m.json", "-o", "m.json", "--force",
-    ]),
-    ("diff --report onto the reference", "ref", [
-      "diff", "x.gguf", "--ref", "fp8", "--report", "fp8/model-00002-of-00002.safetensors", "--force",
-    ]),
+    (
+      "output another shard of the set", "split",
+      [
+        "requant", "s-00001-of-00002.gguf", "-o", "s-00002-of-00002.gguf", "--rule", "ffn_down=q4_0", "--force",
+      ]
+    ),
+    (
+      "output a --ref file", "ref",
+      [
+        "requant", "x.gguf", "-o", "fp8/model-00001-of-00002.safetensors", "--ref", "fp8", "--rule", "ffn_down=q8_0",
+        "--force",
+      ]
+    ),
+    (
+      "hash -o the manifest --check reads", "manifest",
+      [
+        "hash", "x.gguf", "--check", "m.json", "-o", "m.json", "--force",
+      ]
+    ),
+    (
+      "diff --report onto the reference", "ref",
+      [
+        "diff", "x.gguf", "--ref", "fp8", "--report", "fp8/model-00002-of-00002.safetensors", "--force",
+      ]
+    ),
   ]
 
   @Test(arguments: 0..<sameFileCases.count)
@@ -327,7 +345,8 @@ struct MisuseCLITests {
     let r = try CLI.quantscope(
       ["requant", "many.gguf", "-o", "o.gguf", "--rule", "zzz=q8_0", "--split-max-size", "1"], in: dir)
     #expect(r.status == 1, "\(r.stderr)")
-    let expected = "quantscope: error: o.gguf: --split-max-size 1 would make 65537 shards; "
+    let expected =
+      "quantscope: error: o.gguf: --split-max-size 1 would make 65537 shards; "
       + "a GGUF split set holds at most 65535"
     #expect(Self.oneErrorLine(r) == expected)
     #expect(try Self.snapshot(dir) == before)

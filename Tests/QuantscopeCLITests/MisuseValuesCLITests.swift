@@ -43,7 +43,8 @@ struct MisuseValuesCLITests {
 
   /// Absolute offset and byte count of a tensor, from `inspect --json`.
   static func location(_ path: String, _ name: String) throws -> (offset: Int, bytes: Int) {
-    let r = try quantscope("inspect", path, "--json", "--tensors", "^" + NSRegularExpression.escapedPattern(for: name) + "$")
+    let r = try quantscope(
+      "inspect", path, "--json", "--tensors", "^" + NSRegularExpression.escapedPattern(for: name) + "$")
     try #require(r.status == 0, "\(r.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: r.data) as? [String: Any])
     let t = try #require((object["tensors"] as? [[String: Any]])?.first)
@@ -121,7 +122,8 @@ struct MisuseValuesCLITests {
     let close = try #require(text[range.upperBound...].firstIndex(of: "]"))
     text.replaceSubrange(range.lowerBound...close, with: "\"weight_block_size\": [64, 128]")
     try text.write(to: config, atomically: true, encoding: .utf8)
-    let r = try quantscope("stats", dir.appendingPathComponent("ref").path, "--tensors", "layers\\.0\\.mlp\\.down_proj\\.weight$")
+    let r = try quantscope(
+      "stats", dir.appendingPathComponent("ref").path, "--tensors", "layers\\.0\\.mlp\\.down_proj\\.weight$")
     #expect(r.status == 1)
     #expect(r.stderr.contains("down_proj.weight_scale_inv"), "\(r.stderr)")
     #expect(r.stderr.contains("expected [4, 4] for 64×128 blocks"), "\(r.stderr)")
@@ -130,15 +132,19 @@ struct MisuseValuesCLITests {
   // MARK: §5 non-finite values
 
   @Test func `a NaN scale tile makes the tensor and its roll-ups n/a, warns, and fails every gate`() throws {
-    let dir = try Self.checkpoint("nan-scale", patch: try Self.nanScale("model.layers.0.mlp.up_proj.weight_scale_inv", entry: 2))
+    let dir = try Self.checkpoint(
+      "nan-scale", patch: try Self.nanScale("model.layers.0.mlp.up_proj.weight_scale_inv", entry: 2))
     defer { try? FileManager.default.removeItem(at: dir) }
     let ref = dir.appendingPathComponent("ref").path
 
     let j = try quantscope("diff", Self.q3, "--ref", ref, "--json")
     #expect(j.status == 0, "\(j.stderr)")
-    #expect(j.stderr.contains("quantscope: warning: \(Self.q3): blk.0.ffn_up.weight: 16384 NaN/Inf reference and 0 NaN/Inf candidate"),
+    #expect(
+      j.stderr.contains(
+        "quantscope: warning: \(Self.q3): blk.0.ffn_up.weight: 16384 NaN/Inf reference and 0 NaN/Inf candidate"),
       "\(j.stderr)")
-    #expect(j.stderr.contains("first at [128,0]"), "scale entry 2 of the [4,2] grid is [1, 0]: rows 128..<256: \(j.stderr)")
+    #expect(
+      j.stderr.contains("first at [128,0]"), "scale entry 2 of the [4,2] grid is [1, 0]: rows 128..<256: \(j.stderr)")
     let object = try Self.json(j)
     let up = try Self.tensor(object, "blk.0.ffn_up.weight")
     #expect(up["non_finite_reference"] as? Int == 16384)
@@ -158,14 +164,18 @@ struct MisuseValuesCLITests {
     #expect(table.status == 0)
     let first = try #require(table.stdout.split(separator: "\n").dropFirst(2).first)
     #expect(first.hasPrefix("blk.0.ffn_up.weight") && first.contains("n/a"), "worst first, n/a: \(first)")
-    #expect(table.stdout.contains("tensors with NaN/Inf values, metrics n/a (1): blk.0.ffn_up.weight (16384 reference, 0 candidate)"))
+    #expect(
+      table.stdout.contains(
+        "tensors with NaN/Inf values, metrics n/a (1): blk.0.ffn_up.weight (16384 reference, 0 candidate)"))
     let wholeModel = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("model ") })
     #expect(wholeModel.contains("n/a") && !wholeModel.contains("1.000000"), "\(wholeModel)")
 
     // A lenient threshold every finite tensor passes still fails on the NaN tile.
     let gate = try quantscope("diff", Self.q3, "--ref", ref, "--fail-above", "cosine=0.5", "--json")
     #expect(gate.status == 2, "\(gate.stderr)")
-    #expect(gate.stderr.contains("quantscope: gate failed: 1 tensor(s) exceed the threshold (cosine < 0.5); 1 of them have NaN/Inf values"),
+    #expect(
+      gate.stderr.contains(
+        "quantscope: gate failed: 1 tensor(s) exceed the threshold (cosine < 0.5); 1 of them have NaN/Inf values"),
       "\(gate.stderr)")
     #expect(gate.stderr.contains("fail every threshold: blk.0.ffn_up.weight (16384 reference, 0 candidate)"))
     let g = try #require(try Self.json(gate)["gate"] as? [String: Any])
@@ -216,7 +226,9 @@ struct MisuseValuesCLITests {
     let n = try Self.tensor(object, "blk.0.attn_q_a_norm.weight")
     #expect(n["non_finite_reference"] as? Int == 0 && n["non_finite_candidate"] as? Int == 1)
     #expect(n["nmse_db"] is NSNull)
-    #expect(r.stderr.contains("blk.0.attn_q_a_norm.weight: 0 NaN/Inf reference and 1 NaN/Inf candidate value(s), first at [7]"),
+    #expect(
+      r.stderr.contains(
+        "blk.0.attn_q_a_norm.weight: 0 NaN/Inf reference and 1 NaN/Inf candidate value(s), first at [7]"),
       "\(r.stderr)")
     let csv = try quantscope("diff", candidate.path, "--ref", dir.appendingPathComponent("ref").path, "--csv")
     let line = try #require(csv.stdout.split(separator: "\n").first { $0.hasPrefix("blk.0.attn_q_a_norm.weight,") })
@@ -224,7 +236,8 @@ struct MisuseValuesCLITests {
   }
 
   @Test func `requant refuses a NaN scale tile naming the scale entry and tile, unless allowed`() throws {
-    let dir = try Self.checkpoint("requant-nan", patch: try Self.nanScale("model.layers.0.mlp.up_proj.weight_scale_inv", entry: 3))
+    let dir = try Self.checkpoint(
+      "requant-nan", patch: try Self.nanScale("model.layers.0.mlp.up_proj.weight_scale_inv", entry: 3))
     defer { try? FileManager.default.removeItem(at: dir) }
     let ref = dir.appendingPathComponent("ref").path
     let out = dir.appendingPathComponent("out")
@@ -235,17 +248,19 @@ struct MisuseValuesCLITests {
     let refused = try CLI.quantscope(args)
     #expect(refused.status == 1)
     let scaleOffset = try Self.location(ref, "model.layers.0.mlp.up_proj.weight_scale_inv").offset + 12
-    #expect(refused.stderr == "quantscope: error: \(ref)/\(Self.shard1): scale entry [1, 1] is nan: tile rows 128..<256, "
-      + "columns 128..<256 of model.layers.0.mlp.up_proj.weight dequantizes to non-finite values (1 of 8 scale "
-      + "entries are NaN/Inf); refusing to quantize it (--allow-non-finite quantizes it as ggml does) "
-      + "(tensor model.layers.0.mlp.up_proj.weight_scale_inv, data at byte \(scaleOffset))\n", "\(refused.stderr)")
+    #expect(
+      refused.stderr == "quantscope: error: \(ref)/\(Self.shard1): scale entry [1, 1] is nan: tile rows 128..<256, "
+        + "columns 128..<256 of model.layers.0.mlp.up_proj.weight dequantizes to non-finite values (1 of 8 scale "
+        + "entries are NaN/Inf); refusing to quantize it (--allow-non-finite quantizes it as ggml does) "
+        + "(tensor model.layers.0.mlp.up_proj.weight_scale_inv, data at byte \(scaleOffset))\n", "\(refused.stderr)")
     #expect(try CLI.listing(out).isEmpty)
 
     let allowed = try CLI.quantscope(args + ["--allow-non-finite"])
     #expect(allowed.status == 0, "\(allowed.stderr)")
-    #expect(allowed.stderr == "quantscope: warning: 1 tensor(s): quantized from non-finite values (--allow-non-finite): "
-      + "scale entry [1, 1] is nan: tile rows 128..<256, columns 128..<256 of model.layers.0.mlp.up_proj.weight "
-      + "dequantizes to non-finite values (1 of 8 scale entries are NaN/Inf)\n", "\(allowed.stderr)")
+    #expect(
+      allowed.stderr == "quantscope: warning: 1 tensor(s): quantized from non-finite values (--allow-non-finite): "
+        + "scale entry [1, 1] is nan: tile rows 128..<256, columns 128..<256 of model.layers.0.mlp.up_proj.weight "
+        + "dequantizes to non-finite values (1 of 8 scale entries are NaN/Inf)\n", "\(allowed.stderr)")
     #expect(try CLI.listing(out) == ["r.gguf"])
   }
 
@@ -266,8 +281,10 @@ struct MisuseValuesCLITests {
     ]
     let r = try CLI.quantscope(args)
     #expect(r.status == 1)
-    #expect(r.stderr.contains("quantizing token_embd.weight (from model.embed_tokens.weight) to Q8_0 gave d = +Inf in "
-      + "the block at row 2, columns 32..<64: its values do not fit the type; refusing to write it"), "\(r.stderr)")
+    #expect(
+      r.stderr.contains(
+        "quantizing token_embd.weight (from model.embed_tokens.weight) to Q8_0 gave d = +Inf in "
+          + "the block at row 2, columns 32..<64: its values do not fit the type; refusing to write it"), "\(r.stderr)")
     let left = try CLI.listing(out)
     #expect(left.isEmpty, "\(left)")
     let allowed = try CLI.quantscope(args + ["--allow-non-finite"])
@@ -290,7 +307,8 @@ struct MisuseValuesCLITests {
     #expect(clean.status == 0, "\(clean.stdout)")
     #expect(clean.stdout.contains("ok (2 files, 233 tensors, scales checked, values checked)"))
 
-    let scaleLine = "\(ref)/\(Self.shard1): [non-finite-scale] scale entry [1, 1] is nan: rows 128..<256, columns "
+    let scaleLine =
+      "\(ref)/\(Self.shard1): [non-finite-scale] scale entry [1, 1] is nan: rows 128..<256, columns "
       + "128..<256 of model.layers.0.mlp.up_proj.weight dequantize to NaN/Inf (tensor "
       + "model.layers.0.mlp.up_proj.weight_scale_inv, block 3, offset "
     let shallow = try quantscope("verify", ref)
@@ -299,8 +317,10 @@ struct MisuseValuesCLITests {
     #expect(shallow.stdout.contains("1 problem (2 files, 233 tensors, scales checked)"))
     let deep = try quantscope("verify", ref, "--deep")
     #expect(deep.status == 2)
-    #expect(deep.stdout.contains("[non-finite-value] value [1, 1] is NaN (tensor model.layers.0.mlp.down_proj.weight, "
-      + "block 513, offset \(down.offset + 513))"), "\(deep.stdout)")
+    #expect(
+      deep.stdout.contains(
+        "[non-finite-value] value [1, 1] is NaN (tensor model.layers.0.mlp.down_proj.weight, "
+          + "block 513, offset \(down.offset + 513))"), "\(deep.stdout)")
     #expect(deep.stdout.contains("2 problems"))
 
     let shape = try Self.checkpoint("verify-shape") { bytes in
@@ -311,8 +331,10 @@ struct MisuseValuesCLITests {
     defer { try? FileManager.default.removeItem(at: shape) }
     let wrong = try quantscope("verify", shape.appendingPathComponent("ref").path)
     #expect(wrong.status == 2)
-    #expect(wrong.stdout.contains("[scale-shape] scale shape [4, 2] does not fit weight model.layers.0.mlp.down_proj.weight "
-      + "of shape [256, 512]: expected [2, 4]"), "\(wrong.stdout)")
+    #expect(
+      wrong.stdout.contains(
+        "[scale-shape] scale shape [4, 2] does not fit weight model.layers.0.mlp.down_proj.weight "
+          + "of shape [256, 512]: expected [2, 4]"), "\(wrong.stdout)")
   }
 
   @Test func `requant refuses a NaN weight value naming the tensor, row and column`() throws {
@@ -325,7 +347,8 @@ struct MisuseValuesCLITests {
       "requant", Self.q3, "-o", out.appendingPathComponent("r.gguf").path, "--rule", "blk\\.0\\.ffn_up\\.weight=q4_k",
       "--ref", dir.appendingPathComponent("ref").path)
     #expect(r.status == 1)
-    #expect(r.stderr.contains("at row 300, column 5 of blk.0.ffn_up.weight (from model.layers.0.mlp.up_proj.weight × "),
+    #expect(
+      r.stderr.contains("at row 300, column 5 of blk.0.ffn_up.weight (from model.layers.0.mlp.up_proj.weight × "),
       "\(r.stderr)")
     #expect(r.stderr.contains("is not finite") && r.stderr.contains("--allow-non-finite"))
     let left = try CLI.listing(out)
@@ -361,19 +384,32 @@ struct MisuseValuesCLITests {
     #expect(manifest.status == 0)
     let cases: [(String, [String])] = [
       ("inspect", ["inspect", Self.q3, "--tensors", pattern]),
-      ("diff", ["diff", Self.q3, "--ref", Self.fp8, "--tensors", pattern, "--fail-above", "nmse_db=-15",
-        "--report", dir.appendingPathComponent("r.html").path]),
+      (
+        "diff",
+        [
+          "diff", Self.q3, "--ref", Self.fp8, "--tensors", pattern, "--fail-above", "nmse_db=-15",
+          "--report", dir.appendingPathComponent("r.html").path,
+        ]
+      ),
       ("hash", ["hash", Self.q3, "--tensors", pattern, "-o", dir.appendingPathComponent("h.json").path]),
-      ("hash --check", ["hash", Self.q3, "--tensors", pattern, "--check", dir.appendingPathComponent("all.json").path]),
+      (
+        "hash --check", ["hash", Self.q3, "--tensors", pattern, "--check", dir.appendingPathComponent("all.json").path]
+      ),
       ("stats", ["stats", Self.q3, "--tensors", pattern]),
       ("decode", ["decode", Self.q3, "--tensors", pattern, "-o", dir.appendingPathComponent("d.safetensors").path]),
-      ("decode + --tensor", ["decode", Self.q3, "--tensor", "output_norm.weight", "--tensors", pattern,
-        "-o", dir.appendingPathComponent("d.safetensors").path]),
+      (
+        "decode + --tensor",
+        [
+          "decode", Self.q3, "--tensor", "output_norm.weight", "--tensors", pattern,
+          "-o", dir.appendingPathComponent("d.safetensors").path,
+        ]
+      ),
     ]
     for (label, args) in cases {
       let r = try CLI.quantscope(args)
       #expect(r.status == 1, "\(label): \(r.status) \(r.stderr)")
-      #expect(r.stderr == "quantscope: error: \(Self.q3): --tensors '\(pattern)' matches no tensor \(nearest)\n",
+      #expect(
+        r.stderr == "quantscope: error: \(Self.q3): --tensors '\(pattern)' matches no tensor \(nearest)\n",
         "\(label): \(r.stderr)")
     }
     #expect(try CLI.listing(dir) == ["all.json"], "only the manifest written before")
@@ -382,7 +418,8 @@ struct MisuseValuesCLITests {
     #expect(st.status == 1)
     #expect(st.stderr.contains("(nearest: model.layers.0.mlp.up_proj.weight,"), "\(st.stderr)")
     let named = try quantscope("decode", Self.q3, "--tensor", "blk.0.ffn_up.weights")
-    #expect(named.status == 1 && named.stderr.contains("no tensor named blk.0.ffn_up.weights (nearest: blk.0.ffn_up.weight,"))
+    #expect(
+      named.status == 1 && named.stderr.contains("no tensor named blk.0.ffn_up.weights (nearest: blk.0.ffn_up.weight,"))
   }
 
   // MARK: §6 the worst tensor and the gate in JSON
@@ -422,7 +459,8 @@ struct MisuseValuesCLITests {
     #expect(values == values.sorted(by: >), "worst first")
     #expect(failures[1]["worst"] as? String == worstCosine.0)
     #expect(r.stderr.contains("exceed the threshold (nmse_db > -25), worst: \(worstNMSE.0) (nmse_db "), "\(r.stderr)")
-    #expect(r.stderr.contains("exceed the threshold (cosine < 0.9995), worst: \(worstCosine.0) (cosine "), "\(r.stderr)")
+    #expect(
+      r.stderr.contains("exceed the threshold (cosine < 0.9995), worst: \(worstCosine.0) (cosine "), "\(r.stderr)")
 
     let pass = try quantscope("diff", Self.q3, "--ref", Self.fp8, "--fail-above", "nmse_db=0", "--json")
     #expect(pass.status == 0)
@@ -433,11 +471,14 @@ struct MisuseValuesCLITests {
   @Test func `a gate over no compared tensor fails`() throws {
     // attn_k_b has no counterpart in the legacy-layout Q8_0 set: the selection is not empty,
     // but nothing is compared.
-    let r = try quantscope("diff", Self.q3, "--ref", Self.q8, "--tensors", "attn_k_b", "--fail-above", "nmse_db=-15", "--json")
+    let r = try quantscope(
+      "diff", Self.q3, "--ref", Self.q8, "--tensors", "attn_k_b", "--fail-above", "nmse_db=-15", "--json")
     #expect(r.status == 2, "\(r.stderr)")
     #expect(r.stderr.contains("quantscope: gate failed: no tensor was compared"), "\(r.stderr)")
-    #expect(r.stderr.contains("quantscope: warning: the gate judged 0 tensor(s); 4 candidate tensor(s) have no reference "
-      + "and were not judged: blk.0.attn_k_b.weight, blk.1.attn_k_b.weight,"), "\(r.stderr)")
+    #expect(
+      r.stderr.contains(
+        "quantscope: warning: the gate judged 0 tensor(s); 4 candidate tensor(s) have no reference "
+          + "and were not judged: blk.0.attn_k_b.weight, blk.1.attn_k_b.weight,"), "\(r.stderr)")
     let object = try Self.json(r)
     let g = try #require(object["gate"] as? [String: Any])
     #expect(g["passed"] as? Bool == false && g["tensors_compared"] as? Int == 0)

@@ -112,7 +112,8 @@ enum PlanCLI {
     #expect((plan["rule_hits"] as? [[String: Any]])?.contains { $0["rule"] as? String == "keep: not a weight" } == true)
   }
 
-  @Test func `plan on a tiny llama GGUF: llama.cpp's Q4_K_M choices, fallbacks, --rule precedence, text output`() throws {
+  @Test func `plan on a tiny llama GGUF: llama.cpp's Q4_K_M choices, fallbacks, --rule precedence, text output`() throws
+  {
     let dir = try TestPaths.temporaryDirectory("plan-tiny")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("tiny.gguf").path

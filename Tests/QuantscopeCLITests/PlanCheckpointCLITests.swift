@@ -63,7 +63,8 @@ struct PlanCheckpointCLITests {
     try Self.configText.write(toFile: dir.appendingPathComponent("config.json").path, atomically: true, encoding: .utf8)
     let fromConfig = try quantscope("plan", dir.path, "--recipe", "dq3_k_m", "--kv-b", "legacy", "--json")
     #expect(fromConfig.status == 0, "\(fromConfig.stderr)")
-    let fromCheckpoint = try quantscope("plan", try Self.checkpoint.get().path, "--recipe", "dq3_k_m", "--kv-b", "legacy", "--json")
+    let fromCheckpoint = try quantscope(
+      "plan", try Self.checkpoint.get().path, "--recipe", "dq3_k_m", "--kv-b", "legacy", "--json")
     let a = try #require(try JSONSerialization.jsonObject(with: fromConfig.data) as? [String: Any])
     let b = try #require(try JSONSerialization.jsonObject(with: fromCheckpoint.data) as? [String: Any])
     #expect(a["total_bytes"] as? Int == b["total_bytes"] as? Int)
@@ -86,7 +87,8 @@ struct PlanCheckpointCLITests {
   @Test func `inspect reads the 671B checkpoint in seconds with memory independent of its size`() throws {
     let dir = try Self.checkpoint.get()
     // Time and peak RSS of the child, measured by Python's resource module.
-    let r = try python("""
+    let r = try python(
+      """
       import resource, subprocess, sys, time, json
       t = time.monotonic()
       p = subprocess.run([sys.argv[1], "inspect", sys.argv[2], "--json", "--no-tensors"], capture_output=True)
@@ -100,7 +102,8 @@ struct PlanCheckpointCLITests {
     print("inspect of the sparse DeepSeek-V3 FP8 checkpoint (688 GB of data): \(seconds) s, peak RSS \(peak >> 20) MiB")
     #expect(seconds < 60, "generous bound for a debug build on a loaded 2-core machine")
     #expect(peak < 1 << 30, "peak RSS must not grow with the 688 GB of tensor data")
-    let json = try #require(try JSONSerialization.jsonObject(with: Data((o["out"] as? String ?? "").utf8)) as? [String: Any])
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data((o["out"] as? String ?? "").utf8)) as? [String: Any])
     let totals = try #require(json["totals"] as? [String: Any])
     #expect(totals["tensors"] as? Int == 91_991)
     #expect(totals["bytes"] as? Int == 688_574_839_360)

@@ -54,7 +54,8 @@ struct ResourceLimitTests {
     #expect(r.stderr.contains(message), "\(name): \(r.stderr)")
     #expect(r.stderr.split(separator: "\n").count == 1, "\(name): \(r.stderr)")
     #expect(Self.baselineKiB > 0)
-    #expect(r.peakKiB < Self.baselineKiB + 32 << 10, "\(name): peak \(r.peakKiB) KiB vs baseline \(Self.baselineKiB) KiB")
+    #expect(
+      r.peakKiB < Self.baselineKiB + 32 << 10, "\(name): peak \(r.peakKiB) KiB vs baseline \(Self.baselineKiB) KiB")
   }
 
   @Test func `GGUF: 10^9 metadata entries`() throws {
@@ -91,11 +92,13 @@ struct ResourceLimitTests {
   }
 
   @Test func `safetensors: a 90 MB header declared but absent`() throws {
-    try expectRejected(Self.safetensors(header: Array("{}".utf8), declared: 90_000_000), "absent.safetensors", "past end of file")
+    try expectRejected(
+      Self.safetensors(header: Array("{}".utf8), declared: 90_000_000), "absent.safetensors", "past end of file")
   }
 
   @Test func `safetensors: a header over the 100 MB limit and a 2^62-element shape`() throws {
-    try expectRejected(Self.safetensors(header: Array("{}".utf8), declared: 1 << 40), "limit.safetensors", "exceeds the limit")
+    try expectRejected(
+      Self.safetensors(header: Array("{}".utf8), declared: 1 << 40), "limit.safetensors", "exceeds the limit")
     let shape = Array(#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#.utf8)
     try expectRejected(Self.safetensors(header: shape) + [0, 0, 0, 0], "shape.safetensors", "overflows")
   }
@@ -112,6 +115,7 @@ struct ResourceLimitTests {
     // The mapping itself is up to 90 MB of resident file pages; allow the parse one more copy,
     // and the thread sanitizer's shadow of the mapping one more (in a plain build the peak is
     // the baseline plus the mapping).
-    #expect(r.peakKiB < Self.baselineKiB + 3 * 90_000 + 32 << 10, "peak \(r.peakKiB) KiB vs baseline \(Self.baselineKiB) KiB")
+    #expect(
+      r.peakKiB < Self.baselineKiB + 3 * 90_000 + 32 << 10, "peak \(r.peakKiB) KiB vs baseline \(Self.baselineKiB) KiB")
   }
 }

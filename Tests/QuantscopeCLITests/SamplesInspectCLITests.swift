@@ -13,7 +13,9 @@ extension CLITests {
     let path = TestPaths.samples.appendingPathComponent(file).path
     if file.contains("-of-") {
       // A shard opens the whole split set; gguf-py reads each shard on its own.
-      let shards = Self.sampleGGUFs.filter { $0.contains("-of-") }.map { TestPaths.samples.appendingPathComponent($0).path }
+      let shards = Self.sampleGGUFs.filter { $0.contains("-of-") }.map {
+        TestPaths.samples.appendingPathComponent($0).path
+      }
       try crossCheck(path, files: shards)
     } else {
       try crossCheck(path, files: [path])

@@ -18,8 +18,10 @@ struct SharedOptionsCLITests {
       ["inspect", q3],
       ["diff", q3, "--ref", fp8, "--tensors", #"blk\.0\."#],
       ["compare", q3, q4],
-      ["requant", q3, "-o", dir.appendingPathComponent("out.gguf").path, "--rule", #"blk\.0\.attn_k_b=q8_0"#,
-       "--force"],
+      [
+        "requant", q3, "-o", dir.appendingPathComponent("out.gguf").path, "--rule", #"blk\.0\.attn_k_b=q8_0"#,
+        "--force",
+      ],
       ["recipes", "list"],
       ["recipes", "show", "q4_k_m"],
       ["plan", q3, "--recipe", "q4_k_m"],
@@ -81,7 +83,8 @@ struct SharedOptionsCLITests {
       let r = try CLI.quantscope(command + ["--tensors", "("])
       #expect(r.status == 64, "\(command[0]): \(r.stderr)")
       let first = String(r.stderr.split(separator: "\n").first ?? "")
-      #expect(first.contains("--tensors") && first.contains("not a valid regular expression"), "\(command[0]): \(first)")
+      #expect(
+        first.contains("--tensors") && first.contains("not a valid regular expression"), "\(command[0]): \(first)")
       // The same words everywhere; only the help hint names the subcommand.
       #expect(first.hasSuffix(" (see 'quantscope help \(command[0])')"), "\(first)")
       messages.insert(first.replacingOccurrences(of: " (see 'quantscope help \(command[0])')", with: ""))

@@ -44,9 +44,12 @@ struct UsageErrorCLITests {
     ("requant", "--rule", [q3, "-o", nowhere + ".gguf", "--rule", "blk\\.0\\.ffn_up\\.weight=q6k"]),
     ("plan", "--rule", [q3, "--recipe", "q4_k_m", "--rule", "ffn_up=q6k"]),
     ("plan", "--output-tensor-type", [q3, "--recipe", "q4_k_m", "--output-tensor-type", "q6k"]),
-    ("requant", "--token-embedding-type", [
-      q3, "-o", nowhere + ".gguf", "--recipe", "q4_k_m", "--token-embedding-type", "q6k",
-    ]),
+    (
+      "requant", "--token-embedding-type",
+      [
+        q3, "-o", nowhere + ".gguf", "--recipe", "q4_k_m", "--token-embedding-type", "q6k",
+      ]
+    ),
   ]
   /// Mistakes whose option the subcommand does not have yet on this branch (the shared option
   /// groups add them): today they are "unknown option" errors, already 64 and one line. After the
@@ -73,7 +76,8 @@ struct UsageErrorCLITests {
 
   @Test func `the tables cover every subcommand`() throws {
     let help = try CLI.quantscope(["--help"]).stdout
-    let listed = help.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n")
+    let listed =
+      help.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n")
       .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
       .compactMap { $0.split(separator: " ").first.map(String.init) }
       .filter { $0.first?.isLowercase == true } ?? []  // not "See 'quantscope help …'"

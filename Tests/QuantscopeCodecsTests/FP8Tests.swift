@@ -60,7 +60,8 @@ struct FP8Tests {
       var out = [Float](repeating: 0, count: 300)
       bytes.withUnsafeBytes { raw in
         out.withUnsafeMutableBufferPointer {
-          SafetensorsDecoding.decode(dtype, data: raw.baseAddress!, firstElement: 100, count: 300, into: $0.baseAddress!)
+          SafetensorsDecoding.decode(
+            dtype, data: raw.baseAddress!, firstElement: 100, count: 300, into: $0.baseAddress!)
         }
       }
       for i in 0..<300 {
@@ -113,7 +114,8 @@ struct FP8Tests {
       var out = [Float](repeating: 0, count: n)
       bytes.withUnsafeBytes { raw in
         out.withUnsafeMutableBufferPointer {
-          SafetensorsDecoding.decode(dtype, data: raw.baseAddress!, firstElement: first, count: n, into: $0.baseAddress!)
+          SafetensorsDecoding.decode(
+            dtype, data: raw.baseAddress!, firstElement: first, count: n, into: $0.baseAddress!)
         }
       }
       #expect(out.map(\.bitPattern) == codes[first...].map { table[$0].bitPattern })
@@ -125,9 +127,12 @@ struct FP8Tests {
     let count = 1000
     let cases: [(SafetensorsDType, String)] = [
       (.BOOL, "(np.fromfile(p, dtype=np.uint8) != 0)"), (.U8, "np.fromfile(p, dtype=np.uint8)"),
-      (.I8, "np.fromfile(p, dtype=np.int8)"), (.U16, "np.fromfile(p, dtype='<u2')"), (.I16, "np.fromfile(p, dtype='<i2')"),
-      (.U32, "np.fromfile(p, dtype='<u4')"), (.I32, "np.fromfile(p, dtype='<i4')"), (.U64, "np.fromfile(p, dtype='<u8')"),
-      (.I64, "np.fromfile(p, dtype='<i8')"), (.F16, "np.fromfile(p, dtype='<f2')"), (.BF16, "np.fromfile(p, dtype=ml_dtypes.bfloat16)"),
+      (.I8, "np.fromfile(p, dtype=np.int8)"), (.U16, "np.fromfile(p, dtype='<u2')"),
+      (.I16, "np.fromfile(p, dtype='<i2')"),
+      (.U32, "np.fromfile(p, dtype='<u4')"), (.I32, "np.fromfile(p, dtype='<i4')"),
+      (.U64, "np.fromfile(p, dtype='<u8')"),
+      (.I64, "np.fromfile(p, dtype='<i8')"), (.F16, "np.fromfile(p, dtype='<f2')"),
+      (.BF16, "np.fromfile(p, dtype=ml_dtypes.bfloat16)"),
       (.F32, "np.fromfile(p, dtype='<f4')"), (.F64, "np.fromfile(p, dtype='<f8')"),
     ]
     for (dtype, expr) in cases {
@@ -137,7 +142,8 @@ struct FP8Tests {
       var out = [Float](repeating: 0, count: count)
       bytes.withUnsafeBytes { raw in
         out.withUnsafeMutableBufferPointer {
-          SafetensorsDecoding.decode(dtype, data: raw.baseAddress!, firstElement: 0, count: count, into: $0.baseAddress!)
+          SafetensorsDecoding.decode(
+            dtype, data: raw.baseAddress!, firstElement: 0, count: count, into: $0.baseAddress!)
         }
       }
       let expected = PythonOracle.words(

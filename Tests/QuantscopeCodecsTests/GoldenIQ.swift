@@ -103,7 +103,9 @@ enum IQGoldenFiles {
       codec.decode(base, blocks, dst)
     }
     #expect(decoded.count == expected.count)
-    if let i = (0..<min(decoded.count, expected.count)).first(where: { decoded[$0].bitPattern != expected[$0].bitPattern }) {
+    if let i = (0..<min(decoded.count, expected.count)).first(where: {
+      decoded[$0].bitPattern != expected[$0].bitPattern
+    }) {
       let block = i / c.type.blockElements
       Issue.record(
         """
@@ -141,7 +143,8 @@ enum IQGoldenFiles {
     let weights = importance ? try floats("im.\(c.name)", extra: c.extra) : []
     #expect(!importance || weights.count == rowLength)
     let tensorName = importance ? "\(c.name).\(c.typeName).im" : "\(c.name).\(c.typeName)"
-    let expected = try c.type == .iq1_m && !c.extra
+    let expected =
+      try c.type == .iq1_m && !c.extra
       ? ggml0253IQ1M(c.name, importance: importance) : bytes(tensorName, extra: c.extra)
     let blocksPerRow = rowLength / c.type.blockElements
     var out = [UInt8](repeating: 0xA5, count: rows * blocksPerRow * c.type.blockBytes)

@@ -131,7 +131,8 @@ struct GoldenLegacyAndKQuantTests {
       "no \(GoldenFile.quantizedName(testCase, type, imatrix: imatrix)) in the golden file")
     let input = try file.input(testCase)
     let importance = imatrix ? try file.importance(testCase) : nil
-    let ours = try quantizeWithCodec(type, input.values, rows: input.rows, rowLength: input.rowLength, importance: importance)
+    let ours = try quantizeWithCodec(
+      type, input.values, rows: input.rows, rowLength: input.rowLength, importance: importance)
     let block = GoldenVectors.firstDifferingBlock(ours, expected, blockBytes: type.blockBytes)
     #expect(
       block == nil,

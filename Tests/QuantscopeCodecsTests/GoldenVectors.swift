@@ -52,7 +52,9 @@ struct GoldenFile: Sendable {
     guard let t = tensors[name] else { throw GoldenError.missing(name) }
     guard t.encoding == .ggml(.f32) else { throw GoldenError.notF32(name) }
     let raw = try t.bytes()
-    return (0..<t.elementCount).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+    return (0..<t.elementCount).map {
+      Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+    }
   }
 
   /// `in.CASE`: the input rows, with their shape.

@@ -53,7 +53,9 @@ struct KQuantRandomBlockTests {
     case .q5_0, .q5_1:
       let base = t == .q5_0 ? 6 : 8
       let qhOffset = t == .q5_0 ? 2 : 4
-      let qh = UInt32(b[qhOffset]) | UInt32(b[qhOffset + 1]) << 8 | UInt32(b[qhOffset + 2]) << 16 | UInt32(b[qhOffset + 3]) << 24
+      let qh =
+        UInt32(b[qhOffset]) | UInt32(b[qhOffset + 1]) << 8 | UInt32(b[qhOffset + 2]) << 16 | UInt32(b[qhOffset + 3])
+        << 24
       let low = n < 16 ? b[base + n] & 15 : b[base + n - 16] >> 4
       let q = Int(low) | Int((qh >> UInt32(n)) & 1) << 4
       return t == .q5_0 ? Float(q - 16) * h(b, 0) : Float(q) * h(b, 0) + h(b, 2)
@@ -129,7 +131,8 @@ struct KQuantRandomBlockTests {
         }
       }
     }
-    #expect(firstBad == nil, "\(type): first differing value \(firstBad ?? 0), block \((firstBad ?? 0) / type.blockElements)")
+    #expect(
+      firstBad == nil, "\(type): first differing value \(firstBad ?? 0), block \((firstBad ?? 0) / type.blockElements)")
   }
 
   @Test(arguments: types)
@@ -151,7 +154,10 @@ struct KQuantRandomBlockTests {
     let rowLength = 512
     var r = XorShift(s: 0xdead_beef ^ type.id)
     var values = (0..<(4 * rowLength)).map { _ in (Float(r.next() >> 8) * 0x1p-24 - 0.5) * 2 }
-    let hostile: [Float] = [.nan, .infinity, -.infinity, 3e38, -3e38, Float(bitPattern: 0x0001_1170), -Float.leastNonzeroMagnitude, 0, -0.0, 65504, 1e20]
+    let hostile: [Float] = [
+      .nan, .infinity, -.infinity, 3e38, -3e38, Float(bitPattern: 0x0001_1170), -Float.leastNonzeroMagnitude, 0, -0.0,
+      65504, 1e20,
+    ]
     for (i, v) in hostile.enumerated() { values[rowLength + 37 * i] = v }
     for i in 0..<rowLength { values[2 * rowLength + i] = i % 2 == 0 ? 1e30 : -1e-30 }
     var importance = (0..<rowLength).map { _ in Float(r.next() >> 8) * 0x1p-24 }

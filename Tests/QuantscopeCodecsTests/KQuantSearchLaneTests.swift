@@ -1,5 +1,6 @@
-@testable import QuantscopeCodecs
 import Testing
+
+@testable import QuantscopeCodecs
 
 /// The eight-lane scale searches against the scalar ports they replace in the hot paths, lane
 /// by lane, on ordinary, degenerate and hostile groups (all zero, constant, ±0, tiny, huge,
@@ -107,7 +108,8 @@ struct KQuantSearchLaneTests {
         let xs = Array(x[(k * n)..<((k + 1) * n)])
         let ws = Array(w[(k * n)..<((k + 1) * n)])
         let s = ws.withUnsafeBufferPointer { wp in
-          QuantizationSearch.makeQxQuants(n, Int32(nmax), xs, &ls, rmseType: 1, weights: weighted ? wp.baseAddress : nil)
+          QuantizationSearch.makeQxQuants(
+            n, Int32(nmax), xs, &ls, rmseType: 1, weights: weighted ? wp.baseAddress : nil)
         }
         #expect(Self.same(s, scale[k]), "round \(round) lane \(k): scale \(s) vs \(scale[k])")
         #expect(ls.map { UInt8(bitPattern: $0) } == (0..<n).map { UInt8(truncatingIfNeeded: L[$0][k]) })

@@ -56,7 +56,9 @@ struct ScalarTypesTests {
     let codec = try #require(Codecs.codec(for: type))
     #expect(type.blockElements == 1)
     var decoded = [Float](repeating: 0, count: count)
-    bytes.withUnsafeBytes { raw in decoded.withUnsafeMutableBufferPointer { codec.decode(raw.baseAddress!, count, $0.baseAddress!) } }
+    bytes.withUnsafeBytes { raw in
+      decoded.withUnsafeMutableBufferPointer { codec.decode(raw.baseAddress!, count, $0.baseAddress!) }
+    }
     let expected = PythonOracle.words(
       try PythonOracle.run(
         """
@@ -74,7 +76,10 @@ struct ScalarTypesTests {
     var rng = SplitMix(seed: seed)
     var xs = (0..<count).map { _ in Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng)) }
     // Halfway cases for F16 and BF16 rounding, and exact specials.
-    xs += [1 + 0x1p-11, 1 + 3 * 0x1p-11, 1 + 0x1p-8, 1 + 3 * 0x1p-8, 65504, 65520, 65519.99, 0x1p-25, 0x1p-24, -0.0, .infinity, -.infinity]
+    xs += [
+      1 + 0x1p-11, 1 + 3 * 0x1p-11, 1 + 0x1p-8, 1 + 3 * 0x1p-8, 65504, 65520, 65519.99, 0x1p-25, 0x1p-24, -0.0,
+      .infinity, -.infinity,
+    ]
     return xs
   }
 
@@ -82,7 +87,10 @@ struct ScalarTypesTests {
     let xs = Self.randomFloats(20000, seed: 42)
     let input = xs.withUnsafeBytes { [UInt8]($0) }
     for (type, script) in [
-      (GGMLType.f16, "y = x.astype(np.float16).view(np.uint16); nan = np.isnan(x); y = np.where(nan, np.where(np.signbit(x), 0xFE00, 0x7E00), y).astype(np.uint16)"),
+      (
+        GGMLType.f16,
+        "y = x.astype(np.float16).view(np.uint16); nan = np.isnan(x); y = np.where(nan, np.where(np.signbit(x), 0xFE00, 0x7E00), y).astype(np.uint16)"
+      ),
       (GGMLType.bf16, "y = gguf.quants.quantize(x, gguf.GGMLQuantizationType.BF16).view(np.uint16)"),
       (GGMLType.f32, "y = x.view(np.uint32)"),
     ] {
@@ -103,7 +111,9 @@ struct ScalarTypesTests {
       #expect(expected == out, "\(type) quantizer differs from the oracle")
       // And decoding the quantized bytes round-trips to the oracle's widening.
       var back = [Float](repeating: 0, count: xs.count)
-      out.withUnsafeBytes { raw in back.withUnsafeMutableBufferPointer { codec.decode(raw.baseAddress!, xs.count, $0.baseAddress!) } }
+      out.withUnsafeBytes { raw in
+        back.withUnsafeMutableBufferPointer { codec.decode(raw.baseAddress!, xs.count, $0.baseAddress!) }
+      }
       if type == .f32 { #expect(zip(back, xs).allSatisfy { $0.bitPattern == $1.bitPattern }) }
     }
   }

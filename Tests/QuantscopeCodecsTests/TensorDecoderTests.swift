@@ -46,10 +46,17 @@ struct TensorDecoderTests {
     var rng = SplitMix(seed: 300_200)
     let codes = (0..<(rows * cols)).map { _ in UInt8.random(in: 0...255, using: &rng) }
     // Scales like amax/448: random mantissas over a range of exponents.
-    let scales = (0..<6).map { _ in Float(sign: .plus, exponent: Int.random(in: -14 ... -4, using: &rng), significand: Float.random(in: 1..<2, using: &rng)) }
+    let scales = (0..<6).map { _ in
+      Float(
+        sign: .plus, exponent: Int.random(in: -14 ... -4, using: &rng),
+        significand: Float.random(in: 1..<2, using: &rng))
+    }
     var file = RawTensorFile()
-    file.add("model.layers.0.mlp.down_proj.weight", .safetensors(.F8_E4M3), shape: [rows, cols], data: codes, padding: 3)
-    file.add("model.layers.0.mlp.down_proj.weight_scale_inv", .safetensors(.F32), shape: [3, 2], data: bytesOf(scales), padding: 1)
+    file.add(
+      "model.layers.0.mlp.down_proj.weight", .safetensors(.F8_E4M3), shape: [rows, cols], data: codes, padding: 3)
+    file.add(
+      "model.layers.0.mlp.down_proj.weight_scale_inv", .safetensors(.F32), shape: [3, 2], data: bytesOf(scales),
+      padding: 1)
     return (try file.open(), codes, scales)
   }
 
@@ -73,7 +80,9 @@ struct TensorDecoderTests {
     let got = try decoder.decodeAll()
     let input = codes + bytesOf(scales)
 
-    let f32 = PythonOracle.words(try PythonOracle.run(Self.numpyDequant + "sys.stdout.buffer.write((w * S).view(np.uint32).tobytes())", input: input))
+    let f32 = PythonOracle.words(
+      try PythonOracle.run(
+        Self.numpyDequant + "sys.stdout.buffer.write((w * S).view(np.uint32).tobytes())", input: input))
     try #require(f32.count == got.count)
     var bad = (0..<got.count).filter { !sameFloat(got[$0], f32[$0]) }
     #expect(bad.isEmpty, "f32 path: \(bad.count) mismatches, first \(bad.first ?? -1)")
@@ -82,7 +91,8 @@ struct TensorDecoderTests {
     let bf = try TensorDecoder(weight, partnersIn: tensors, precision: .bfloat16).decodeAll()
     let bfExpected = PythonOracle.words(
       try PythonOracle.run(
-        Self.numpyDequant + "sys.stdout.buffer.write((w * S).astype(ml_dtypes.bfloat16).astype(np.float32).view(np.uint32).tobytes())",
+        Self.numpyDequant
+          + "sys.stdout.buffer.write((w * S).astype(ml_dtypes.bfloat16).astype(np.float32).view(np.uint32).tobytes())",
         input: input))
     bad = (0..<bf.count).filter { !sameFloat(bf[$0], bfExpected[$0]) }
     #expect(bad.isEmpty, "bf16 path: \(bad.count) mismatches")
@@ -93,7 +103,8 @@ struct TensorDecoderTests {
     let exact = try TensorDecoder(weight, partnersIn: tensors, precision: .exact).decodeAllDouble()
     let f64 = PythonOracle.words64(
       try PythonOracle.run(
-        Self.numpyDequant + "sys.stdout.buffer.write((w.astype(np.float64) * S.astype(np.float64)).view(np.uint64).tobytes())",
+        Self.numpyDequant
+          + "sys.stdout.buffer.write((w.astype(np.float64) * S.astype(np.float64)).view(np.uint64).tobytes())",
         input: input))
     try #require(f64.count == exact.count)
     let badExact = (0..<exact.count).filter {
@@ -103,7 +114,9 @@ struct TensorDecoderTests {
     // The exact product rounds to the f32 product.
     #expect(zip(exact, got).allSatisfy { Float($0).bitPattern == $1.bitPattern || $1.isNaN })
     // Through the Float API, .exact equals .float32.
-    #expect(try TensorDecoder(weight, partnersIn: tensors, precision: .exact).decodeAll().map(\.bitPattern) == got.map(\.bitPattern))
+    #expect(
+      try TensorDecoder(weight, partnersIn: tensors, precision: .exact).decodeAll().map(\.bitPattern)
+        == got.map(\.bitPattern))
   }
 
   @Test func `streaming by rows and by row pieces equals decodeAll`() throws {
@@ -191,8 +204,10 @@ struct TensorDecoderTests {
         Issue.record("scale shape \(shape) was accepted")
       } catch let error as FormatError {
         #expect(error.tensor == "w.weight_scale_inv")
-        #expect(error.message.contains("scale shape \(shape) does not fit weight w.weight of shape [300, 200]: "
-          + "expected [3, 2] for 128×128 blocks"), "\(error)")
+        #expect(
+          error.message.contains(
+            "scale shape \(shape) does not fit weight w.weight of shape [300, 200]: "
+              + "expected [3, 2] for 128×128 blocks"), "\(error)")
       }
     }
     // With the checkpoint's block size, the grid that size makes is the one accepted.
@@ -267,12 +282,15 @@ struct TensorDecoderTests {
     }
     // A data range past the end of the file.
     let f = tensors["short"]!
-    let past = TensorInfo(name: "past", encoding: .safetensors(.F32), shape: [4], elementCount: 4, byteCount: 16, file: f.file, dataOffset: f.file.size - 8)
+    let past = TensorInfo(
+      name: "past", encoding: .safetensors(.F32), shape: [4], elementCount: 4, byteCount: 16, file: f.file,
+      dataOffset: f.file.size - 8)
     #expect(throws: FormatError.self) { _ = try TensorDecoder(past) }
   }
 
   @Test func `scale partner names`() {
-    #expect(ScalePartners.candidateNames(for: "x.weight") == ["x.weight_scale_inv", "x.weight_scale", "x.qscale_weight"])
+    #expect(
+      ScalePartners.candidateNames(for: "x.weight") == ["x.weight_scale_inv", "x.weight_scale", "x.qscale_weight"])
     #expect(ScalePartners.isScaleName("model.layers.3.mlp.experts.7.up_proj.weight_scale_inv"))
     #expect(ScalePartners.isScaleName("q_proj.weight_scale"))
     #expect(!ScalePartners.isScaleName("q_proj.input_scale"))

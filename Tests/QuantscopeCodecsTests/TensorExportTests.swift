@@ -21,7 +21,9 @@ struct TensorExportTests {
     let header = TensorExport.npyHeader(shape: [3, 5])
     #expect(header.count % 64 == 0)
     #expect(Array(sink.bytes.prefix(header.count)) == header)
-    #expect(String(decoding: header[10...], as: UTF8.self).hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 5), }"))
+    #expect(
+      String(decoding: header[10...], as: UTF8.self).hasPrefix(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 5), }"))
     let values = sink.bytes[header.count...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     #expect(values == (try d.decodeAll()))
     #expect(progress.state == .init(total: 60, done: 60, finished: true))
@@ -47,7 +49,10 @@ struct TensorExportTests {
     let n = st.bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
     let header = String(decoding: st.bytes[8..<(8 + n)], as: UTF8.self)
     #expect(n % 8 == 0)
-    #expect(header.hasPrefix(#"{"b":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"F32","shape":[3,5],"data_offsets":[16,76]}}"#))
+    #expect(
+      header.hasPrefix(
+        #"{"b":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"F32","shape":[3,5],"data_offsets":[16,76]}}"#
+      ))
     #expect(st.bytes.count == 8 + n + 76)
 
     // One-tensor formats refuse several; rows outside the tensor are an error, not a trap.

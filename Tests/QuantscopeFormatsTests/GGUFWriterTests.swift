@@ -108,7 +108,9 @@ struct GGUFWriterTests {
     for (d, data) in tensors { try data.withUnsafeBytes { try w.writeTensor(named: d.name, $0) } }
     try w.finish()
     try sink.commit()
-    #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == (try writeGGUF(metadata: everyTypeMetadata, tensors: tensors)))
+    #expect(
+      Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        == (try writeGGUF(metadata: everyTypeMetadata, tensors: tensors)))
     let model = try GGUFModel(path: path)
     #expect(model.tensors.count == 2)
   }

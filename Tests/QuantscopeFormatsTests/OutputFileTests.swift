@@ -101,7 +101,8 @@ struct OutputFileTests {
     let f = try OutputFile(path: forced, compression: .zstd(level: 1, workers: 2))
     try f.write(text)
     try f.commit()
-    #expect(try ZstdDecompressor.decompress(Array(try Data(contentsOf: URL(fileURLWithPath: forced)))) == Array(text.utf8))
+    #expect(
+      try ZstdDecompressor.decompress(Array(try Data(contentsOf: URL(fileURLWithPath: forced)))) == Array(text.utf8))
     let plain = dir.appendingPathComponent("plain.zst").path
     let p = try OutputFile(path: plain, compression: OutputFile.Compression.none)
     try p.write(text)

@@ -4,7 +4,7 @@ import QuantscopeTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The output layer under misuse: sets commit whole or not at all, a failed run never removes

@@ -58,10 +58,12 @@ struct SafetensorsCheckpointTests {
     let twice = [(SafetensorsTensorSpec(name: "a", dtype: .U8, shape: [1]), [UInt8(0)])]
     #expect(throws: FormatError.self) { try SafetensorsWriter.write(to: path, tensors: twice + twice) }
     #expect(throws: FormatError.self) {
-      try SafetensorsWriter.write(to: path, tensors: [(SafetensorsTensorSpec(name: "a", dtype: .F4, shape: [3]), [0, 0])])
+      try SafetensorsWriter.write(
+        to: path, tensors: [(SafetensorsTensorSpec(name: "a", dtype: .F4, shape: [3]), [0, 0])])
     }
     #expect(throws: FormatError.self) {
-      try SafetensorsWriter.write(to: path, tensors: [(SafetensorsTensorSpec(name: "a", dtype: .F32, shape: [2]), [0, 0])])
+      try SafetensorsWriter.write(
+        to: path, tensors: [(SafetensorsTensorSpec(name: "a", dtype: .F32, shape: [2]), [0, 0])])
     }
     #expect(throws: FormatError.self) {
       try SafetensorsWriter.write(to: path, tensors: [(SafetensorsTensorSpec(name: "a", dtype: .F32, shape: [-2]), [])])
@@ -84,7 +86,10 @@ struct SafetensorsCheckpointTests {
     let path = try writeFile(dir, "o.safetensors", safetensorsBytes(header, data: f32Bytes([1, 2, 3])))
     let file = try SafetensorsFile(path: path)
     #expect(file.tensors.map(\.name) == ["a", "b", "z", "c"])
-    #expect(file.tensors.map(\.dataOffset) == [8 + header.utf8.count, 12 + header.utf8.count, 16 + header.utf8.count, 16 + header.utf8.count])
+    #expect(
+      file.tensors.map(\.dataOffset) == [
+        8 + header.utf8.count, 12 + header.utf8.count, 16 + header.utf8.count, 16 + header.utf8.count,
+      ])
     #expect(file.metadata.isEmpty)
     #expect(file.tensors.first { $0.name == "c" }?.shape == [2])
     let b = try #require(file.tensors.first { $0.name == "b" })
@@ -92,7 +97,8 @@ struct SafetensorsCheckpointTests {
   }
 
   @Test func `JSON values parse exactly`() throws {
-    let text = #" {"s": "a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "i": -9223372036854775808, "u": 18446744073709551616, "d": -1.5e-3, "o": {"a": [true, false, null]}, "e": [], "k": {}} "#
+    let text =
+      #" {"s": "a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "i": -9223372036854775808, "u": 18446744073709551616, "d": -1.5e-3, "o": {"a": [true, false, null]}, "e": [], "k": {}} "#
     let value = try Array(text.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") }
     #expect(value["s"] == .string("a\"\\/\u{8}\u{c}\n\r\té😀"))
     #expect(value["i"] == .integer(.min))
@@ -103,13 +109,18 @@ struct SafetensorsCheckpointTests {
     #expect(value["k"] == .object([]))
     let again = try Array(value.serialized.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") }
     #expect(again == value)
-    for bad in ["", "01", "1.", "-", "+1", "[1,]", "{\"a\":1,}", "\"\\ud800\"", "\"\\udc00\"", "tru", "[1] 2", "\"\u{7}\"", "1e400"] {
+    for bad in [
+      "", "01", "1.", "-", "+1", "[1,]", "{\"a\":1,}", "\"\\ud800\"", "\"\\udc00\"", "tru", "[1] 2", "\"\u{7}\"",
+      "1e400",
+    ] {
       #expect(throws: FormatError.self, "\(bad)") {
         try Array(bad.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") }
       }
     }
     let deep = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
-    #expect(throws: FormatError.self) { try Array(deep.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") } }
+    #expect(throws: FormatError.self) {
+      try Array(deep.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") }
+    }
     let ok = String(repeating: "[", count: 127) + String(repeating: "]", count: 127)
     #expect(throws: Never.self) { try Array(ok.utf8).withUnsafeBytes { try JSONValue.parse($0, path: "t.json") } }
   }
@@ -141,7 +152,8 @@ struct SafetensorsCheckpointTests {
                       "model.layers.0.w_scale_inv": "model-00001-of-000002.safetensors"}}
       """#
     try Data((index ?? defaultIndex).utf8).write(to: dir.appendingPathComponent("model.safetensors.index.json"))
-    let config = #"{"hidden_size": 2, "rope_scaling": {"factor": 40, "type": "yarn"}, "eps": 1e-6, "arch": ["X"], "mixed": [1, 2.5], "null_key": null, "q": {"block": [128, 128]}}"#
+    let config =
+      #"{"hidden_size": 2, "rope_scaling": {"factor": 40, "type": "yarn"}, "eps": 1e-6, "arch": ["X"], "mixed": [1, 2.5], "null_key": null, "q": {"block": [128, 128]}}"#
     try Data(config.utf8).write(to: dir.appendingPathComponent("config.json"))
   }
 
@@ -154,14 +166,18 @@ struct SafetensorsCheckpointTests {
       let ckpt = try #require(collection as? SafetensorsCheckpoint)
       #expect(ckpt.files.count == 2)
       // Shard order, then data offset (F32 first in shard 1: the reference writer's order).
-      #expect(ckpt.tensors.map(\.name) == ["model.layers.0.w_scale_inv", "model.embed.weight", "model.layers.0.w", "lm_head.weight"])
+      #expect(
+        ckpt.tensors.map(\.name) == [
+          "model.layers.0.w_scale_inv", "model.embed.weight", "model.layers.0.w", "lm_head.weight",
+        ])
       #expect(ckpt.index?.weightMap.count == 4)
       #expect(ckpt.config?["hidden_size"] == .integer(2))
       let entries = ckpt.metadataEntries
-      #expect(entries.map(\.key) == [
-        "format", "extra", "config.hidden_size", "config.rope_scaling.factor", "config.rope_scaling.type",
-        "config.eps", "config.arch", "config.mixed", "config.q.block",
-      ])
+      #expect(
+        entries.map(\.key) == [
+          "format", "extra", "config.hidden_size", "config.rope_scaling.factor", "config.rope_scaling.type",
+          "config.eps", "config.arch", "config.mixed", "config.q.block",
+        ])
       let byKey = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
       #expect(byKey["config.rope_scaling.factor"] == .int64(40))
       #expect(byKey["config.eps"] == .float64(1e-6))
@@ -197,7 +213,8 @@ struct SafetensorsCheckpointTests {
   @Test func `index naming a missing shard`() throws {
     let dir = try TestPaths.temporaryDirectory("st-miss")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let index = #"{"weight_map": {"lm_head.weight": "model-00002-of-000002.safetensors", "gone": "model-00003-of-000002.safetensors"}}"#
+    let index =
+      #"{"weight_map": {"lm_head.weight": "model-00002-of-000002.safetensors", "gone": "model-00003-of-000002.safetensors"}}"#
     try makeCheckpoint(dir, index: index)
     do {
       _ = try SafetensorsCheckpoint(path: dir.path)
@@ -207,14 +224,18 @@ struct SafetensorsCheckpointTests {
       #expect(e.kind == .notFound)
       #expect(e.message.contains("model-00003-of-000002.safetensors"))
       #expect(e.tensor == "gone")
-      #expect(e.offset == index.utf8.distance(from: index.utf8.startIndex, to: index.range(of: "\"gone\"")!.lowerBound.samePosition(in: index.utf8)!))
+      #expect(
+        e.offset
+          == index.utf8.distance(
+            from: index.utf8.startIndex, to: index.range(of: "\"gone\"")!.lowerBound.samePosition(in: index.utf8)!))
     }
   }
 
   @Test func `index tensor absent from its shard`() throws {
     let dir = try TestPaths.temporaryDirectory("st-absent")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let index = #"{"weight_map": {"lm_head.weight": "model-00001-of-000002.safetensors", "model.embed.weight": "model-00001-of-000002.safetensors", "model.layers.0.w": "model-00001-of-000002.safetensors", "model.layers.0.w_scale_inv": "model-00001-of-000002.safetensors"}}"#
+    let index =
+      #"{"weight_map": {"lm_head.weight": "model-00001-of-000002.safetensors", "model.embed.weight": "model-00001-of-000002.safetensors", "model.layers.0.w": "model-00001-of-000002.safetensors", "model.layers.0.w_scale_inv": "model-00001-of-000002.safetensors"}}"#
     try makeCheckpoint(dir, index: index)
     do {
       _ = try SafetensorsCheckpoint(path: dir.path)
@@ -246,7 +267,10 @@ struct SafetensorsCheckpointTests {
   }
 
   @Test func `malformed index and config are format errors`() throws {
-    for index in [#"{"weight_map": []}"#, #"["a"]"#, #"{"weight_map": {"a": 1}}"#, #"{"metadata": {}}"#, #"{"weight_map": {"a": "/etc/passwd"}}"#, #"{"weight_map": {"a": "../x.safetensors"}}"#, "{"] {
+    for index in [
+      #"{"weight_map": []}"#, #"["a"]"#, #"{"weight_map": {"a": 1}}"#, #"{"metadata": {}}"#,
+      #"{"weight_map": {"a": "/etc/passwd"}}"#, #"{"weight_map": {"a": "../x.safetensors"}}"#, "{",
+    ] {
       let dir = try TestPaths.temporaryDirectory("st-badindex")
       defer { try? FileManager.default.removeItem(at: dir) }
       try makeCheckpoint(dir, index: index)

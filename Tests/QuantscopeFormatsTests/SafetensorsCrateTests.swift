@@ -14,19 +14,19 @@ let crateOraclePython: String? = {
 /// Loads every file given with the Rust crate (`safetensors.deserialize`) and prints, per
 /// file, either the error or the tensors with their data.
 let crateOracleScript = #"""
-import json, sys
-from safetensors import deserialize
-result = {}
-for path in sys.argv[1:]:
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        tensors = deserialize(data)
-        result[path] = {"ok": [[n, d["dtype"], list(d["shape"]), bytes(d["data"]).hex()] for n, d in tensors]}
-    except Exception as e:
-        result[path] = {"error": str(e)}
-print(json.dumps(result))
-"""#
+  import json, sys
+  from safetensors import deserialize
+  result = {}
+  for path in sys.argv[1:]:
+      with open(path, "rb") as f:
+          data = f.read()
+      try:
+          tensors = deserialize(data)
+          result[path] = {"ok": [[n, d["dtype"], list(d["shape"]), bytes(d["data"]).hex()] for n, d in tensors]}
+      except Exception as e:
+          result[path] = {"error": str(e)}
+  print(json.dumps(result))
+  """#
 
 /// A header that is valid JSON but stresses the crate's rules, with data of `size` zero bytes.
 func crateCase(_ header: String, _ size: Int = 0) -> [UInt8] {
@@ -58,10 +58,14 @@ let crateCorpus: [[UInt8]] = {
     crateCase(#"{"w": {"dtype": "f32", "shape": [1], "data_offsets": [0, 4]}}"#, 4),
     crateCase(#"{"w": {\#(f32), "data_offsets": [4, 8]}, "v": {\#(f32), "data_offsets": [0, 4]}}"#, 8),
     crateCase(#"{"w": {\#(f32), "data_offsets": [0, 4]}, "v": {\#(f32), "data_offsets": [8, 12]}}"#, 12),
-    crateCase(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "v": {\#(f32), "data_offsets": [4, 8]}}"#, 8),
-    crateCase(#"{"w": {\#(f32), "data_offsets": [0, 4]}, "v": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}"#, 4),
-    crateCase(#"{"w": {\#(f32), "data_offsets": [0, 4]}, "v": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#, 4),
-    crateCase(#"{"w": {\#(f32), "data_offsets": [0, 4]}, "w": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}"#, 1),
+    crateCase(
+      #"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "v": {\#(f32), "data_offsets": [4, 8]}}"#, 8),
+    crateCase(
+      #"{"w": {\#(f32), "data_offsets": [0, 4]}, "v": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}"#, 4),
+    crateCase(
+      #"{"w": {\#(f32), "data_offsets": [0, 4]}, "v": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#, 4),
+    crateCase(
+      #"{"w": {\#(f32), "data_offsets": [0, 4]}, "w": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}"#, 1),
     crateCase(#"{"w": {"dtype": "F4", "shape": [3], "data_offsets": [0, 2]}}"#, 2),
     crateCase(#"{"w": {"dtype": "F4", "shape": [4], "data_offsets": [0, 2]}}"#, 2),
     crateCase(#"{"w": {"dtype": "F6_E3M2", "shape": [4], "data_offsets": [0, 3]}}"#, 3),
@@ -152,8 +156,10 @@ struct SafetensorsCrateTests {
     try SafetensorsWriter.write(to: ours, tensors: tensors, metadata: metadata)
 
     let manifest: [[String: Any]] = tensors.map {
-      ["name": $0.spec.name, "dtype": $0.spec.dtype.rawValue, "shape": $0.spec.shape,
-       "hex": $0.data.map { String(format: "%02x", $0) }.joined()]
+      [
+        "name": $0.spec.name, "dtype": $0.spec.dtype.rawValue, "shape": $0.spec.shape,
+        "hex": $0.data.map { String(format: "%02x", $0) }.joined(),
+      ]
     }
     let manifestPath = dir.appendingPathComponent("manifest.json")
     try JSONSerialization.data(withJSONObject: manifest).write(to: manifestPath)
@@ -185,6 +191,7 @@ struct SafetensorsCrateTests {
     let a = try Data(contentsOf: URL(fileURLWithPath: ours))
     let b = try Data(contentsOf: URL(fileURLWithPath: theirs))
     #expect(a.count == b.count)
-    #expect(a == b, "\(String(decoding: a.prefix(600), as: UTF8.self)) vs \(String(decoding: b.prefix(600), as: UTF8.self))")
+    #expect(
+      a == b, "\(String(decoding: a.prefix(600), as: UTF8.self)) vs \(String(decoding: b.prefix(600), as: UTF8.self))")
   }
 }

@@ -155,13 +155,15 @@ struct SafetensorsMalformedTests {
   }
 
   @Test func `gaps, overlaps and offsets that run backwards`() throws {
-    let gap = #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}"#
+    let gap =
+      #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}"#
     let g = try openError(safetensorsBytes(gap, data: Array(repeating: 0, count: 12)))
     #expect(g?.message.contains("gap") == true)
     #expect(g?.tensor == "b")
     #expect(g?.offset == 8 + gap.utf8.count + 8)
 
-    let overlap = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
+    let overlap =
+      #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
     let o = try openError(safetensorsBytes(overlap, data: Array(repeating: 0, count: 12)))
     #expect(o?.message.contains("overlap") == true)
     #expect(o?.tensor == "b")
@@ -171,7 +173,8 @@ struct SafetensorsMalformedTests {
     #expect(f?.message.contains("gap") == true)
     #expect(f?.offset == 8 + first.utf8.count + 4)
 
-    let backwards = #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}"#
+    let backwards =
+      #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}"#
     _ = try openError(safetensorsBytes(backwards, data: Array(repeating: 0, count: 4)))
   }
 
@@ -235,7 +238,8 @@ struct SafetensorsMalformedTests {
 /// `count` random corruptions (1–3 byte edits: replace, insert, delete, or a JSON punctuation
 /// byte) of a small valid file, the same on every run (SplitMix64 with a fixed seed).
 func randomCorruptions(count: Int) -> [[UInt8]] {
-  let header = #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F4","shape":[4],"data_offsets":[24,26]},"c":{"dtype":"BF16","shape":[],"data_offsets":[26,28]}}"#
+  let header =
+    #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F4","shape":[4],"data_offsets":[24,26]},"c":{"dtype":"BF16","shape":[],"data_offsets":[26,28]}}"#
   let valid = safetensorsBytes(header, data: (0..<28).map { UInt8($0) })
   var rng = SplitMix(seed: 0x9E37_79B9_7F4A_7C15)
   func next() -> UInt64 { rng.next() }

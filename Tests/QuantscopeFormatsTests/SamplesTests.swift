@@ -80,8 +80,10 @@ struct SamplesTests {
     let script = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
     _ = try Self.python(
       script,
-      ["scripts/deepseek_mapping.py", "dequant", Self.path(Self.checkpoint),
-       "model.layers.0.self_attn.kv_a_proj_with_mqa.weight", out])
+      [
+        "scripts/deepseek_mapping.py", "dequant", Self.path(Self.checkpoint),
+        "model.layers.0.self_attn.kv_a_proj_with_mqa.weight", out,
+      ])
     let data = try Data(contentsOf: URL(fileURLWithPath: out))
     let header = String(decoding: data.prefix(128), as: UTF8.self)
     #expect(header.contains("'descr': '<f8'"))
@@ -126,13 +128,15 @@ struct SamplesTests {
     #expect(gguf["deepseek2.attention.head_count_kv"]?.integer == 1)
     #expect(gguf["split.count"] == nil)
     #expect(gguf.tensors.map(\.name) == (try Self.mappedNames(layout: "current")))
-    let quantized = Set(gguf.tensors.compactMap { t -> GGMLType? in
-      guard case .ggml(let type) = t.encoding, type.isQuantized else { return nil }
-      return type
-    })
+    let quantized = Set(
+      gguf.tensors.compactMap { t -> GGMLType? in
+        guard case .ggml(let type) = t.encoding, type.isQuantized else { return nil }
+        return type
+      })
     #expect(quantized.count >= 2, "\(file) has quantized types \(quantized)")
     // Norms, the router and the bias stay F32, as llama.cpp's converter and quantizer leave them.
-    for tensor in gguf.tensors where tensor.name.hasSuffix("_norm.weight") || tensor.name.contains("ffn_gate_inp")
+    for tensor in gguf.tensors
+    where tensor.name.hasSuffix("_norm.weight") || tensor.name.contains("ffn_gate_inp")
       || tensor.name.hasSuffix(".bias")
     {
       #expect(tensor.encoding == .ggml(.f32), "\(tensor.name)")
@@ -158,7 +162,8 @@ struct SamplesTests {
     #expect(second.metadata.map(\.key).sorted() == ["split.count", "split.no", "split.tensors.count"])
     let names = first.tensors.map(\.name) + second.tensors.map(\.name)
     #expect(names == (try Self.mappedNames(layout: "legacy")))
-    for tensor in first.tensors + second.tensors where !tensor.name.hasSuffix("_norm.weight")
+    for tensor in first.tensors + second.tensors
+    where !tensor.name.hasSuffix("_norm.weight")
       && !tensor.name.contains("ffn_gate_inp") && !tensor.name.hasSuffix(".bias")
     {
       #expect(tensor.encoding == .ggml(.q8_0), "\(tensor.name)")
@@ -166,7 +171,8 @@ struct SamplesTests {
   }
 
   @Test func `the FP8 checkpoint shards are well-formed and match their index`() throws {
-    let indexData = try Data(contentsOf: URL(fileURLWithPath: Self.path("\(Self.checkpoint)/model.safetensors.index.json")))
+    let indexData = try Data(
+      contentsOf: URL(fileURLWithPath: Self.path("\(Self.checkpoint)/model.safetensors.index.json")))
     let index = try #require(try JSONSerialization.jsonObject(with: indexData) as? [String: Any])
     let weightMap = try #require(index["weight_map"] as? [String: String])
     var seen: [String: String] = [:]

@@ -10,8 +10,9 @@ enum IOTestData {
   static func python(_ script: String, stdin: [UInt8] = []) throws -> String {
     let r = try ProcessRunner.run(program: "python3", ["-c", script], input: Data(stdin))
     guard r.status == 0 else {
-      throw IOTestData.OracleFailure(message: "python3 failed (scripts/setup --test installs the oracles): "
-        + r.stderrText)
+      throw IOTestData.OracleFailure(
+        message: "python3 failed (scripts/setup --test installs the oracles): "
+          + r.stderrText)
     }
     return r.stdoutText
   }

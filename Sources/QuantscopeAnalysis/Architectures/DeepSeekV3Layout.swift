@@ -293,7 +293,9 @@ public struct DeepSeekV3Layout: Sendable {
     func linear(_ name: String, _ rows: Int, _ cols: Int) throws {
       if let fp8, fp8.count == 2, fp8[0] > 0, fp8[1] > 0 {
         try plain(name + ".weight", .F8_E4M3, [rows, cols])
-        try plain(name + ".weight_scale_inv", .F32, [rows <= 0 ? 0 : (rows - 1) / fp8[0] + 1, cols <= 0 ? 0 : (cols - 1) / fp8[1] + 1])
+        try plain(
+          name + ".weight_scale_inv", .F32,
+          [rows <= 0 ? 0 : (rows - 1) / fp8[0] + 1, cols <= 0 ? 0 : (cols - 1) / fp8[1] + 1])
       } else {
         try plain(name + ".weight", .BF16, [rows, cols])
       }
@@ -331,7 +333,8 @@ public struct DeepSeekV3Layout: Sendable {
       }
       try linear(p + "self_attn.kv_a_proj_with_mqa", try add(c.kvLoraRank, c.qkRopeHeadDim), h)
       try plain(p + "self_attn.kv_a_layernorm.weight", .BF16, [c.kvLoraRank])
-      try linear(p + "self_attn.kv_b_proj", try dim(c.attentionHeads, try add(c.qkNopeHeadDim, c.vHeadDim)), c.kvLoraRank)
+      try linear(
+        p + "self_attn.kv_b_proj", try dim(c.attentionHeads, try add(c.qkNopeHeadDim, c.vHeadDim)), c.kvLoraRank)
       try linear(p + "self_attn.o_proj", h, try dim(c.attentionHeads, c.vHeadDim))
       if c.isMoE(layer: l) {
         try plain(p + "mlp.gate.weight", .BF16, [c.routedExperts, h])

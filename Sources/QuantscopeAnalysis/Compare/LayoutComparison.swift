@@ -50,8 +50,10 @@ public struct LayoutComparison: Sendable {
   public let rules: [RuleChange]
 
   /// Compares `a` with `b`; `hash` returns a digest of a tensor's bytes (XXH3-128 in the CLI).
-  public init(a: any TensorCollection, b: any TensorCollection, threads: Int = ParallelWork.availableCores,
-              hash: @Sendable (TensorInfo) throws -> String) throws {
+  public init(
+    a: any TensorCollection, b: any TensorCollection, threads: Int = ParallelWork.availableCores,
+    hash: @Sendable (TensorInfo) throws -> String
+  ) throws {
     let mapA = a.tensorsByName, mapB = b.tensorsByName
     added = b.tensors.map(\.name).filter { mapA[$0] == nil }
     removed = a.tensors.map(\.name).filter { mapB[$0] == nil }

@@ -197,7 +197,8 @@ public struct Diff: Sendable {
           let start = (weights.count == rowLength ? 0 : matrix * rowLength)
           if start + rowLength <= weights.count { w = weights.base + start }
         }
-        acc.add(candidate: UnsafePointer(cand + k * rowLength), reference: ref + k * rowLength, count: rowLength,
+        acc.add(
+          candidate: UnsafePointer(cand + k * rowLength), reference: ref + k * rowLength, count: rowLength,
           firstIndex: row * rowLength, importance: w)
       }
       out.value[i] = acc
@@ -237,7 +238,9 @@ public struct Diff: Sendable {
 
   /// Roll-ups by layer (`blk.N`), in layer order.
   public var byLayer: [Rollup] {
-    rollup { $0.layer.map { "blk.\($0)" } }.sorted { Self.layerIndex($0.label + ".") ?? 0 < Self.layerIndex($1.label + ".") ?? 0 }
+    rollup { $0.layer.map { "blk.\($0)" } }.sorted {
+      Self.layerIndex($0.label + ".") ?? 0 < Self.layerIndex($1.label + ".") ?? 0
+    }
   }
 
   /// Roll-ups by tensor kind, in name order.

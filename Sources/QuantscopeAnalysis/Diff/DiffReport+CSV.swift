@@ -19,11 +19,13 @@ extension DiffReport {
         lines.append(cells.joined(separator: ","))
         continue
       }
-      var cells = [
-        r.name, r.type, "\(r.bitsPerWeight)", elements, "\(m.mse)", "\(m.rmse)", "\(m.nmse)", "\(m.nmseDecibels)",
-        "\(m.cosine)", "\(m.snrDecibels)", "\(m.maxAbsoluteError)",
-        r.maxErrorPosition.map(String.init).joined(separator: ":"), "\(m.meanAbsoluteError)", "\(m.relativeFrobenius)",
-      ] + counts
+      var cells =
+        [
+          r.name, r.type, "\(r.bitsPerWeight)", elements, "\(m.mse)", "\(m.rmse)", "\(m.nmse)", "\(m.nmseDecibels)",
+          "\(m.cosine)", "\(m.snrDecibels)", "\(m.maxAbsoluteError)",
+          r.maxErrorPosition.map(String.init).joined(separator: ":"), "\(m.meanAbsoluteError)",
+          "\(m.relativeFrobenius)",
+        ] + counts
       if weighted { cells.append(m.weightedNMSE.map { "\($0)" } ?? "") }
       lines.append(cells.joined(separator: ","))
     }

@@ -162,7 +162,8 @@ extension ArchitectureMap {
 
   /// Gemma 3 (`gemma3`): Gemma with sandwich norms and Q/K norms, all stored plus one.
   public static let gemma3 = ArchitectureMap(
-    architecture: "gemma3", modelTypes: ["gemma3", "gemma3_text", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"],
+    architecture: "gemma3",
+    modelTypes: ["gemma3", "gemma3_text", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"],
     globals: gemma.globals,
     perLayer: gemma.perLayer.merging([
       "post_attention_layernorm.weight": Target("post_attention_norm.weight", .plusOne),

@@ -46,7 +46,8 @@ public struct ReferenceExport: Sendable {
       }
       guard let rows = found else {
         throw FormatError(
-          .notFound, path: reference.files.first?.path ?? "", "the reference holds nothing that maps to \(name)", tensor: name)
+          .notFound, path: reference.files.first?.path ?? "", "the reference holds nothing that maps to \(name)",
+          tensor: name)
       }
       return Item(name: name, rows: rows)
     }
@@ -86,7 +87,8 @@ public struct ReferenceExport: Sendable {
       let dims = Self.shape(of: items[0], rows: rows)
       guard dims.count <= TensorExport.maximumNPYDimensions else {
         throw FormatError(
-          .unsupported, path: path, "\(dims.count) dimensions: numpy reads at most \(TensorExport.maximumNPYDimensions)",
+          .unsupported, path: path,
+          "\(dims.count) dimensions: numpy reads at most \(TensorExport.maximumNPYDimensions)",
           tensor: items[0].name)
       }
       try sink.write(TensorExport.npyHeader(shape: dims))

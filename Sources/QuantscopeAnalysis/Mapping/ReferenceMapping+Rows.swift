@@ -25,7 +25,8 @@ extension ReferenceMapping {
     let parts: [any ReferenceRows] = try entry.sources.map {
       try SourceRows(tensor: $0, scale: scale(for: $0), blockSize: blockSize, precision: precision)
     }
-    let origin = entry.sources.count > 1
+    let origin =
+      entry.sources.count > 1
       ? "\(entry.sources[0].name) … \(entry.sources[entry.sources.count - 1].name) (\(entry.sources.count) stacked)"
       : entry.sources[0].name
     var view: any ReferenceRows = parts.count > 1 ? try StackedRows(parts, origin: origin) : parts[0]
@@ -51,7 +52,8 @@ extension ReferenceMapping {
       }
     case (.permuteQueryHeads, _), (.permuteKeyHeads, _):
       guard let heads else {
-        throw FormatError(.malformed, path: entry.sources[0].file.path, "head counts are needed to un-permute \(name)",
+        throw FormatError(
+          .malformed, path: entry.sources[0].file.path, "head counts are needed to un-permute \(name)",
           tensor: entry.sources[0].name)
       }
       let h = entry.layout == .permuteQueryHeads ? heads.query : heads.key

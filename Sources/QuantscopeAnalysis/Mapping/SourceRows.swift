@@ -20,7 +20,9 @@ public struct SourceRows: ReferenceRows {
   }
 
   public var shape: [Int] { decoder.tensor.shape.isEmpty ? [1] : decoder.tensor.shape }
-  public var origin: String { decoder.scale.map { "\(decoder.tensor.name) × \($0.tensor.name)" } ?? decoder.tensor.name }
+  public var origin: String {
+    decoder.scale.map { "\(decoder.tensor.name) × \($0.tensor.name)" } ?? decoder.tensor.name
+  }
 
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     guard let direct, rows.lowerBound >= 0, rows.upperBound <= decoder.rowCount else {
@@ -103,7 +105,8 @@ private struct DirectDecoding: @unchecked Sendable {
     case .f32:
       let src = data + 4 * rows.lowerBound * rowLength
       for i in 0..<rows.count * rowLength {
-        destination[i] = Double(Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+        destination[i] = Double(
+          Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
       }
     }
   }

@@ -260,7 +260,8 @@ public struct ErrorMetrics: Sendable, Equatable, Codable {
     count = s.count
     mse = s.count == 0 ? 0 : s.sumSquaredError / n
     rmse = mse.squareRoot()
-    nmse = s.sumSquaredReference == 0 ? (s.sumSquaredError == 0 ? 0 : .infinity) : s.sumSquaredError / s.sumSquaredReference
+    nmse =
+      s.sumSquaredReference == 0 ? (s.sumSquaredError == 0 ? 0 : .infinity) : s.sumSquaredError / s.sumSquaredReference
     nmseDecibels = 10 * log10Safe(nmse)
     let norms = (s.sumSquaredReference * s.sumSquaredCandidate).squareRoot()
     cosine = norms == 0 ? (s.sumSquaredReference == s.sumSquaredCandidate ? 1 : 0) : s.sumProduct / norms
@@ -269,7 +270,8 @@ public struct ErrorMetrics: Sendable, Equatable, Codable {
     maxErrorIndex = s.maxErrorIndex
     meanAbsoluteError = s.count == 0 ? 0 : s.sumAbsoluteError / n
     relativeFrobenius = nmse.squareRoot()
-    weightedNMSE = s.sumWeights > 0
+    weightedNMSE =
+      s.sumWeights > 0
       ? (s.weightedSquaredReference == 0 ? 0 : s.weightedSquaredError / s.weightedSquaredReference) : nil
     nonFinite = s.nonFinite
   }
@@ -282,9 +284,9 @@ public struct ErrorMetrics: Sendable, Equatable, Codable {
 }
 
 #if canImport(Glibc)
-import Glibc
-@inline(__always) private func Foundation_log10(_ x: Double) -> Double { Glibc.log10(x) }
+  import Glibc
+  @inline(__always) private func Foundation_log10(_ x: Double) -> Double { Glibc.log10(x) }
 #else
-import Foundation
-@inline(__always) private func Foundation_log10(_ x: Double) -> Double { Foundation.log10(x) }
+  import Foundation
+  @inline(__always) private func Foundation_log10(_ x: Double) -> Double { Foundation.log10(x) }
 #endif

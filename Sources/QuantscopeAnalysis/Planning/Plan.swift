@@ -407,7 +407,8 @@ public enum Planner {
     guard type.isUsable else { throw PlanError(tensor: input.name, "type \(type.name) has no block geometry") }
     guard let rowBytes = type.byteCount(elements: rowLength) else {
       throw PlanError(
-        tensor: input.name, "row length \(rowLength) is not a multiple of \(type.name)'s block of \(type.blockElements)")
+        tensor: input.name, "row length \(rowLength) is not a multiple of \(type.name)'s block of \(type.blockElements)"
+      )
     }
     let rows = rowLength == 0 ? 0 : parameters / rowLength
     let (bytes, overflow) = rows.multipliedReportingOverflow(by: rowBytes)

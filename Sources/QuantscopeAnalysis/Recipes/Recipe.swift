@@ -114,8 +114,12 @@ public struct RecipeRule: Sendable, Hashable, CustomStringConvertible {
     }
     let pattern = String(text[..<eq])
     let typeName = String(text[text.index(after: eq)...])
-    guard !pattern.isEmpty else { throw RecipeError(source: source, line: line, "missing tensor name pattern in '\(text)'") }
-    guard !typeName.isEmpty else { throw RecipeError(source: source, line: line, "missing quantization type in '\(text)'") }
+    guard !pattern.isEmpty else {
+      throw RecipeError(source: source, line: line, "missing tensor name pattern in '\(text)'")
+    }
+    guard !typeName.isEmpty else {
+      throw RecipeError(source: source, line: line, "missing quantization type in '\(text)'")
+    }
     guard let type = GGMLType(name: typeName) else {
       throw RecipeError(source: source, line: line, Self.invalidTypeMessage(typeName))
     }
@@ -212,7 +216,8 @@ extension Recipe {
         }
         continue
       }
-      guard let expanded = try RecipeTemplate.expand(line: line, context: context, source: source, lineNumber: lineNumber)
+      guard
+        let expanded = try RecipeTemplate.expand(line: line, context: context, source: source, lineNumber: lineNumber)
       else { continue }
       for token in expanded.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
         if token.hasPrefix("#") { break }

@@ -71,7 +71,9 @@ public enum RecipeTemplate {
   /// Expands one line; nil when its condition fails or a block set is empty.
   ///
   /// Throws when the line has a macro and there is no context, or the macro is unknown or malformed.
-  static func expand(line: String, context: RecipeContext?, source: String, lineNumber: Int) throws(RecipeError) -> String? {
+  static func expand(line: String, context: RecipeContext?, source: String, lineNumber: Int) throws(RecipeError)
+    -> String?
+  {
     guard line.contains("{{") else { return line }
     guard let context else {
       throw RecipeError(source: source, line: lineNumber, "template macro needs a model (block count) to expand")

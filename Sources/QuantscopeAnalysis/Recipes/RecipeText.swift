@@ -54,9 +54,11 @@ public struct RecipeText: Sendable {
     if let expanded {
       let recipe = try Recipe.parse(expanded, source: source)
       members.append(("blocks", .int(blocks ?? 0)))
-      members.append((
-        "rules",
-        .array(recipe.rules.map { .members([("pattern", .string($0.pattern)), ("type", .string($0.type.name))]) })))
+      members.append(
+        (
+          "rules",
+          .array(recipe.rules.map { .members([("pattern", .string($0.pattern)), ("type", .string($0.type.name))]) })
+        ))
     }
     return .document(schema: "quantscope.recipe/1", members)
   }

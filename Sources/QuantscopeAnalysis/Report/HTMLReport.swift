@@ -23,7 +23,8 @@ public struct HTMLReport {
   public var compared: (candidate: String, reference: String)? = nil
 
   /// A report of `diff`.
-  public init(diff: Diff, candidate: GGUFModel, commandLine: String, inputs: [(name: String, size: Int, hash: String)]) {
+  public init(diff: Diff, candidate: GGUFModel, commandLine: String, inputs: [(name: String, size: Int, hash: String)])
+  {
     self.diff = diff
     self.candidate = candidate
     self.commandLine = commandLine
@@ -38,18 +39,22 @@ public struct HTMLReport {
     var body = ""
     body += "<h1>quantscope diff report</h1>\n"
     let names = comparedNames
-    body += "<p class=files>candidate <code>\(escape(names.candidate))</code> vs reference "
+    body +=
+      "<p class=files>candidate <code>\(escape(names.candidate))</code> vs reference "
       + "<code>\(escape(names.reference))</code></p>\n"
     let sums = diff.model.sums
-    let whole = diff.model.metrics.map {
-      "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine)), SNR \(db($0.snrDecibels)) dB"
-    } ?? "n/a"
-    body += "<p class=summary>\(diff.tensors.count) tensors, \(format(sums.count)) values compared — whole model: "
+    let whole =
+      diff.model.metrics.map {
+        "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine)), SNR \(db($0.snrDecibels)) dB"
+      } ?? "n/a"
+    body +=
+      "<p class=summary>\(diff.tensors.count) tensors, \(format(sums.count)) values compared — whole model: "
       + whole + (diff.architecture.map { ", architecture \(escape($0))" } ?? "") + "</p>\n"
     let nonFinite = diff.tensors.filter { $0.sums.nonFinite > 0 }
     if !nonFinite.isEmpty {
       // Never a score that hides NaN/Inf: name the tensors whose metrics are n/a.
-      body += "<p class=summary>NaN/Inf values, metrics n/a: "
+      body +=
+        "<p class=summary>NaN/Inf values, metrics n/a: "
         + nonFinite.map {
           "\(escape($0.name)) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
         }.joined(separator: ", ") + "</p>\n"
@@ -62,7 +67,8 @@ public struct HTMLReport {
     body += section(
       "Bytes by type",
       bars(bytes) { String(format: mib ? "%.2f MiB" : "%.2f GiB", $0 / (mib ? 1_048_576 : 1_073_741_824)) })
-    body += section("Share of squared error by tensor kind", bars(errorShareByKind()) { String(format: "%.1f %%", $0 * 100) })
+    body += section(
+      "Share of squared error by tensor kind", bars(errorShareByKind()) { String(format: "%.1f %%", $0 * 100) })
     body += section("Tensors, worst first (NMSE)", worstTable())
     body += section("Inputs", inputsTable())
     return """
@@ -97,7 +103,8 @@ public struct HTMLReport {
     let (best, worst) = Self.scaleRange
     let barW = max(4, min(24, 900 / layers.count)), plotH = 160, left = 44, top = 8
     let width = left + layers.count * barW + 10
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" "
+    var svg =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" "
       + "height=\"\(top + plotH + 34)\" class=\"layers\">"
     for v in stride(from: best, through: worst, by: 10) {
       let y = top + plotH - Int((v - best) / (worst - best) * Double(plotH))
@@ -109,14 +116,17 @@ public struct HTMLReport {
       let t = m.map { max(0, min(1, ($0.nmseDecibels - best) / (worst - best))) } ?? 1
       let h = max(1, Int(t * Double(plotH)))
       let x = left + i * barW
-      let figures = m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" }
+      let figures =
+        m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" }
         ?? "NaN/Inf values, metrics n/a"
-      svg += "<rect class=\"layer-bar\" x=\"\(x)\" y=\"\(top + plotH - h)\" width=\"\(barW - 1)\" height=\"\(h)\" "
+      svg +=
+        "<rect class=\"layer-bar\" x=\"\(x)\" y=\"\(top + plotH - h)\" width=\"\(barW - 1)\" height=\"\(h)\" "
         + "fill=\"\(ColorScale.sequential(t).hex)\"><title>\(escape(layer.label)), \(layer.tensors) tensors: "
         + "\(figures)</title></rect>"
       if i % labelEvery == 0 {
         let label = layer.label.hasPrefix("blk.") ? String(layer.label.dropFirst(4)) : layer.label
-        svg += "<text class=\"axis\" x=\"\(x + barW / 2)\" y=\"\(top + plotH + 14)\" "
+        svg +=
+          "<text class=\"axis\" x=\"\(x + barW / 2)\" y=\"\(top + plotH + 14)\" "
           + "text-anchor=\"middle\">\(escape(label))</text>"
       }
     }
@@ -151,7 +161,8 @@ public struct HTMLReport {
     let cw = 26, ch = 14, left = 56, top = 110
     let width = left + kinds.count * cw + 80
     let height = top + layers.count * ch + 10
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" height=\"\(height)\" class=\"heatmap\">"
+    var svg =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(width)\" height=\"\(height)\" class=\"heatmap\">"
     for (j, k) in kinds.enumerated() {
       let x = left + j * cw + cw / 2
       svg += "<text class=\"axis\" transform=\"translate(\(x),\(top - 6)) rotate(-60)\">\(escape(k))</text>"
@@ -172,7 +183,8 @@ public struct HTMLReport {
         case .type:
           fill = Self.typeColor(t.type, among: types).hex
         }
-        svg += "<rect x=\"\(x)\" y=\"\(yy)\" width=\"\(cw - 1)\" height=\"\(ch - 1)\" fill=\"\(fill)\">"
+        svg +=
+          "<rect x=\"\(x)\" y=\"\(yy)\" width=\"\(cw - 1)\" height=\"\(ch - 1)\" fill=\"\(fill)\">"
           + "<title>\(escape(t.name)) — \(escape(t.type)), \(bpw(t.bitsPerWeight)) bpw, "
           + (m.map { "NMSE \(db($0.nmseDecibels)) dB, cosine \(String(format: "%.6f", $0.cosine))" }
             ?? "NaN/Inf values, metrics n/a")
@@ -199,12 +211,15 @@ public struct HTMLReport {
         svg += "<text class=\"axis\" x=\"\(x)\" y=\"34\" text-anchor=\"middle\">\(Int(v))</text>"
       }
       svg += "<text class=\"axis\" x=\"\(w + 20)\" y=\"16\">dB</text></svg>"
-      svg += "<p class=note>Lower is better; values outside \(Int(best))…\(Int(worst)) dB take the end colours. Hover a cell for its tensor, type and figures.</p>"
+      svg +=
+        "<p class=note>Lower is better; values outside \(Int(best))…\(Int(worst)) dB take the end colours. Hover a cell for its tensor, type and figures.</p>"
     case .type:
-      svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(types.count * 90 + 10)\" height=\"24\" class=\"legend\">"
+      svg =
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(types.count * 90 + 10)\" height=\"24\" class=\"legend\">"
       for (i, t) in types.enumerated() {
         let fill = Self.typeColor(t, among: types).hex
-        svg += "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(fill)\"/>"
+        svg +=
+          "<rect x=\"\(10 + i * 90)\" y=\"4\" width=\"14\" height=\"14\" fill=\"\(fill)\"/>"
           + "<text class=\"axis\" x=\"\(28 + i * 90)\" y=\"16\">\(escape(t))</text>"
       }
       svg += "</svg>"
@@ -227,12 +242,14 @@ public struct HTMLReport {
   func bars(_ values: [(String, Double)], label format: (Double) -> String) -> String {
     guard let maxValue = values.map(\.1).max(), maxValue > 0 else { return "<p>Nothing to show.</p>" }
     let rowH = 18, labelW = 170, barW = 360
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelW + barW + 120)\" height=\"\(values.count * rowH + 8)\" class=\"bars\">"
+    var svg =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelW + barW + 120)\" height=\"\(values.count * rowH + 8)\" class=\"bars\">"
     for (i, (label, v)) in values.enumerated() {
       let y = 4 + i * rowH
       let w = max(1, Int(v / maxValue * Double(barW)))
       let shown = format(v)
-      svg += "<text class=\"axis\" x=\"\(labelW - 6)\" y=\"\(y + 12)\" text-anchor=\"end\">\(escape(label))</text>"
+      svg +=
+        "<text class=\"axis\" x=\"\(labelW - 6)\" y=\"\(y + 12)\" text-anchor=\"end\">\(escape(label))</text>"
         + "<rect class=\"bar\" x=\"\(labelW)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\"><title>\(escape(label)): \(shown)</title></rect>"
         + "<text class=\"axis\" x=\"\(labelW + w + 6)\" y=\"\(y + 12)\">\(shown)</text>"
     }
@@ -254,15 +271,18 @@ public struct HTMLReport {
     html += "</tr></thead><tbody>"
     for t in rows {
       let elements = t.sums.count + t.sums.nonFinite
-      html += "<tr><td>\(escape(t.name))</td><td>\(escape(t.type))</td>"
+      html +=
+        "<tr><td>\(escape(t.name))</td><td>\(escape(t.type))</td>"
         + "<td data-v=\"\(t.bitsPerWeight)\">\(bpw(t.bitsPerWeight))</td>"
         + "<td data-v=\"\(elements)\">\(format(elements))</td>"
       guard let m = t.metrics else {
-        html += "<td data-v=\"999\">n/a</td><td data-v=\"-2\">n/a</td><td data-v=\"1e308\">n/a</td>"
+        html +=
+          "<td data-v=\"999\">n/a</td><td data-v=\"-2\">n/a</td><td data-v=\"1e308\">n/a</td>"
           + "<td data-v=\"1e308\">n/a</td></tr>"
         continue
       }
-      html += ""
+      html +=
+        ""
         + "<td data-v=\"\(m.nmseDecibels.isFinite ? m.nmseDecibels : -999)\">\(db(m.nmseDecibels))</td>"
         + "<td data-v=\"\(m.cosine)\">\(String(format: "%.6f", m.cosine))</td>"
         + "<td data-v=\"\(m.mse)\">\(String(format: "%.3e", m.mse))</td>"
@@ -272,9 +292,11 @@ public struct HTMLReport {
   }
 
   func inputsTable() -> String {
-    var html = "<p><code>\(escape(commandLine))</code></p><table><thead><tr><th>file</th><th>bytes</th><th>hash</th></tr></thead><tbody>"
+    var html =
+      "<p><code>\(escape(commandLine))</code></p><table><thead><tr><th>file</th><th>bytes</th><th>hash</th></tr></thead><tbody>"
     for i in inputs {
-      html += "<tr><td>\(escape(i.name))</td><td data-v=\"\(i.size)\">\(format(i.size))</td><td><code>\(escape(i.hash))</code></td></tr>"
+      html +=
+        "<tr><td>\(escape(i.name))</td><td data-v=\"\(i.size)\">\(format(i.size))</td><td><code>\(escape(i.hash))</code></td></tr>"
     }
     return html + "</tbody></table>"
   }

@@ -24,7 +24,9 @@ public enum Requantization {
     public let heads: ReferenceMapping.HeadCounts?
 
     /// A reference source.
-    public init(mapping: ReferenceMapping, precision: ReferencePrecision = .exact, heads: ReferenceMapping.HeadCounts? = nil) {
+    public init(
+      mapping: ReferenceMapping, precision: ReferencePrecision = .exact, heads: ReferenceMapping.HeadCounts? = nil
+    ) {
       self.mapping = mapping
       self.precision = precision
       self.heads = heads
@@ -287,7 +289,11 @@ public enum Requantization {
   static func outputMetadata(input: GGUFModel, options: Options) -> [(key: String, value: GGUFValue)] {
     var metadata = input.metadata.filter { !$0.key.hasPrefix("split.") && !$0.key.hasPrefix("quantize.") }
     func set(_ key: String, _ value: GGUFValue) {
-      if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else { metadata.append((key, value)) }
+      if let i = metadata.firstIndex(where: { $0.key == key }) {
+        metadata[i].value = value
+      } else {
+        metadata.append((key, value))
+      }
     }
     if let ftype = options.mix.map({ $0.mix.fileType.id }) ?? fileTypes[options.recipeName] {
       set("general.file_type", .uint32(ftype))
@@ -488,13 +494,15 @@ public enum Requantization {
     let i = k / layout.gridColumns, j = k % layout.gridColumns
     let rows = weight.rowCount, columns = weight.rowLength
     let r0 = i * layout.blockRows, c0 = j * layout.blockColumns
-    let tile = "rows \(r0)..<\(min(rows, r0 + layout.blockRows)), "
+    let tile =
+      "rows \(r0)..<\(min(rows, r0 + layout.blockRows)), "
       + "columns \(c0)..<\(min(columns, c0 + layout.blockColumns))"
     var offset: Int? = nil
     if case .safetensors(let dtype) = layout.tensor.encoding, dtype.bits % 8 == 0 {
       offset = layout.tensor.dataOffset + k * dtype.bits / 8
     }
-    let what = "scale entry [\(i), \(j)] is \(layout.values[k]): tile \(tile) of \(weight.name) dequantizes to "
+    let what =
+      "scale entry [\(i), \(j)] is \(layout.values[k]): tile \(tile) of \(weight.name) dequantizes to "
       + "non-finite values (\(count) of \(layout.values.count) scale entries are NaN/Inf)"
     let error = FormatError(
       .malformed,

@@ -44,7 +44,9 @@ public struct GGUFFinding: Sendable, Equatable, CustomStringConvertible {
   public var message: String
 
   /// Creates a finding.
-  public init(_ kind: Kind, path: String, tensor: String? = nil, block: Int? = nil, offset: Int? = nil, _ message: String) {
+  public init(
+    _ kind: Kind, path: String, tensor: String? = nil, block: Int? = nil, offset: Int? = nil, _ message: String
+  ) {
     self.kind = kind
     self.path = path
     self.tensor = tensor
@@ -156,7 +158,8 @@ public struct GGUFVerifier: Sendable {
       if o2 || end > gguf.file.size {
         anyOutOfBounds = true
         // A download cut off midway leaves one tensor partial and the rest missing: say which.
-        let message = t.presence == .partial
+        let message =
+          t.presence == .partial
           ? "data of \(t.byteCount) bytes runs past end of file (\(gguf.file.size) bytes): "
             + "only \(t.bytesPresent) present"
           : "data of \(t.byteCount) bytes starts past end of file (\(gguf.file.size) bytes): missing"

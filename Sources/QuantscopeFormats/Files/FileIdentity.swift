@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// A file as the kernel knows it: device and inode. Two paths name the same file exactly when
 /// their identities (after following symbolic links) are equal — whatever links, `..` or hard

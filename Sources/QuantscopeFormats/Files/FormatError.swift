@@ -81,7 +81,6 @@ public struct FormatError: Error, CustomStringConvertible, Sendable, Equatable {
     self.location = location
   }
 
-
   /// Creates a usage error: something the user asked for is wrong, independent of any file.
   public static func usage(_ message: String) -> FormatError {
     FormatError(.usage, path: "", message)

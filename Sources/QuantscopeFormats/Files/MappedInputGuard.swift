@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Turns a SIGBUS from a mapped input file into a one-line error instead of a crash.
 ///
@@ -93,7 +94,9 @@ private func writeError(_ s: StaticString) {
   writeError(s.utf8Start, s.utf8CodeUnitCount)
 }
 
-private func busErrorHandler(_ sig: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+private func busErrorHandler(
+  _ sig: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?
+) {
   // Another thread is already reporting and about to exit the process: wait for it.
   if MappedInputGuard.reporting.exchange(true, ordering: .acquiringAndReleasing) {
     while true { pause() }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The one output layer: a file that appears at its name only when it is complete.
 ///
@@ -119,7 +120,8 @@ public final class OutputFile: ByteSink {
     var created: (fd: Int32, path: String)
     while true {
       let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-      let candidate = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
+      let candidate =
+        (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
         + ".\(base).tmp-\(SystemCalls.processID)-\(random)"
       do {
         created = (try SystemCalls.createExclusive(candidate), candidate)
@@ -311,7 +313,8 @@ public final class OutputFile: ByteSink {
     let (dir, base) = OutputFile.split(path)
     for _ in 0..<16 {
       let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-      let candidate = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
+      let candidate =
+        (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
         + ".\(base).prev-\(SystemCalls.processID)-\(random)"
       switch SystemCalls.linkPlain(path, candidate) {
       case nil: return candidate

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A GGUF model: one file, or every shard of a `NAME-0000N-of-0000M.gguf` split set, presented
@@ -89,7 +89,9 @@ public struct GGUFSplitSet: Sendable {
       let head = base[..<of.lowerBound]
       guard let dash = head.lastIndex(of: "-") else { return nil }
       let numberDigits = head[head.index(after: dash)...]
-      func isNumber(_ s: Substring) -> Bool { s.count >= 5 && s.count <= 9 && s.allSatisfy { $0.isASCII && $0.isNumber } }
+      func isNumber(_ s: Substring) -> Bool {
+        s.count >= 5 && s.count <= 9 && s.allSatisfy { $0.isASCII && $0.isNumber }
+      }
       guard isNumber(countDigits), isNumber(numberDigits), let n = Int(numberDigits), let m = Int(countDigits)
       else { return nil }
       self.directory = directory
@@ -155,8 +157,9 @@ public struct GGUFSplitSet: Sendable {
     let count = try Self.splitInteger(given, Keys.count, .uint16, strict: strict, problems: &problems)
     if count <= 1 {
       if count == 0 || countValue.integer == 0 {
-        oddity(FormatError(
-          .malformed, path: path, "\(Keys.count) is 0", at: given.metadataOffset(of: Keys.count).map { .header($0) }))
+        oddity(
+          FormatError(
+            .malformed, path: path, "\(Keys.count) is 0", at: given.metadataOffset(of: Keys.count).map { .header($0) }))
       }
       if let number = given[Keys.number]?.integer, number != 0 {
         oddity(
@@ -173,7 +176,8 @@ public struct GGUFSplitSet: Sendable {
     guard let name = ShardName(path: path) else {
       throw FormatError(
         .malformed,
-        path: path, "\(Keys.count) is \(count) but the file name does not follow NAME-0000N-of-0000M.gguf, so the other shards cannot be found",
+        path: path,
+        "\(Keys.count) is \(count) but the file name does not follow NAME-0000N-of-0000M.gguf, so the other shards cannot be found",
         at: given.metadataOffset(of: Keys.count).map { .header($0) })
     }
     // The files on disk follow their names, so the name's count (and digit widths) decide which

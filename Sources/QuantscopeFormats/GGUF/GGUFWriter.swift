@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A tensor a ``GGUFWriter`` will write: what goes into its tensor info.

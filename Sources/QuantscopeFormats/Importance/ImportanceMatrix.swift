@@ -71,8 +71,11 @@ public struct ImportanceMatrix: Sendable {
     var sums: [String: TensorInfo] = [:]
     var counts: [String: TensorInfo] = [:]
     for t in gguf.tensors {
-      if t.name.hasSuffix(".in_sum2") { sums[String(t.name.dropLast(8))] = t }
-      else if t.name.hasSuffix(".counts") { counts[String(t.name.dropLast(7))] = t }
+      if t.name.hasSuffix(".in_sum2") {
+        sums[String(t.name.dropLast(8))] = t
+      } else if t.name.hasSuffix(".counts") {
+        counts[String(t.name.dropLast(7))] = t
+      }
     }
     guard !sums.isEmpty else { throw FormatError(.notFound, path: path, "imatrix GGUF has no .in_sum2 tensors") }
     var entries: [String: [Float]] = [:]

@@ -13,8 +13,10 @@ extension JSONValue {
   /// fields are only ever added within one.
   public static func document(schema: String, _ members: [(String, JSONValue)]) -> JSONValue {
     .object(
-      [JSONMember(key: "schema", value: .string(schema)),
-       JSONMember(key: "quantscope_version", value: .string(QuantscopeVersion.number))]
+      [
+        JSONMember(key: "schema", value: .string(schema)),
+        JSONMember(key: "quantscope_version", value: .string(QuantscopeVersion.number)),
+      ]
         + members.map { JSONMember(key: $0.0, value: $0.1) })
   }
 
@@ -87,7 +89,9 @@ public struct JSONDocumentStream {
   private var elements = 0
 
   /// Starts the document: `schema`, `quantscope_version`, `members`, then the array `arrayKey`.
-  public init(schema: String, _ members: [(String, JSONValue)] = [], arrayKey: String, write: @escaping (String) -> Void) {
+  public init(
+    schema: String, _ members: [(String, JSONValue)] = [], arrayKey: String, write: @escaping (String) -> Void
+  ) {
     self.write = write
     var head = JSONValue.document(schema: schema, members + [(arrayKey, .array([]))]).prettySerialized
     // The pretty writer ends an empty array as `[]\n}\n`: open it instead.

@@ -482,7 +482,8 @@ struct JSONParser {
       if token.negative, m <= UInt64(Int64.max) + 1 { return .integer(m == UInt64(Int64.max) + 1 ? .min : -Int64(m)) }
     }
     guard let base else { throw error("invalid number") }
-    let text = String(decoding: UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
+    let text = String(
+      decoding: UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
     guard let d = Double(text), d.isFinite else { throw error("number out of range", at: token.start) }
     return .number(d)
   }
@@ -569,7 +570,9 @@ enum JSONWriter {
       case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
       case 0..<0x20:
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)]])
+        out.append(contentsOf: [
+          0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)],
+        ])
       default: out.append(b)
       }
     }

@@ -54,12 +54,17 @@ public struct InspectSummary {
   public func jsonDocument(tensorTable: Bool, byLayer: Bool) -> JSONValue {
     var root: [(String, JSONValue)] = []
     if let g = gguf {
-      root.append(("files", .array(g.shards.map { shard in
-        .members([
-          ("path", .string(shard.file.path)), ("size", .int(shard.file.size)),
-          ("expected_size", .int(shard.expectedSize)), ("truncated", .bool(shard.isTruncated)),
-        ])
-      })))
+      root.append(
+        (
+          "files",
+          .array(
+            g.shards.map { shard in
+              .members([
+                ("path", .string(shard.file.path)), ("size", .int(shard.file.size)),
+                ("expected_size", .int(shard.expectedSize)), ("truncated", .bool(shard.isTruncated)),
+              ])
+            })
+        ))
     } else {
       root.append(
         ("files", .array(model.files.map { .members([("path", .string($0.path)), ("size", .int($0.size))]) })))
@@ -75,37 +80,58 @@ public struct InspectSummary {
       root.append(("format", .string("safetensors")))
     }
     root.append(
-      ("metadata", .array(model.metadataEntries.map { entry in
-        var o: [(String, JSONValue)] = [("key", .string(entry.key)), ("type", .string(Self.typeName(entry.value)))]
-        if let a = entry.value.array { o.append(("count", .int(a.count))) }
-        o.append(("value", jsonValue(entry.value, depth: 0)))
-        if let name = Self.fileTypeName(entry) { o.append(("file_type_name", .string(name))) }
-        return .members(o)
-      })))
+      (
+        "metadata",
+        .array(
+          model.metadataEntries.map { entry in
+            var o: [(String, JSONValue)] = [("key", .string(entry.key)), ("type", .string(Self.typeName(entry.value)))]
+            if let a = entry.value.array { o.append(("count", .int(a.count))) }
+            o.append(("value", jsonValue(entry.value, depth: 0)))
+            if let name = Self.fileTypeName(entry) { o.append(("file_type_name", .string(name))) }
+            return .members(o)
+          })
+      ))
     if tensorTable && !byLayer {
       root.append(("tensors", .array(tensors.map(jsonTensor))))
     }
     if byLayer {
-      root.append(("layers", .array(TensorSummary.byLayer(tensors).map { row in
-        var o: [(String, JSONValue)] = [("layer", row.layer.map { .int($0) } ?? .null)]
-        o += Self.jsonTotals(row.totals)
-        o.append(("types", .array(row.encodings.map { e in
-          .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
-        })))
-        return .members(o)
-      })))
+      root.append(
+        (
+          "layers",
+          .array(
+            TensorSummary.byLayer(tensors).map { row in
+              var o: [(String, JSONValue)] = [("layer", row.layer.map { .int($0) } ?? .null)]
+              o += Self.jsonTotals(row.totals)
+              o.append(
+                (
+                  "types",
+                  .array(
+                    row.encodings.map { e in
+                      .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
+                    })
+                ))
+              return .members(o)
+            })
+        ))
     }
     root.append(("totals", .members(Self.jsonTotals(totals) + [("gib", .number(Self.round(totals.gibibytes, 2)))])))
-    root.append(("types", .array(types.map { e in
-      .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
-    })))
+    root.append(
+      (
+        "types",
+        .array(
+          types.map { e in
+            .members([("type", .string(e.encoding.name))] + Self.jsonTotals(e.totals))
+          })
+      ))
     return .document(schema: "quantscope.inspect/1", root)
   }
 
   /// The members every roll-up row has: counts, bytes and bits per weight to 3 decimals.
   static func jsonTotals(_ t: TensorTotals) -> [(String, JSONValue)] {
-    [("tensors", .int(t.tensors)), ("parameters", .int(t.parameters)), ("bytes", .int(t.bytes)),
-     ("bpw", .number(round(t.bitsPerWeight, 3)))]
+    [
+      ("tensors", .int(t.tensors)), ("parameters", .int(t.parameters)), ("bytes", .int(t.bytes)),
+      ("bpw", .number(round(t.bitsPerWeight, 3))),
+    ]
   }
 
   /// One row of the `tensors` array.

@@ -60,7 +60,9 @@ public enum TensorSummary {
   public static func byEncoding<S: Sequence>(_ tensors: S) -> [EncodingRow] where S.Element == TensorInfo {
     var rows: [TensorEncoding: TensorTotals] = [:]
     for t in tensors { rows[t.encoding, default: TensorTotals()].add(t) }
-    return rows.map { EncodingRow(encoding: $0.key, totals: $0.value) }.sorted { encodingOrder($0.encoding, $1.encoding) }
+    return rows.map { EncodingRow(encoding: $0.key, totals: $0.value) }.sorted {
+      encodingOrder($0.encoding, $1.encoding)
+    }
   }
 
   /// One row per layer in layer order, then (if any) one row with `layer == nil` for the

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A safetensors checkpoint: one file, a directory with `model.safetensors.index.json`, or a list

@@ -56,7 +56,8 @@ public struct SafetensorsIndex: Sendable {
           let valueOffset = parser.pos
           let file = try parser.parseString()
           guard !file.isEmpty, !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
-            throw parser.error("shard file name \"\(file)\" must be relative to the index", at: valueOffset, tensor: tensor)
+            throw parser.error(
+              "shard file name \"\(file)\" must be relative to the index", at: valueOffset, tensor: tensor)
           }
           let entry = Entry(tensor: tensor, file: file, offset: tensorOffset)
           if let i = indexByName[tensor] {

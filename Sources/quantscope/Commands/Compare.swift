@@ -86,15 +86,19 @@ extension Quantscope {
       out.append("A: \(a) (\(Format.count(sideA.tensors.count)) tensors)")
       out.append("B: \(b) (\(Format.count(sideB.tensors.count)) tensors)")
       out.append("")
-      out.append("added \(c.added.count), removed \(c.removed.count), type changed \(c.typeChanged.count), "
-        + "shape changed \(c.shapeChanged.count), identical bytes \(c.identical.count), different bytes \(c.differentBytes.count)")
+      out.append(
+        "added \(c.added.count), removed \(c.removed.count), type changed \(c.typeChanged.count), "
+          + "shape changed \(c.shapeChanged.count), identical bytes \(c.identical.count), different bytes \(c.differentBytes.count)"
+      )
       if !c.rules.isEmpty {
         out.append("\nrecipe difference (A → B):")
         for r in c.rules {
           out.append("  \(r.pattern.terminalSafe): \(style.paint(r.from, .yellow)) → \(style.paint(r.to, .yellow))")
         }
       }
-      for (title, names) in [("added", c.added), ("removed", c.removed), ("different bytes (same type and shape)", c.differentBytes)]
+      for (title, names) in [
+        ("added", c.added), ("removed", c.removed), ("different bytes (same type and shape)", c.differentBytes),
+      ]
       where !names.isEmpty {
         out.append("\n\(title):")
         for n in names { out.append("  \(n.terminalSafe)") }

@@ -48,7 +48,9 @@ extension Quantscope {
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
     var paths: [String]
 
-    @Option(name: .customLong("tensor"), help: ArgumentHelp("A tensor to decode, by exact name (repeatable).", valueName: "name"))
+    @Option(
+      name: .customLong("tensor"),
+      help: ArgumentHelp("A tensor to decode, by exact name (repeatable).", valueName: "name"))
     var tensorNames: [String] = []
 
     @OptionGroup
@@ -57,19 +59,25 @@ extension Quantscope {
     @OptionGroup(title: "Output")
     var outputOptions: OutputOptions
 
-    @Option(help: ArgumentHelp("Output format: npy, f32, f16, bf16 (raw little-endian) or safetensors (F32). Default: from the output name, else npy (one tensor) or safetensors (several).", valueName: "format"))
+    @Option(
+      help: ArgumentHelp(
+        "Output format: npy, f32, f16, bf16 (raw little-endian) or safetensors (F32). Default: from the output name, else npy (one tensor) or safetensors (several).",
+        valueName: "format"))
     var format: TensorExport.Format?
 
     @Flag(help: "Compress the output with zstd (implied by a name ending in .zst).")
     var zstd = false
 
-    @Option(help: ArgumentHelp("Decode only rows A:B (of the rows x row-length view; A: and :B allowed). One tensor only.", valueName: "A:B"))
+    @Option(
+      help: ArgumentHelp(
+        "Decode only rows A:B (of the rows x row-length view; A: and :B allowed). One tensor only.", valueName: "A:B"))
     var rows: String?
 
     @Flag(help: "Write FP8 weights as stored, without multiplying by their scale partner.")
     var noScale = false
 
-    @Option(name: .customLong("ref"), parsing: .upToNextOption,
+    @Option(
+      name: .customLong("ref"), parsing: .upToNextOption,
       help: ArgumentHelp(
         "Write the reference values diff compares with the selected GGUF tensors, laid out as them "
           + "(safetensors file, checkpoint directory, shards, or a GGUF).", valueName: "ref"))
@@ -150,7 +158,8 @@ extension Quantscope {
       if let output {
         destination = output
       } else if selected.count == 1 {
-        destination = selected[0].name.replacingOccurrences(of: "/", with: "_") + "." + chosen.rawValue
+        destination =
+          selected[0].name.replacingOccurrences(of: "/", with: "_") + "." + chosen.rawValue
           + (zstd ? ".zst" : "")
       } else {
         throw CommandFailure("several tensors selected: name the output file with -o")

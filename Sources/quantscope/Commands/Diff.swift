@@ -40,11 +40,13 @@ extension Quantscope {
     @Argument(help: "The quantized GGUF (any shard of a split set).")
     var candidate: String
 
-    @Option(name: .customLong("ref"), parsing: .upToNextOption,
+    @Option(
+      name: .customLong("ref"), parsing: .upToNextOption,
       help: "Reference: safetensors file, checkpoint directory, shards, or a GGUF.")
     var reference: [String]
 
-    @Option(name: .customLong("ref-precision"),
+    @Option(
+      name: .customLong("ref-precision"),
       help: "exact: FP8 * scale in double (default); bf16: the product rounded to bf16, as a BF16 GGUF holds it.")
     var precision: ReferencePrecision = .exact
 
@@ -68,7 +70,8 @@ extension Quantscope {
 
     @Flag(help: "Print CSV (one row per tensor).") var csv = false
 
-    @Option(name: .customLong("fail-above"), parsing: .singleValue,
+    @Option(
+      name: .customLong("fail-above"), parsing: .singleValue,
       help: ArgumentHelp(
         "Exit 2 when any tensor is worse than METRIC=VALUE (mse, rmse, nmse, nmse_db, max_abs, or "
           + "cosine/snr_db: worse means lower), has NaN/Inf values, or no tensor is compared.",
@@ -119,10 +122,11 @@ extension Quantscope {
 
     /// One warning per deprecated metric spelling used in `--sort` or `--fail-above`.
     func warnAboutDeprecatedNames() {
-      let used = failAbove.compactMap { text -> String? in
-        let name = String(text.prefix { $0 != "=" }).lowercased()
-        return DiffGate.Metric.deprecatedNames[name] == nil ? nil : name
-      } + (sort == .maxabs ? ["maxabs"] : [])
+      let used =
+        failAbove.compactMap { text -> String? in
+          let name = String(text.prefix { $0 != "=" }).lowercased()
+          return DiffGate.Metric.deprecatedNames[name] == nil ? nil : name
+        } + (sort == .maxabs ? ["maxabs"] : [])
       for name in Set(used).sorted() {
         progressOptions.warn("'\(name)' is deprecated: the metric is called max_abs")
       }
@@ -208,7 +212,9 @@ enum DiffTable {
         "[" + r.maxErrorPosition.map(String.init).joined(separator: ",") + "]",
       ]
       if weighted {
-        row.append(m.weightedNMSE.map { 10 * log10($0) }.map { style.paint(Format.db($0), Style.severity(nmseDecibels: $0)) } ?? "-")
+        row.append(
+          m.weightedNMSE.map { 10 * log10($0) }.map { style.paint(Format.db($0), Style.severity(nmseDecibels: $0)) }
+            ?? "-")
       }
       t.add(row)
     }
@@ -222,21 +228,26 @@ enum DiffTable {
     out.append(rollupTable("", [report.model], style))
     let nonFinite = report.nonFiniteTensors
     if !nonFinite.isEmpty {
-      out.append("\ntensors with NaN/Inf values, metrics n/a (\(nonFinite.count)): "
-        + nonFinite.map {
-          "\($0.name) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
-        }.joined(separator: ", "))
+      out.append(
+        "\ntensors with NaN/Inf values, metrics n/a (\(nonFinite.count)): "
+          + nonFinite.map {
+            "\($0.name) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
+          }.joined(separator: ", "))
     }
     if !report.missingReference.isEmpty {
-      out.append("\ncandidate tensors without a reference (\(report.missingReference.count)): "
-        + report.missingReference.joined(separator: ", "))
+      out.append(
+        "\ncandidate tensors without a reference (\(report.missingReference.count)): "
+          + report.missingReference.joined(separator: ", "))
     }
     if !report.unmappedReference.isEmpty {
-      out.append("reference tensors no rule maps (\(report.unmappedReference.count)): "
-        + report.unmappedReference.prefix(20).joined(separator: ", ") + (report.unmappedReference.count > 20 ? ", …" : ""))
+      out.append(
+        "reference tensors no rule maps (\(report.unmappedReference.count)): "
+          + report.unmappedReference.prefix(20).joined(separator: ", ")
+          + (report.unmappedReference.count > 20 ? ", …" : ""))
     }
     if !report.skippedReference.isEmpty {
-      out.append("reference tensors skipped (layers past num_hidden_layers, e.g. MTP): \(report.skippedReference.count)")
+      out.append(
+        "reference tensors skipped (layers past num_hidden_layers, e.g. MTP): \(report.skippedReference.count)")
     }
     return out.joined(separator: "\n")
   }
@@ -251,7 +262,8 @@ enum DiffTable {
 
   /// One roll-up table (per layer, per kind or the whole model).
   static func rollupTable(_ label: String, _ rollups: [QuantscopeAnalysis.Diff.Rollup], _ style: Style) -> String {
-    var t = TextTable([label.isEmpty ? "whole model" : label, "tensors", "elements", "mse", "nmse_db", "cosine", "snr_db"],
+    var t = TextTable(
+      [label.isEmpty ? "whole model" : label, "tensors", "elements", "mse", "nmse_db", "cosine", "snr_db"],
       rightAligned: Set(1...6))
     for r in rollups {
       let elements = Format.count(r.sums.count + r.sums.nonFinite)
@@ -260,8 +272,10 @@ enum DiffTable {
         t.add([r.label, Format.count(r.tensors), elements] + cells)
         continue
       }
-      t.add([r.label, Format.count(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
-        Format.cosine(m.cosine), Format.db(m.snrDecibels)])
+      t.add([
+        r.label, Format.count(r.tensors), elements, Format.sci(m.mse), nmseCell(m, style),
+        Format.cosine(m.cosine), Format.db(m.snrDecibels),
+      ])
     }
     return t.render()
   }

@@ -118,9 +118,13 @@ extension Quantscope {
         print("model hash differs from \(path) although every tensor matches")
       }
       if c.isIdentical {
-        print("\(style.paint("OK", .green)): \(manifest.tensors.count) tensors identical to \(path) (model \(manifest.model.hex))")
+        print(
+          "\(style.paint("OK", .green)): \(manifest.tensors.count) tensors identical to \(path) (model \(manifest.model.hex))"
+        )
       } else {
-        print("\(style.paint("DIFFERENT", .red)): \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))")
+        print(
+          "\(style.paint("DIFFERENT", .red)): \(c.changed.count) changed, \(c.missing.count) missing, \(c.extra.count) extra (vs \(path))"
+        )
       }
     }
   }

@@ -92,7 +92,8 @@ extension InspectSummary {
     for f in files { out += (markdown ? "- `\(f.path)`" : "  \(f.path)") + " (\(Format.count(f.size)) bytes)\n" }
     for shard in truncatedShards {
       let absent = Self.absentTensors(in: shard)
-      out += (markdown ? "- **truncated** `\(shard.file.path)`: " : "  truncated \(shard.file.path): ")
+      out +=
+        (markdown ? "- **truncated** `\(shard.file.path)`: " : "  truncated \(shard.file.path): ")
         + "\(shard.presentSummary); \(absent.missing) of \(shard.tensors.count) tensors missing, "
         + "\(absent.partial) partial\n"
     }
@@ -116,9 +117,11 @@ extension InspectSummary {
       out += table(
         ["layer", "tensors", "parameters", "bytes", "bpw", "types"],
         rows.map { r in
-          [r.layer.map(String.init) ?? "other", Format.count(r.totals.tensors), Format.count(r.totals.parameters),
-           Format.count(r.totals.bytes), Format.bpw(r.totals.bitsPerWeight),
-           r.encodings.map { "\($0.encoding.name)×\($0.totals.tensors)" }.joined(separator: " ")]
+          [
+            r.layer.map(String.init) ?? "other", Format.count(r.totals.tensors), Format.count(r.totals.parameters),
+            Format.count(r.totals.bytes), Format.bpw(r.totals.bitsPerWeight),
+            r.encodings.map { "\($0.encoding.name)×\($0.totals.tensors)" }.joined(separator: " "),
+          ]
         }, markdown: markdown, rightAligned: [1, 2, 3, 4])
     } else if tensorTable {
       out += "\n" + heading("Tensors (\(tensors.count))", markdown)
@@ -127,25 +130,35 @@ extension InspectSummary {
         ["name", "type", "shape", "elements", "bytes", "bpw", "file", "offset"] + (presence ? ["data"] : []),
         tensors.map { t in
           let usable = if case .ggml(let type) = t.encoding { type.isUsable } else { true }
-          return [t.name, usable ? t.encoding.name : style.paint("\(t.encoding.name) (unusable)", .red),
-                  Format.shape(t.shape),
-                  Format.count(t.elementCount), Format.count(t.byteCount),
-                  usable ? Format.bpw(t.bitsPerWeight) : "?",
-                  Self.baseName(t.file.path), String(t.dataOffset)] + (presence ? [t.presence.rawValue] : [])
+          return [
+            t.name, usable ? t.encoding.name : style.paint("\(t.encoding.name) (unusable)", .red),
+            Format.shape(t.shape),
+            Format.count(t.elementCount), Format.count(t.byteCount),
+            usable ? Format.bpw(t.bitsPerWeight) : "?",
+            Self.baseName(t.file.path), String(t.dataOffset),
+          ] + (presence ? [t.presence.rawValue] : [])
         }, markdown: markdown, rightAligned: [3, 4, 5, 7])
     }
 
     out += "\n" + heading("Totals", markdown)
     out += table(
       ["tensors", "parameters", "bytes", "size", "bpw"],
-      [[Format.count(totals.tensors), Format.count(totals.parameters), Format.count(totals.bytes),
-        Format.size(totals.bytes), Format.bpw(totals.bitsPerWeight)]],
+      [
+        [
+          Format.count(totals.tensors), Format.count(totals.parameters), Format.count(totals.bytes),
+          Format.size(totals.bytes), Format.bpw(totals.bitsPerWeight),
+        ]
+      ],
       markdown: markdown, rightAligned: [0, 1, 2, 3, 4])
     out += "\n" + heading("By type", markdown)
     out += table(
       ["type", "tensors", "parameters", "bytes", "bpw"],
-      types.map { [$0.encoding.name, Format.count($0.totals.tensors), Format.count($0.totals.parameters),
-                   Format.count($0.totals.bytes), Format.bpw($0.totals.bitsPerWeight)] },
+      types.map {
+        [
+          $0.encoding.name, Format.count($0.totals.tensors), Format.count($0.totals.parameters),
+          Format.count($0.totals.bytes), Format.bpw($0.totals.bitsPerWeight),
+        ]
+      },
       markdown: markdown, rightAligned: [1, 2, 3, 4])
     return out
   }

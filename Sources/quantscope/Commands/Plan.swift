@@ -55,10 +55,12 @@ extension Quantscope {
     @Option(help: "Block count, instead of <arch>.block_count.")
     var blocks: Int?
 
-    @Option(help: "Row-length fallback table: current (Q2_K/Q3_K -> Q4_0) or llama2025 (-> IQ4_NL); default: --mixes's.")
+    @Option(
+      help: "Row-length fallback table: current (Q2_K/Q3_K -> Q4_0) or llama2025 (-> IQ4_NL); default: --mixes's.")
     var fallback: RowFallbackArgument?
 
-    @Option(help: "Importance matrix the quantization will use (some llama-quantize mixes choose differently with one).")
+    @Option(
+      help: "Importance matrix the quantization will use (some llama-quantize mixes choose differently with one).")
     var imatrix: String?
 
     @OptionGroup(title: "llama-quantize")
@@ -97,7 +99,8 @@ extension Quantscope {
       let loaded = try PlanSource.load(source, architecture: arch, kvB: kvB)
       if !loaded.unmapped.isEmpty {
         quietOptions.warn(
-          "\(loaded.unmapped.count) tensor(s) no rule maps, left out: \(loaded.unmapped.prefix(5).joined(separator: ", "))")
+          "\(loaded.unmapped.count) tensor(s) no rule maps, left out: \(loaded.unmapped.prefix(5).joined(separator: ", "))"
+        )
       }
       var model = loaded.model
       if let arch { model.architecture = arch }

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import QuantscopeAnalysis
 import QuantscopeFormats
 
@@ -58,8 +58,10 @@ extension Quantscope {
         let rows = Presets.all.map { preset -> [String] in
           let header = preset.header
           // The name is what a user copies into --recipe: it stands out.
-          return [colorOptions.style.paint(preset.name, .cyan), header.architectures.joined(separator: ","),
-                  header.description]
+          return [
+            colorOptions.style.paint(preset.name, .cyan), header.architectures.joined(separator: ","),
+            header.description,
+          ]
         }
         print(TextTable(["name", "architectures", "description"], rows: rows).render())
       }
@@ -113,8 +115,9 @@ extension Quantscope {
       @OptionGroup
       var quietOptions: QuietOptions
 
-      @Option(help: ArgumentHelp(
-        "Print the expanded rules as a llama-quantize --tensor-type-file (needs --blocks).", valueName: "format"))
+      @Option(
+        help: ArgumentHelp(
+          "Print the expanded rules as a llama-quantize --tensor-type-file (needs --blocks).", valueName: "format"))
       var format: RuleFileFormat?
 
       /// Formats of the expanded rules besides the recipe text.

@@ -61,14 +61,17 @@ extension Quantscope {
     @Option(name: .customLong("rule"), help: "PATTERN=TYPE rule, tried before the recipe's (repeatable).")
     var rules: [String] = []
 
-    @Option(name: .customLong("ref"), parsing: .upToNextOption,
+    @Option(
+      name: .customLong("ref"), parsing: .upToNextOption,
       help: "Reference checkpoint to quantize from: safetensors file, directory or shards, or a GGUF.")
     var reference: [String] = []
 
     @Option(name: .customLong("ref-precision"), help: "exact (default) or bf16: how FP8 * scale is evaluated.")
     var precision: ReferencePrecision = .exact
 
-    @Option(help: "changed: regenerate only tensors whose type changes (default); all: every quantized tensor the reference has.")
+    @Option(
+      help:
+        "changed: regenerate only tensors whose type changes (default); all: every quantized tensor the reference has.")
     var regenerate: Requantization.Regenerate = .changed
 
     @Option(help: "Importance matrix (llama.cpp GGUF imatrix or legacy .dat).")
@@ -83,8 +86,10 @@ extension Quantscope {
     @OptionGroup
     var kvBOptions: KVBOptions
 
-    @Option(name: .customLong("split-max-size"),
-      help: "Split the output into shards of at most this much tensor data (50G = 50GB = 50*10^9 bytes; 48GiB = 48*2^30).")
+    @Option(
+      name: .customLong("split-max-size"),
+      help:
+        "Split the output into shards of at most this much tensor data (50G = 50GB = 50*10^9 bytes; 48GiB = 48*2^30).")
     var splitMaxSize: String?
 
     @OptionGroup
@@ -93,7 +98,10 @@ extension Quantscope {
     @OptionGroup
     var jsonOptions: JSONOptions
 
-    @Flag(help: "Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does, and write NaN/Inf block scales, instead of refusing.")
+    @Flag(
+      help:
+        "Quantize NaN/Inf source values (e.g. a NaN scale tile) as ggml does, and write NaN/Inf block scales, instead of refusing."
+    )
     var allowNonFinite = false
 
     @OptionGroup(title: "Progress")
@@ -152,8 +160,9 @@ extension Quantscope {
         return
       }
       print("wrote \(summary.outputs.joined(separator: ", "))")
-      print("\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
-        + "\(Format.size(summary.dataBytes)) of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
+      print(
+        "\(summary.requantized.count) tensors requantized, \(summary.copied.count) copied; "
+          + "\(Format.size(summary.dataBytes)) of tensor data, \(Format.bpw(plan.bitsPerWeight)) bits per weight")
     }
   }
 }

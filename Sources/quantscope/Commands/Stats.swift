@@ -152,7 +152,8 @@ extension Quantscope {
         pad(String(format: "%.4f%%", s.zeroFraction * 100), 8), nonFiniteCell(s, style),
       ].joined(separator: " ")
       if !s.top.isEmpty {
-        line += "\n    super weights: "
+        line +=
+          "\n    super weights: "
           + s.top.map { "(\($0.row),\($0.column))=\(number(Double($0.value)))" }.joined(separator: " ")
       }
       return line

@@ -8,7 +8,8 @@ extension Quantscope {
   /// `--deep` non-finite values. Exit status 2 when anything is found.
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check GGUF files and safetensors checkpoints for structural problems and, with --deep, NaN/Inf values.",
+      abstract:
+        "Check GGUF files and safetensors checkpoints for structural problems and, with --deep, NaN/Inf values.",
       discussion: """
         Structure: tensor data out of bounds or overlapping, offsets that break ggml's rule that \
         tensors are stored contiguously in info order, misaligned offsets, a data section shorter \
@@ -69,7 +70,8 @@ extension Quantscope {
         let findings = set.findings
         for f in findings { print(style.paint(String(describing: f).terminalSafe, f.kind == .more ? .yellow : .red)) }
         let fileCount = set.files.count == 1 ? "1 file" : "\(set.files.count) files"
-        let summary = findings.isEmpty
+        let summary =
+          findings.isEmpty
           ? style.paint("ok", .green) : style.paint("\(findings.count) problem\(findings.count == 1 ? "" : "s")", .red)
         let notes = [fileCount, "\(set.tensors) tensors"] + set.checkedNotes
         print("\(path): \(summary) (\(notes.joined(separator: ", ")))")

@@ -20,12 +20,16 @@ struct ColorOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "When to colour output: auto, always or never.",
-      discussion: "auto: only when standard output is a terminal and NO_COLOR is not set (or empty); always: even into pipes and files, overriding NO_COLOR; never: no colour.",
+      discussion:
+        "auto: only when standard output is a terminal and NO_COLOR is not set (or empty); always: even into pipes and files, overriding NO_COLOR; never: no colour.",
       valueName: "when"))
   var color: ColorMode = .auto
 
   /// The style these options select, in this process's environment.
-  var style: Style { Style(enabled: Self.enabled(color, environment: ProcessInfo.processInfo.environment, terminal: Style.stdoutIsTerminal)) }
+  var style: Style {
+    Style(
+      enabled: Self.enabled(color, environment: ProcessInfo.processInfo.environment, terminal: Style.stdoutIsTerminal))
+  }
 
   /// Whether `mode` means colour, given the environment and whether stdout is a terminal.
   static func enabled(_ mode: ColorMode, environment: [String: String], terminal: Bool) -> Bool {

@@ -24,7 +24,8 @@ struct ProgressOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "How to show progress on stderr.",
-      discussion: "auto: a redrawn line when stderr is a terminal; always: that line even when it is not; json: one JSON object per line ({\"done\",\"total\",\"rate\",\"eta\"}); none: nothing.",
+      discussion:
+        "auto: a redrawn line when stderr is a terminal; always: that line even when it is not; json: one JSON object per line ({\"done\",\"total\",\"rate\",\"eta\"}); none: nothing.",
       valueName: "mode"))
   var progress: ProgressMode = .auto
 

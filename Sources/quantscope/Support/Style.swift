@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// ANSI colours for terminal output, on or off as `--color` and `NO_COLOR` decide.
