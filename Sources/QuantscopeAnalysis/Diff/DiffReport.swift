@@ -85,6 +85,13 @@ public struct DiffReport: Sendable {
     return metric.worstFirst(tensors, metrics: \.metrics)
   }
 
+  /// The layer roll-ups as tables show them: worst first in ``order``'s metric, layer order for
+  /// the orders that do not rank.
+  public var layersInOrder: [Diff.Rollup] { Diff.Rollup.sorted(layers, worstFirstBy: order.metric) }
+  /// The kind roll-ups as tables show them: worst first in ``order``'s metric, name order for the
+  /// orders that do not rank.
+  public var kindsInOrder: [Diff.Rollup] { Diff.Rollup.sorted(kinds, worstFirstBy: order.metric) }
+
   /// Whether the comparison was weighted by an importance matrix (the weighted NMSE column).
   public var weighted: Bool { diff.weighted }
   /// Candidate tensors with no reference.

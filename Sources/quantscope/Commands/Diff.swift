@@ -219,11 +219,9 @@ enum DiffTable {
       t.add(row)
     }
     var out = [t.render(), ""]
-    typealias Rollup = QuantscopeAnalysis.Diff.Rollup
-    let metric = report.order.metric
-    out.append(rollupTable("layer", Rollup.sorted(report.layers, worstFirstBy: metric), style))
+    out.append(rollupTable("layer", report.layersInOrder, style))
     out.append("")
-    out.append(rollupTable("kind", Rollup.sorted(report.kinds, worstFirstBy: metric), style))
+    out.append(rollupTable("kind", report.kindsInOrder, style))
     out.append("")
     out.append(rollupTable("", [report.model], style))
     let nonFinite = report.nonFiniteTensors
