@@ -97,73 +97,18 @@ extension Quantscope {
 
     func run() throws {
       let model = try WeightFiles.open(paths)
+      var request = TensorExport.Request()
+      request.names = tensorNames
+      request.filter = tensorFilter.filter
+      request.applyScales = !noScale
+      request.output = outputOptions.output
+      request.format = format
+      request.compress = zstd
+      request.partialRows = rows != nil
+      let selection = try TensorExport.select(request, in: model, path: paths[0])
+      let (selected, chosen, destination) = (selection.tensors, selection.format, selection.destination)
       let index = model.tensorsByName
       let blockSize = try ScalePartners.blockSize(of: model)
-      var selected: [TensorInfo] = []
-      var seen = Set<String>()
-      for name in tensorNames {
-        guard let t = index[name] else {
-          let nearest = TensorNameFilter.nearest(to: name, among: model.tensors.map(\.name))
-          throw FormatError(
-            .notFound, path: paths[0], "no tensor named \(name) (nearest: \(nearest.joined(separator: ", ")))")
-        }
-        if seen.insert(name).inserted { selected.append(t) }
-      }
-      if let filter = tensorFilter.filter {
-        // Checked against every tensor: a pattern that selects nothing is an error even when
-        // --tensor names were given too.
-        var matched = try filter.select(model.tensors, in: paths[0])
-          .filter { !seen.contains($0.name) }
-        if !noScale {
-          // A scale that multiplies a selected weight is consumed by it (as fp8_cast_bf16.py
-          // drops `*_scale_inv`), so it is not written again on its own.
-          let consumed = Set(matched.compactMap { ScalePartners.scale(for: $0, in: index)?.name })
-          matched.removeAll { consumed.contains($0.name) }
-        }
-        for t in matched where seen.insert(t.name).inserted { selected.append(t) }
-      }
-      guard !selected.isEmpty else { throw CommandFailure("no tensor matches \(tensorFilter.pattern ?? "")") }
-
-      let output = outputOptions.output
-      let toStdout = output == "-"
-      // The format is read from the name without its compression suffix: x.npy.zst is npy.
-      let plainName = output.map { $0.hasSuffix(".zst") ? String($0.dropLast(4)) : $0 }
-      // The name says what the file is: a known extension decides the format, and a format
-      // that cannot hold what was selected is refused rather than written under that name.
-      let named = plainName.flatMap { TensorExport.Format(rawValue: ($0 as NSString).pathExtension.lowercased()) }
-      let chosen: TensorExport.Format
-      if let format {
-        if let named, named != format, !toStdout {
-          throw CommandFailure.usage(
-            "\(output ?? ""): the name says .\(named.rawValue) but --format is \(format.rawValue)")
-        }
-        chosen = format
-      } else if let named {
-        chosen = named
-      } else if selected.count > 1 {
-        chosen = .safetensors
-      } else if toStdout {
-        chosen = .f32
-      } else {
-        chosen = .npy
-      }
-      if selected.count > 1 && !chosen.holdsSeveral {
-        let target = output.map { "\($0): " } ?? ""
-        throw CommandFailure(
-          "\(target)\(selected.count) tensors selected, but \(chosen.rawValue) holds one array; "
-            + "name the output .safetensors to write several, or select one tensor")
-      }
-      if rows != nil && selected.count > 1 { throw CommandFailure("--rows needs exactly one tensor") }
-      let destination: String
-      if let output {
-        destination = output
-      } else if selected.count == 1 {
-        destination =
-          selected[0].name.replacingOccurrences(of: "/", with: "_") + "." + chosen.rawValue
-          + (zstd ? ".zst" : "")
-      } else {
-        throw CommandFailure("several tensors selected: name the output file with -o")
-      }
 
       if !reference.isEmpty {
         try writeReference(selected.map(\.name), model: model, as: chosen, to: destination)
