@@ -26,10 +26,8 @@ enum Format {
     "[" + dimensions.map(String.init).joined(separator: ", ") + "]"
   }
 
-  /// Binary units, smallest first (IEC names: a GiB is 2^30 bytes, never called GB).
-  private static let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
-
-  /// `bytes` in the largest binary unit that keeps the number at least 1: `512 B`, `1.50 KiB`,
+  /// `bytes` in the largest binary unit up to GiB that keeps the number at least 1 (a GiB is
+  /// 2^30 bytes, never called GB): `512 B`, `1.50 KiB`,
   /// `8.27 MiB`, `281.04 GiB` (two decimals; bytes exact).
   static func size(_ bytes: Int) -> String { ByteSize.describe(bytes) }
 
