@@ -50,6 +50,7 @@ struct Quantscope: ParsableCommand {
     subcommands: [
       Inspect.self,
       Diff.self,
+      Audit.self,
       Compare.self,
       Requant.self,
       Recipes.self,

@@ -379,23 +379,11 @@ public enum Requantization {
       // Rows per matrix: experts of a 3-D tensor each have their own imatrix slice.
       let shape = rows.shape
       let matrixRows = shape.count >= 3 ? shape[shape.count - 2] : rows.rowCount
-      let weights = options.importance?.weights(for: declaration.name)
-      if let weights, weights.count != rowLength && weights.count != rowLength * (rows.rowCount / max(1, matrixRows)) {
-        throw FormatError(
-          .malformed,
-          path: options.importance?.path ?? "", "imatrix entry has \(weights.count) values for rows of \(rowLength)",
-          tensor: declaration.name)
-      }
-      // Work items: row ranges inside one matrix.
-      let perChunk = max(1, options.chunkValues / max(1, rowLength))
-      var chunks: [Range<Int>] = []
-      var r = 0
-      while r < rows.rowCount {
-        let matrixEnd = (r / matrixRows + 1) * matrixRows
-        let end = min(rows.rowCount, matrixEnd, r + perChunk)
-        chunks.append(r..<end)
-        r = end
-      }
+      let weights = try importanceWeights(
+        options.importance, tensor: declaration.name, rowLength: rowLength, rowCount: rows.rowCount,
+        matrixRows: matrixRows)
+      let chunks = rowChunks(
+        rowCount: rows.rowCount, rowLength: rowLength, matrixRows: matrixRows, chunkValues: options.chunkValues)
       let batch = max(1, min(options.threads, 1 << 20) * 4)
       var first = 0
       while first < chunks.count {
@@ -407,48 +395,96 @@ public enum Requantization {
         let groupBox = UnsafeSendable(group)
         let offsetsBox = UnsafeSendable(offsets)
         try ParallelWork.run(count: group.count, threads: options.threads) { k in
-          let range = groupBox.value[k]
-          let n = range.count * rowLength
-          let values = UnsafeMutablePointer<Double>.allocate(capacity: n)
-          let floats = UnsafeMutablePointer<Float>.allocate(capacity: n)
-          defer {
-            values.deallocate()
-            floats.deallocate()
-          }
-          try rows.decodeRows(range, into: values)
-          for i in 0..<n { floats[i] = Float(values[i]) }
-          if !options.allowNonFinite {
-            // A value too large for binary32 becomes infinite here, and is refused too.
-            if let i = (0..<n).first(where: { !floats[$0].isFinite }) {
-              let bad = (0..<n).reduce(0) { $0 + (floats[$1].isFinite ? 0 : 1) }
-              let row = range.lowerBound + i / rowLength, column = i % rowLength
-              throw FormatError(
-                .malformed,
-                path: source,
-                "value \(values[i]) at row \(row), column \(column) of \(declaration.name) (from \(origin)) is not "
-                  + "finite (\(bad) such value(s) in rows \(range.lowerBound)..<\(range.upperBound)); "
-                  + "refusing to quantize it (--allow-non-finite quantizes it as ggml does)",
-                tensor: declaration.name)
-            }
-          }
-          var importance: UnsafePointer<Float>? = nil
-          if let weights {
-            let matrix = weights.count == rowLength ? 0 : range.lowerBound / matrixRows
-            importance = weights.base + matrix * rowLength
-          }
-          let produced = out.value.baseAddress! + offsetsBox.value[k]
-          quantize(floats, range.count, rowLength, importance, produced)
-          if !options.allowNonFinite {
-            // As llama-quantize validates every row it writes (ggml_validate_row_data): finite
-            // values too large for the type's f16 scales (or for F16 itself) come out infinite.
-            try validate(
-              UnsafeRawBufferPointer(start: produced, count: range.count * rowBytes), type: type,
-              rows: range, rowLength: rowLength, tensor: declaration.name, origin: origin, source: source)
-          }
+          try quantizeRows(
+            rows, groupBox.value[k], quantize: quantize, type: type, importance: weights, matrixRows: matrixRows,
+            allowNonFinite: options.allowNonFinite, tensor: declaration.name, origin: origin, source: source,
+            into: out.value.baseAddress! + offsetsBox.value[k])
         }
         try write(UnsafeRawBufferPointer(rebasing: buffer[0..<offsets.last!]))
         first += group.count
       }
+    }
+  }
+
+  /// Work items of one tensor: ranges of about `chunkValues` values' rows, each inside one matrix
+  /// of `matrixRows` rows (an expert of a 3-D tensor has its own imatrix slice).
+  static func rowChunks(rowCount: Int, rowLength: Int, matrixRows: Int, chunkValues: Int) -> [Range<Int>] {
+    let perChunk = max(1, chunkValues / max(1, rowLength))
+    let matrixRows = max(1, matrixRows)
+    var chunks: [Range<Int>] = []
+    var r = 0
+    while r < rowCount {
+      let matrixEnd = (r / matrixRows + 1) * matrixRows
+      let end = min(rowCount, matrixEnd, r + perChunk)
+      chunks.append(r..<end)
+      r = end
+    }
+    return chunks
+  }
+
+  /// The importance weights of tensor `name`, checked against its layout: one row's worth, or one per
+  /// matrix of a 3-D tensor (llama-quantize slices an expert tensor's imatrix entry per expert);
+  /// `nil` without an importance matrix or without an entry for the tensor.
+  ///
+  /// - Throws: ``FormatError`` naming the imatrix file when the entry's length fits neither.
+  static func importanceWeights(
+    _ importance: ImportanceMatrix?, tensor name: String, rowLength: Int, rowCount: Int, matrixRows: Int
+  ) throws -> ImportanceMatrix.Weights? {
+    let weights = importance?.weights(for: name)
+    if let weights, weights.count != rowLength && weights.count != rowLength * (rowCount / max(1, matrixRows)) {
+      throw FormatError(
+        .malformed,
+        path: importance?.path ?? "", "imatrix entry has \(weights.count) values for rows of \(rowLength)",
+        tensor: name)
+    }
+    return weights
+  }
+
+  /// Quantizes rows `range` of `rows` (all inside one matrix of `matrixRows` rows) to `type` at
+  /// `destination`, as llama-quantize does: values rounded to binary32, the matrix's slice of the
+  /// importance weights, and (unless `allowNonFinite`) non-finite inputs and outputs refused.
+  static func quantizeRows(
+    _ rows: any ReferenceRows, _ range: Range<Int>, quantize: BlockCodec.Quantize, type: GGMLType,
+    importance weights: ImportanceMatrix.Weights?, matrixRows: Int, allowNonFinite: Bool, tensor: String,
+    origin: String, source: String, into produced: UnsafeMutableRawPointer
+  ) throws {
+    let rowLength = rows.rowLength
+    let rowBytes = rowLength / type.blockElements * type.blockBytes
+    let n = range.count * rowLength
+    let values = UnsafeMutablePointer<Double>.allocate(capacity: n)
+    let floats = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    defer {
+      values.deallocate()
+      floats.deallocate()
+    }
+    try rows.decodeRows(range, into: values)
+    for i in 0..<n { floats[i] = Float(values[i]) }
+    if !allowNonFinite {
+      // A value too large for binary32 becomes infinite here, and is refused too.
+      if let i = (0..<n).first(where: { !floats[$0].isFinite }) {
+        let bad = (0..<n).reduce(0) { $0 + (floats[$1].isFinite ? 0 : 1) }
+        let row = range.lowerBound + i / rowLength, column = i % rowLength
+        throw FormatError(
+          .malformed,
+          path: source,
+          "value \(values[i]) at row \(row), column \(column) of \(tensor) (from \(origin)) is not "
+            + "finite (\(bad) such value(s) in rows \(range.lowerBound)..<\(range.upperBound)); "
+            + "refusing to quantize it (--allow-non-finite quantizes it as ggml does)",
+          tensor: tensor)
+      }
+    }
+    var importance: UnsafePointer<Float>? = nil
+    if let weights {
+      let matrix = weights.count == rowLength ? 0 : range.lowerBound / matrixRows
+      importance = weights.base + matrix * rowLength
+    }
+    quantize(floats, range.count, rowLength, importance, produced)
+    if !allowNonFinite {
+      // As llama-quantize validates every row it writes (ggml_validate_row_data): finite
+      // values too large for the type's f16 scales (or for F16 itself) come out infinite.
+      try validate(
+        UnsafeRawBufferPointer(start: produced, count: range.count * rowBytes), type: type,
+        rows: range, rowLength: rowLength, tensor: tensor, origin: origin, source: source)
     }
   }
 
