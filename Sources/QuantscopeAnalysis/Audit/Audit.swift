@@ -194,6 +194,34 @@ public enum Audit {
     _ jobs: [Job], mapping: ReferenceMapping, heads: ReferenceMapping.HeadCounts?, precision: ReferencePrecision,
     metrics: Bool, options: Options
   ) throws -> [Comparison] {
+    options.progress?.start(total: jobs.reduce(0) { $0 + $1.tensor.byteCount })
+    defer { options.progress?.finish() }
+    // Tensors go in groups of a bounded number of chunks, so the per-chunk results (and the chunk
+    // list) stay the same size however large the model is.
+    var results: [Comparison] = []
+    var start = 0
+    while start < jobs.count {
+      var end = start, chunks = 0
+      repeat {
+        chunks += jobs[end].tensor.elementCount / max(1, options.chunkValues) + 1
+        end += 1
+      } while end < jobs.count && chunks < Self.chunksPerGroup
+      results += try compareGroup(
+        Array(jobs[start..<end]), mapping: mapping, heads: heads, precision: precision, metrics: metrics,
+        options: options)
+      start = end
+    }
+    return results
+  }
+
+  /// About how many chunks one group of tensors is cut into (the parallel work between two waits).
+  static let chunksPerGroup = 1 << 12
+
+  /// ``compare(_:mapping:heads:precision:metrics:options:)`` for one group of tensors, all chunks on all threads.
+  static func compareGroup(
+    _ jobs: [Job], mapping: ReferenceMapping, heads: ReferenceMapping.HeadCounts?, precision: ReferencePrecision,
+    metrics: Bool, options: Options
+  ) throws -> [Comparison] {
     var views: [any ReferenceRows] = []
     var data: [UnsafeRawBufferPointer] = []
     struct Chunk { let job: Int; let rows: Range<Int> }
@@ -221,8 +249,6 @@ public enum Audit {
     defer { partials.deallocate() }
     let out = UnsafeSendable(partials)
     let state = UnsafeSendable((jobs, views, data, chunks))
-    options.progress?.start(total: jobs.reduce(0) { $0 + $1.tensor.byteCount })
-    defer { options.progress?.finish() }
     try ParallelWork.run(count: chunks.count, threads: options.threads) { i in
       let (jobs, views, data, chunks) = state.value
       let chunk = chunks[i]
