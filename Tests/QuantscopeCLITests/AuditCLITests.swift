@@ -146,6 +146,23 @@ struct AuditCLITests {
     #expect(html.contains("reproducible: 51/52 tensors"))
   }
 
+  /// The samples are quantized by numpy ports of ggml's quantizers from the BF16-rounded product
+  /// (scripts/make-samples.py): every tensor reproduces, the FP8 ones from the BF16 path.
+  @Test(arguments: ["deepseek-tiny-Q3_K_M.gguf", "deepseek-tiny-Q8_0-00001-of-00002.gguf"])
+  func `every sample reproduces from the FP8 checkpoint through BF16`(sample: String) throws {
+    let samples = TestPaths.samples
+    let r = try CLI.quantscope([
+      "audit", samples.appendingPathComponent(sample).path, "--ref",
+      samples.appendingPathComponent("deepseek-tiny-fp8").path, "--json",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let d = try JSONDecoder.snakeCase.decode(Document.self, from: r.data)
+    #expect(d.passed && d.verdict.hasSuffix("tensors, 100.00 % of bytes"))
+    let fromFP8 = d.tensors.filter { $0.reference?.contains("weight_scale_inv") ?? false }
+    #expect(!fromFP8.isEmpty && fromFP8.allSatisfy { $0.precision == "bf16" })
+    #expect(d.tensors.filter { $0.type == "F32" }.allSatisfy { $0.precision == "exact" })
+  }
+
   @Test func `misuse: missing files, swapped arguments and mismatched shapes are clear errors`() throws {
     let missing = try CLI.quantscope(["audit", "/nonexistent/x.gguf", "--ref", try Self.path("ref")])
     #expect(missing.status == 1)
