@@ -19,6 +19,7 @@ struct UsageErrorCLITests {
   static let valid: [String: [String]] = [
     "inspect": [q4],
     "diff": [q3, "--ref", fp8],
+    "audit": [q3, "--ref", fp8],
     "compare": [q3, q4],
     "requant": [q3, "-o", nowhere + ".gguf", "--rule", "blk\\.0\\.ffn_up\\.weight=q4_k"],
     "recipes": ["show", "q4_k_m"],
@@ -32,13 +33,13 @@ struct UsageErrorCLITests {
   /// Every subcommand; a test checks this against `quantscope --help`, so a new one cannot be
   /// forgotten here.
   static let subcommands = [
-    "inspect", "diff", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
+    "inspect", "diff", "audit", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
   ]
 
   /// Subcommands that take `--tensors REGEX` (a test checks this against each subcommand's help).
-  static let withTensors = ["inspect", "diff", "compare", "plan", "decode", "stats", "hash"]
+  static let withTensors = ["inspect", "diff", "audit", "compare", "plan", "decode", "stats", "hash"]
   /// Subcommands that take `--threads N` (a test checks this against each subcommand's help).
-  static let withThreads = ["diff", "compare", "requant", "stats", "hash"]
+  static let withThreads = ["diff", "audit", "compare", "requant", "stats", "hash"]
   /// Options that take a quantization type name, by subcommand.
   static let withTypes: [(subcommand: String, option: String, arguments: [String])] = [
     ("requant", "--rule", [q3, "-o", nowhere + ".gguf", "--rule", "blk\\.0\\.ffn_up\\.weight=q6k"]),
