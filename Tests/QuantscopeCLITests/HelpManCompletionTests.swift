@@ -45,13 +45,13 @@ func mdoc(_ text: String) -> String {
 @Suite("help, man pages and completions")
 struct HelpManCompletionTests {
   static let subcommands = [
-    "inspect", "diff", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
+    "inspect", "diff", "audit", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
   ]
 
   @Test func `every command has an abstract, a discussion with examples, and help for every argument`() throws {
     let commands = try dumpedCommands()
     // The root, ten subcommands, recipes list/show and the generated help.
-    #expect(commands.count == 14)
+    #expect(commands.count == 15)
     #expect(Set(commands.filter { $0.path.count == 2 }.map { $0.path[1] }) == Set(Self.subcommands + ["help"]))
     for c in commands where !c.isGenerated {
       let name = c.path.joined(separator: " ")

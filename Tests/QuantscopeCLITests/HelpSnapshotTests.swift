@@ -16,6 +16,7 @@ struct HelpSnapshotTests {
     ([], "quantscope"),
     (["inspect"], "inspect"),
     (["diff"], "diff"),
+    (["audit"], "audit"),
     (["compare"], "compare"),
     (["requant"], "requant"),
     (["recipes"], "recipes"),
