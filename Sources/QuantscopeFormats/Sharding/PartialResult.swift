@@ -61,6 +61,9 @@ public struct PartialResult: Sendable {
       let text = try ZstdDecompressor.decompress(bytes, label: path)
       return try text.withUnsafeBytes { try PartialResult(JSONValue.parse($0, path: path), path: path) }
     }
+    guard bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else {
+      throw FormatError(.badMagic, path: path, "is not a JSON document, not a part written by --shard")
+    }
     return try PartialResult(JSONValue.parse(bytes, path: path), path: path)
   }
 
