@@ -10,21 +10,21 @@ extension Quantscope {
     static let configuration = CommandConfiguration(
       abstract: "Merge the partial results of a sharded run into the single run's output.",
       discussion: """
-        PART... are the files written by 'diff --shard K/N -o PART' or 'hash --shard K/N -o \\
-        PART', all N of one job, in any order. Every part records its job: the identity of the \\
-        inputs (paths, sizes, a hash of each file's header and of the tensor table), the \\
-        options that change the result, and the quantscope version. merge refuses, with the \\
-        file named, a missing or duplicate shard, a part of another job and a part written by \\
+        PART... are the files written by 'diff --shard K/N -o PART' or 'hash --shard K/N -o \
+        PART', all N of one job, in any order. Every part records its job: the identity of the \
+        inputs (paths, sizes, a hash of each file's header and of the tensor table), the \
+        options that change the result, and the quantscope version. merge refuses, with the \
+        file named, a missing or duplicate shard, a part of another job and a part written by \
         another quantscope version.
 
-        diff: prints what the single run prints — tables, --json, --csv, and with --report \\
-        the HTML report — with bit-identical numbers: the parts carry every tensor's sums, and \\
-        the roll-ups add them in candidate order, never in the order the parts came. The \\
-        --sort, --top and --fail-above of the shards apply; a failed gate exits 2. --report \\
+        diff: prints what the single run prints — tables, --json, --csv, and with --report \
+        the HTML report — with bit-identical numbers: the parts carry every tensor's sums, and \
+        the roll-ups add them in candidate order, never in the order the parts came. The \
+        --sort, --top and --fail-above of the shards apply; a failed gate exits 2. --report \
         reopens the inputs (they must be unchanged).
 
-        hash: prints the lines, --json the manifest, -o writes it (zstd for .zst), as 'hash' \\
-        does. The whole-model hash is one stream over every tensor, which no shard can share: \\
+        hash: prints the lines, --json the manifest, -o writes it (zstd for .zst), as 'hash' \
+        does. The whole-model hash is one stream over every tensor, which no shard can share: \
         merge reopens the model and computes it, reading the data once.
 
         Examples:
