@@ -26,6 +26,7 @@ struct HelpSnapshotTests {
     (["stats"], "stats"),
     (["hash"], "hash"),
     (["verify"], "verify"),
+    (["merge"], "merge"),
   ]
 
   static let directory = TestPaths.repository.appendingPathComponent("Tests/Fixtures/help")
