@@ -59,6 +59,7 @@ struct Quantscope: ParsableCommand {
       Stats.self,
       Hash.self,
       Verify.self,
+      Merge.self,
     ]
   )
 

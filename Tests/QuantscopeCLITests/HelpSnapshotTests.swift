@@ -27,6 +27,7 @@ struct HelpSnapshotTests {
     (["stats"], "stats"),
     (["hash"], "hash"),
     (["verify"], "verify"),
+    (["merge"], "merge"),
   ]
 
   static let directory = TestPaths.repository.appendingPathComponent("Tests/Fixtures/help")

@@ -28,12 +28,14 @@ struct UsageErrorCLITests {
     "stats": [q3],
     "hash": [q3],
     "verify": [q3],
+    "merge": [nowhere + ".part.json"],
   ]
 
   /// Every subcommand; a test checks this against `quantscope --help`, so a new one cannot be
   /// forgotten here.
   static let subcommands = [
     "inspect", "diff", "audit", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
+    "merge",
   ]
 
   /// Subcommands that take `--tensors REGEX` (a test checks this against each subcommand's help).

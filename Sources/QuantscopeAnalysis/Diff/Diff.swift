@@ -18,6 +18,8 @@ public struct Diff: Sendable {
     public var chunkValues: Int = 1 << 16
     /// Told the candidate bytes to compare and the bytes done as chunks complete.
     public var progress: (any ProgressObserver)? = nil
+    /// Only this shard's share of the selected tensors (``ShardPartition`` by ``Diff/shardWeight(_:)``).
+    public var shard: ShardSpec? = nil
 
     /// Default options.
     public init() {}
@@ -137,6 +139,7 @@ public struct Diff: Sendable {
     if let pattern = options.tensorFilter {
       selected = try TensorNameFilter(pattern).select(selected, in: candidate.files[0].path)
     }
+    if let shard = options.shard { selected = shard.select(selected, bytes: Self.shardWeight) }
     var jobs: [(SourceRows, any ReferenceRows)] = []
     var missing: [String] = []
     for t in selected {

@@ -62,6 +62,10 @@ public enum Requantization {
     public var overwrite = false
     /// Split the output into shards of at most this many bytes of tensor data (gguf-split naming).
     public var splitMaxBytes: Int? = nil
+    /// Write only this split (1-based) of the set ``splitMaxBytes`` makes: the same bytes as that
+    /// split of the whole run, since the split plan depends only on the tensors' sizes. A job
+    /// array writes one split per task.
+    public var onlySplit: Int? = nil
     /// Recorded in the output as `quantize.recipe.name`.
     public var recipeName: String = ""
     /// Recorded in the output as `quantize.recipe.rules`.
@@ -206,7 +210,17 @@ public enum Requantization {
     }
 
     let metadata = outputMetadata(input: input, options: options)
-    let shards = try shardPlan(declarations, output: output, maxBytes: options.splitMaxBytes)
+    let allShards = try shardPlan(declarations, output: output, maxBytes: options.splitMaxBytes)
+    var shards = allShards.indices.map { (index: $0, shard: allShards[$0]) }
+    if let only = options.onlySplit {
+      guard options.splitMaxBytes != nil, (1...allShards.count).contains(only) else {
+        throw FormatError(
+          .usage, path: output,
+          "--only-split \(only): the output set has \(allShards.count) split(s)"
+            + (options.splitMaxBytes == nil ? " (no --split-max-size)" : "") + "; give 1 to \(allShards.count)")
+      }
+      shards = [shards[only - 1]]
+    }
     // Every output name is checked before any work: none may exist (unless overwriting), be a
     // device, or be the same file as an input — the model's shards, the reference, the imatrix.
     var inputs = input.files.map(\.path) + options.inputs
@@ -215,7 +229,7 @@ public enum Requantization {
     }
     if let importance = options.importance { inputs.append(importance.path) }
     do {
-      try OutputFile.checkTargets(shards.map(\.path), overwrite: options.overwrite, inputs: inputs)
+      try OutputFile.checkTargets(shards.map(\.shard.path), overwrite: options.overwrite, inputs: inputs)
     } catch let error as FormatError {
       // Name the set too when the output is one of the input's other shards.
       let shardIDs = input.files.map { FileIdentity(path: $0.path) }
@@ -229,8 +243,9 @@ public enum Requantization {
       throw error
     }
     var total = 0
-    for d in declarations {
-      let (sum, overflow) = total.addingReportingOverflow(d.byteCount)
+    for (_, shard) in shards {
+      let d = declarations[shard.tensors]
+      let (sum, overflow) = total.addingReportingOverflow(d.reduce(0) { $0 + $1.byteCount })
       guard !overflow else { throw FormatError(.outOfBounds, path: output, "total tensor data overflows") }
       total = sum
     }
@@ -243,15 +258,15 @@ public enum Requantization {
     var files: [OutputFile] = []
     var hashes: [String: XXH3Digest128] = [:]
     do {
-      for (index, shard) in shards.enumerated() {
+      for (index, shard) in shards {
         let out = try OutputFile(
           path: shard.path, overwrite: options.overwrite, compression: OutputFile.Compression.none, inputs: inputs)
         files.append(out)
         var shardMetadata = index == 0 ? metadata : []
-        if shards.count > 1 {
+        if allShards.count > 1 {
           shardMetadata.append(("split.no", .uint16(UInt16(index))))
           shardMetadata.append(("split.tensors.count", .int32(Int32(declarations.count))))
-          shardMetadata.append(("split.count", .uint16(UInt16(shards.count))))
+          shardMetadata.append(("split.count", .uint16(UInt16(allShards.count))))
         }
         let writer = try GGUFWriter(
           metadata: shardMetadata, tensors: Array(declarations[shard.tensors]), sink: out, label: shard.path)
@@ -269,7 +284,7 @@ public enum Requantization {
         // Closed now (its descriptor is not held while the next shards are written).
         try out.prepare()
       }
-      for (shard, out) in zip(shards, files) {
+      for ((_, shard), out) in zip(shards, files) {
         try verifyWritten(
           out.temporaryPath ?? shard.path, as: shard.path, declarations: Array(declarations[shard.tensors]),
           hashes: hashes)
@@ -279,7 +294,7 @@ public enum Requantization {
       for f in files { f.abandon() }
       throw error
     }
-    summary.outputs = shards.map(\.path)
+    summary.outputs = shards.map(\.shard.path)
     summary.dataBytes = total
     return summary
   }

@@ -31,10 +31,17 @@ extension Quantscope {
         each failing metric in that metric's order. --json carries it as "gate". A --tensors \
         pattern that matches nothing is an error (exit 1) naming the nearest tensors.
 
+        --shard K/N -o PART compares only shard K of N of the tensors (balanced by bytes, the \
+        same on every machine) and writes their sums, not figures, to PART; 'quantscope merge' \
+        of all N parts prints what the single run prints, with bit-identical numbers, and \
+        applies --fail-above. --sort, --top and --fail-above are recorded in the parts; give \
+        --json, --csv or --report to merge. A shard exits 0 whatever the gate would say.
+
         Examples:
           quantscope diff model-Q3_K_M.gguf --ref DeepSeek-V3/ --sort nmse --top 20
           quantscope diff q4.gguf --ref bf16.gguf --json > report.json
           quantscope diff q3.gguf --ref fp8/ --fail-above nmse_db=-20
+          quantscope diff q3.gguf --ref fp8/ --shard 2/8 -o part2.json
         """)
 
     @Argument(help: "The quantized GGUF (any shard of a split set).")
@@ -84,6 +91,14 @@ extension Quantscope {
     @Option(help: "Also write a self-contained HTML report (heatmaps, worst tensors) to this file.")
     var report: String?
 
+    @OptionGroup(title: "Sharding")
+    var shardOptions: ShardOptions
+
+    @Option(
+      name: [.short, .customLong("output")],
+      help: ArgumentHelp("With --shard: write the partial result to this file.", valueName: "part"))
+    var output: String?
+
     @OptionGroup
     var forceOptions: ForceOptions
 
@@ -111,6 +126,14 @@ extension Quantscope {
       if jsonOptions.json && csv { throw ValidationError("--json and --csv exclude each other") }
       if let top, top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
       _ = try thresholds()
+      if try shardOptions.spec() != nil {
+        guard output != nil else { throw ValidationError("--shard needs -o PART: the file its partial result goes to") }
+        if csv || report != nil {
+          throw ValidationError("--shard writes a partial result; give --csv or --report to 'quantscope merge'")
+        }
+      } else if output != nil {
+        throw ValidationError("-o is for --shard (the partial result); diff prints to standard output")
+      }
     }
 
     /// The parsed `--fail-above` limits; a limit that cannot both pass and fail is a usage error.
@@ -143,21 +166,44 @@ extension Quantscope {
       if let threads = threadOptions.threads { options.threads = threads }
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       options.progress = progressOptions.reporter(label: "diff")
+      if let shard = try shardOptions.spec(), let output {
+        try runShard(shard, output: output, model: model, ref: ref, options: options)
+        return
+      }
       let result = try DiffReport.run(
         candidate: model, reference: ref, options: options, order: sort.order, top: top, thresholds: thresholds())
 
       if let report {
-        var html = HTMLReport(
-          diff: result.diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
-          inputs: HTMLReport.describe(files: model.files + ref.files))
-        html.tensorLimit = top
-        html.compared = (candidate, reference.joined(separator: " "))
-        let out = try OutputFile(
-          path: report, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
-        try out.write(html.render())
-        try out.commit()
+        try Self.writeReport(
+          result, to: report, top: top, candidate: candidate, reference: reference, model: model, ref: ref,
+          force: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
       }
+      try Self.present(
+        result, candidate: candidate, reference: reference, json: jsonOptions.json, csv: csv,
+        style: colorOptions.style, progress: progressOptions, output: nil, force: false)
+    }
 
+    /// Writes the HTML report of `result` to `path`.
+    static func writeReport(
+      _ result: DiffReport, to path: String, top: Int?, candidate: String, reference: [String], model: GGUFModel,
+      ref: any TensorCollection, force: Bool, inputs: [String]
+    ) throws {
+      var html = HTMLReport(
+        diff: result.diff, candidate: model, commandLine: CommandLine.arguments.joined(separator: " "),
+        inputs: HTMLReport.describe(files: model.files + ref.files))
+      html.tensorLimit = top
+      html.compared = (candidate, reference.joined(separator: " "))
+      let out = try OutputFile(path: path, overwrite: force, inputs: inputs)
+      try out.write(html.render())
+      try out.commit()
+    }
+
+    /// Warns about NaN/Inf tensors, prints `result` (JSON, CSV or tables) — to `output` when one
+    /// is given — and ends with the gate's status: what `diff` and `merge` of its parts do alike.
+    static func present(
+      _ result: DiffReport, candidate: String, reference: [String], json: Bool, csv: Bool, style: Style,
+      progress progressOptions: ProgressOptions, output: String?, force: Bool, inputs: [String] = []
+    ) throws {
       for t in result.nonFiniteTensors {
         progressOptions.warn(
           ("\(candidate): \(t.name): \(t.sums.nonFiniteReference) NaN/Inf reference and "
@@ -166,12 +212,20 @@ extension Quantscope {
             + "(reference \(t.referenceOrigin)); its metrics and roll-ups are n/a"))
       }
 
-      if jsonOptions.json {
-        printJSON(result.jsonDocument(candidate: candidate, reference: reference))
+      let text: String
+      if json {
+        text = result.jsonDocument(candidate: candidate, reference: reference).prettySerialized
       } else if csv {
-        print(result.csv)
+        text = result.csv + "\n"
       } else {
-        print(DiffTable.render(result, style: colorOptions.style))
+        text = DiffTable.render(result, style: style) + "\n"
+      }
+      if let output {
+        let out = try OutputFile(path: output, overwrite: force, inputs: inputs)
+        try out.write(text)
+        try out.commit()
+      } else {
+        print(text, terminator: "")
       }
 
       if let note = result.gate?.coverageNote {
@@ -181,6 +235,35 @@ extension Quantscope {
         for line in gate.messages { FileHandle.standardError.write(Data("quantscope: gate failed: \(line)\n".utf8)) }
         throw ExitCode(ExitStatus.findings)
       }
+    }
+
+    /// Compares shard `shard`'s tensors and writes their sums with the job to `output`.
+    func runShard(
+      _ shard: ShardSpec, output: String, model: GGUFModel, ref: any TensorCollection,
+      options: QuantscopeAnalysis.Diff.Options
+    ) throws {
+      var options = options
+      options.shard = shard
+      let out = try OutputFile(
+        path: output, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
+      let diff = try QuantscopeAnalysis.Diff.compute(candidate: model, reference: ref, options: options)
+      let part = PartialResult(
+        command: "diff", job: try job.jobValue(candidate: model, reference: ref, options: options), shard: shard,
+        payload: diff.partialPayload(candidate: model))
+      try out.write(part.jsonText)
+      try out.commit()
+    }
+
+    /// The job the parts record: inputs as given and every option that shapes the output.
+    var job: DiffShardJob {
+      var job = DiffShardJob(candidate: candidate, reference: reference)
+      job.precision = precision
+      job.tensorFilter = tensorFilter.pattern
+      job.imatrix = imatrix
+      job.order = sort.order
+      job.top = top
+      job.thresholds = failAbove
+      return job
     }
   }
 }

@@ -23,11 +23,18 @@ extension Quantscope {
         with --check the comparison (schema quantscope.hash-check/1: identical, changed with \
         the reasons, missing, extra, model_hash_matches).
 
+        --shard K/N -o PART hashes only shard K of N of the tensors (balanced by bytes, the \
+        same on every machine) and writes their hashes to PART; 'quantscope merge -o \
+        MANIFEST' of all N parts writes the manifest the single run writes. The whole-model \
+        hash is one stream over every tensor in name order, which no shard can share: merge \
+        computes it, reading the data once at disk speed.
+
         Examples:
           quantscope hash model-00001-of-00007.gguf -o model.manifest.json.zst
           quantscope hash model-00001-of-00007.gguf --check model.manifest.json.zst
           quantscope hash DeepSeek-V3/ --tensors 'layers\\.0\\.' --progress json
           quantscope hash model.gguf --check model.json.zst --json | jq .changed
+          quantscope hash model.gguf --shard 3/4 -o part3.json
         """)
 
     @Argument(help: "GGUF file (any shard of a split set), safetensors file, checkpoint directory or shards.")
@@ -45,6 +52,9 @@ extension Quantscope {
     @OptionGroup
     var jsonOptions: JSONOptions
 
+    @OptionGroup(title: "Sharding")
+    var shardOptions: ShardOptions
+
     @OptionGroup
     var threadOptions: ThreadOptions
 
@@ -60,6 +70,12 @@ extension Quantscope {
       }
       if outputOptions.output == "-" && check != nil {
         throw ValidationError("-o - and --check both print to standard output; give -o a file name")
+      }
+      if try shardOptions.spec() != nil {
+        guard outputOptions.output != nil else {
+          throw ValidationError("--shard needs -o PART: the file its partial result goes to")
+        }
+        if check != nil { throw ValidationError("--shard and --check exclude each other: check the merged manifest") }
       }
     }
 
@@ -81,6 +97,22 @@ extension Quantscope {
       }
 
       let reporter = progressOptions.reporter(label: "hashing")
+      if let shard = try shardOptions.spec(), let out {
+        let hashes = try TensorHashing.hashShard(
+          selected, shard: shard, threads: threadOptions.threads, progress: reporter)
+        let job: JSONValue = .members([
+          ("inputs", .members([("model", PartialResult.identity(of: model, as: paths))])),
+          ("options", .members([("tensors", .optional(tensorFilter.pattern))])),
+        ])
+        let part = PartialResult(
+          command: "hash", job: job, shard: shard,
+          payload: .members([
+            ("files", .array(model.files.map { .string($0.path) })), ("tensors", .array(hashes.map(\.partialJSON))),
+          ]))
+        try out.write(part.jsonText)
+        try out.commit()
+        return
+      }
       let manifest = try TensorHashing.hash(
         selected, files: model.files.map(\.path), threads: threadOptions.threads, progress: reporter)
 

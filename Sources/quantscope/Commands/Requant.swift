@@ -31,6 +31,11 @@ extension Quantscope {
         an input (any shard of INPUT's set, a --ref file, the imatrix); a split set holds at \
         most 65,535 shards.
 
+        --only-split K (with --split-max-size) writes split K of the set alone, byte for byte \
+        what the whole run writes under that name: the split plan depends only on the \
+        tensors' sizes, so a job array can write one split per task. The other splits are \
+        not read back or touched.
+
         A NaN or infinite source value (a NaN weight_scale_inv entry poisons a whole 128x128 \
         tile) is refused before anything is written, naming the tensor and the tile, and so is \
         a quantized block whose scale comes out NaN/Inf (values too large for the type), as \
@@ -92,6 +97,11 @@ extension Quantscope {
         "Split the output into shards of at most this much tensor data (50G = 50GB = 50*10^9 bytes; 48GiB = 48*2^30).")
     var splitMaxSize: String?
 
+    @Option(
+      name: .customLong("only-split"),
+      help: ArgumentHelp("With --split-max-size: write only split K (from 1) of the output set.", valueName: "K"))
+    var onlySplit: Int?
+
     @OptionGroup
     var threadOptions: ThreadOptions
 
@@ -111,6 +121,12 @@ extension Quantscope {
       if recipe == nil && rules.isEmpty { throw ValidationError("give --recipe or at least one --rule") }
       if outputOptions.output == nil { throw ValidationError("give the output GGUF with -o/--output") }
       if outputOptions.output == "-" { throw ValidationError("-o - is not possible: a GGUF is written to a file") }
+      if let onlySplit {
+        if splitMaxSize == nil {
+          throw ValidationError("--only-split needs --split-max-size (the set to take it from)")
+        }
+        if onlySplit < 1 { throw ValidationError("--only-split counts from 1 (got \(onlySplit))") }
+      }
       if let splitMaxSize {
         do { _ = try ByteSize(parsing: splitMaxSize) } catch {
           throw ValidationError(
@@ -146,6 +162,7 @@ extension Quantscope {
       options.allowNonFinite = allowNonFinite
       options.inputs = [input] + reference + (imatrix.map { [$0] } ?? [])
       options.splitMaxBytes = try splitMaxSize.map { try ByteSize(parsing: $0).bytes }
+      options.onlySplit = onlySplit
       options.recipeName = recipe.name
       options.recipeRules = recipe.rules.map { "\($0.pattern)=\($0.type.name.lowercased())" }
       if let mix = plan.mix { options.mix = (mix, mixes) }
