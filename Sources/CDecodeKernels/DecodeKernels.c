@@ -178,23 +178,6 @@ __attribute__((target("avx2"), always_inline)) static inline void q5_k(const voi
   }
 }
 
-__attribute__((target("avx2"), always_inline)) static inline void bf16(const void *source, intptr_t count,
-                                                                     float *destination, int stream) {
-  const uint8_t *x = source;
-  intptr_t i = 0;
-  // bfloat16 is the top half of a binary32: widen and shift, no arithmetic at all.
-  for (; i + 8 <= count; i += 8) {
-    __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + 2 * i)));
-    store8(destination + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)), stream);
-  }
-  for (; i < count; i++) {
-    uint16_t h;
-    memcpy(&h, x + 2 * i, 2);
-    uint32_t bits = (uint32_t)h << 16;
-    memcpy(destination + i, &bits, 4);
-  }
-}
-
 __attribute__((target("avx2"), always_inline)) static inline void tq1_0(const void *source, intptr_t blocks,
                                                                       float *destination, int stream) {
   const uint8_t *x = source;
@@ -270,15 +253,6 @@ __attribute__((target("avx2"))) void qs_decode_q5_k_avx2(const void *source, int
     _mm_sfence();
   } else {
     q5_k(source, blocks, destination, 0);
-  }
-}
-
-__attribute__((target("avx2"))) void qs_decode_bf16_avx2(const void *source, intptr_t count, float *destination) {
-  if (qs_should_stream(destination, count)) {
-    bf16(source, count, destination, 1);
-    _mm_sfence();
-  } else {
-    bf16(source, count, destination, 0);
   }
 }
 

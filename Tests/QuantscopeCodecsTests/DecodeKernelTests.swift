@@ -21,7 +21,6 @@ struct DecodeKernelTests {
     Case(type: .q8_1, portable: { LegacyQuants.portableDecodeQ8_1($0, $1, $2) }),
     Case(type: .q4_K, portable: { KQuants.portableDecodeQ4_K($0, $1, $2) }),
     Case(type: .q5_K, portable: { KQuants.portableDecodeQ5_K($0, $1, $2) }),
-    Case(type: .bf16, portable: { ScalarTypes.portableDecodeBF16($0, $1, $2) }),
     Case(type: .tq1_0, portable: { TernaryQuants.portableDecodeTQ1_0($0, $1, $2) }),
   ]
 

@@ -26,8 +26,6 @@ void qs_decode_int8_blocks_avx2(const void *source, intptr_t blocks, float *dest
 void qs_decode_q4_k_avx2(const void *source, intptr_t blocks, float *destination);
 /// Q5_K: 176-byte super-blocks of 256 elements.
 void qs_decode_q5_k_avx2(const void *source, intptr_t blocks, float *destination);
-/// BF16: `count` values (one element per "block").
-void qs_decode_bf16_avx2(const void *source, intptr_t count, float *destination);
 /// TQ1_0: 54-byte blocks of 256 ternary values.
 void qs_decode_tq1_0_avx2(const void *source, intptr_t blocks, float *destination);
 
