@@ -1,4 +1,5 @@
 import CDecodeKernels
+import Foundation
 
 /// Which decode kernels this process uses, chosen once from the CPU's features.
 ///
@@ -9,10 +10,15 @@ import CDecodeKernels
 /// order, no fused multiply-add (AVX2 has none; FMA is a separate feature the kernels are not
 /// built for). Every other CPU, and every non-x86 build, keeps the portable Swift loops, which
 /// the `portable…` functions expose so tests can hold both paths to the same bits.
+///
+/// `QUANTSCOPE_DECODE_KERNELS=portable` in the environment keeps the portable loops on any CPU:
+/// for profiling and benchmarking them against the AVX2 kernels, and for running the whole test
+/// suite on the path a CPU without AVX2 takes.
 public enum DecodeKernels {
   /// Whether the AVX2 kernels are in use in this process.
   public static let avx2: Bool = {
     #if arch(x86_64)
+      if ProcessInfo.processInfo.environment["QUANTSCOPE_DECODE_KERNELS"] == "portable" { return false }
       return qs_decode_avx2_available() != 0
     #else
       return false
