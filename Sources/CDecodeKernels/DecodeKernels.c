@@ -31,9 +31,7 @@ int qs_decode_avx2_available(void) {
 }
 
 /// binary16 bits to binary32, exactly as `Half.toFloat` (and ggml's conversion) do.
-static inline float half_to_float(const uint8_t *p) {
-  uint16_t h;
-  memcpy(&h, p, 2);
+static inline float half_bits_to_float(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t magnitude = h & 0x7fffu;
   uint32_t shifted = magnitude << 13;
@@ -50,6 +48,13 @@ static inline float half_to_float(const uint8_t *p) {
   float f;
   memcpy(&f, &bits, 4);
   return f;
+}
+
+/// The little-endian binary16 at `p`, widened as `half_bits_to_float`.
+static inline float half_to_float(const uint8_t *p) {
+  uint16_t h;
+  memcpy(&h, p, 2);
+  return half_bits_to_float(h);
 }
 
 /// ggml's `get_scale_min_k4`: sub-block `j`'s six-bit scale and min from the 12 packed bytes.
@@ -225,6 +230,100 @@ __attribute__((target("avx2"), always_inline)) static inline void tq1_0(const vo
   }
 }
 
+/// Eight values of an IQ1 grid entry: ggml's `dl * (grid[j] + delta)`, a float sum (exact: the
+/// grid values are small integers) and then one product.
+__attribute__((target("avx2"), always_inline)) static inline void iq1_put8(float *y, __m256 dl, uint64_t grid,
+                                                                         __m256 delta, int stream) {
+  __m256 g = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128((long long)grid)));
+  store8(y, _mm256_mul_ps(dl, _mm256_add_ps(g, delta)), stream);
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq1_m(const void *source, intptr_t blocks,
+                                                                      float *destination, const uint64_t *grid,
+                                                                      int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256 plus = _mm256_set1_ps(0.125f), minus = _mm256_set1_ps(-0.125f);
+  for (intptr_t i = 0; i < blocks; i++) {
+    uint16_t sc[4];
+    memcpy(sc, x + 48, 8);
+    // The f16 d is spread over the top nibbles of the four scale words.
+    const uint16_t d_bits = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) |
+                                       (sc[3] & 0xF000));
+    const float d = half_bits_to_float(d_bits);
+    for (int ib = 0; ib < 8; ib++) {
+      const uint16_t word = sc[ib / 2];
+      const int shift = 6 * (ib % 2);
+      const __m256 dl1 = _mm256_set1_ps(d * (float)(2 * ((word >> shift) & 7) + 1));
+      const __m256 dl2 = _mm256_set1_ps(d * (float)(2 * ((word >> (shift + 3)) & 7) + 1));
+      for (int l = 0; l < 4; l++) {
+        const int qh = x[32 + 2 * ib + l / 2];
+        const int nibble = l % 2 == 0 ? qh & 0xF : qh >> 4;
+        const int index = x[4 * ib + l] | ((nibble & 7) << 8);
+        iq1_put8(y, l < 2 ? dl1 : dl2, grid[index], (nibble & 8) ? minus : plus, stream);
+        y += 8;
+      }
+    }
+    x += 56;
+  }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq1_s(const void *source, intptr_t blocks,
+                                                                      float *destination, const uint64_t *grid,
+                                                                      int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256 plus = _mm256_set1_ps(0.125f), minus = _mm256_set1_ps(-0.125f);
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    for (int ib = 0; ib < 8; ib++) {
+      uint16_t qh;
+      memcpy(&qh, x + 34 + 2 * ib, 2);
+      const __m256 dl = _mm256_set1_ps(d * (float)(2 * ((qh >> 12) & 7) + 1));
+      const __m256 delta = (qh & 0x8000) ? minus : plus;
+      for (int l = 0; l < 4; l++) {
+        const int index = x[2 + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8);
+        iq1_put8(y, dl, grid[index], delta, stream);
+        y += 8;
+      }
+    }
+    x += 50;
+  }
+}
+
+/// Eight values of an IQ2 grid entry: ggml's `db * grid[j] * (sign bit j ? -1.f : 1.f)`, two
+/// products in that order (multiplying by -1, not flipping the sign bit, keeps a NaN's bits).
+__attribute__((target("avx2"), always_inline)) static inline void iq2_put8(float *y, __m256 db, uint64_t grid,
+                                                                         int signs, int stream) {
+  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  __m256 g = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)grid)));
+  __m256i set = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(signs), bit), bit);
+  __m256 s = _mm256_blendv_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(-1.0f), _mm256_castsi256_ps(set));
+  store8(y, _mm256_mul_ps(_mm256_mul_ps(db, g), s), stream);
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq2_s(const void *source, intptr_t blocks,
+                                                                      float *destination, const uint64_t *grid,
+                                                                      int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    for (int ib = 0; ib < 8; ib++) {
+      const int sc = x[74 + ib];
+      const __m256 db0 = _mm256_set1_ps((d * (0.5f + (float)(sc & 0xF))) * 0.25f);
+      const __m256 db1 = _mm256_set1_ps((d * (0.5f + (float)(sc >> 4))) * 0.25f);
+      const int qh = x[66 + ib];
+      for (int l = 0; l < 4; l++) {
+        const int index = x[2 + 4 * ib + l] | (((qh >> (2 * l)) & 3) << 8);
+        iq2_put8(y, l < 2 ? db0 : db1, grid[index], x[2 + 32 + 4 * ib + l], stream);
+        y += 8;
+      }
+    }
+    x += 82;
+  }
+}
+
 // Each entry point instantiates its kernel twice, so the store kind is a constant in the loop.
 
 __attribute__((target("avx2"))) void qs_decode_int8_blocks_avx2(const void *source, intptr_t blocks,
@@ -262,6 +361,36 @@ __attribute__((target("avx2"))) void qs_decode_tq1_0_avx2(const void *source, in
     _mm_sfence();
   } else {
     tq1_0(source, blocks, destination, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq1_m_avx2(const void *source, intptr_t blocks, float *destination,
+                                                          const uint64_t *grid) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq1_m(source, blocks, destination, grid, 1);
+    _mm_sfence();
+  } else {
+    iq1_m(source, blocks, destination, grid, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq1_s_avx2(const void *source, intptr_t blocks, float *destination,
+                                                          const uint64_t *grid) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq1_s(source, blocks, destination, grid, 1);
+    _mm_sfence();
+  } else {
+    iq1_s(source, blocks, destination, grid, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq2_s_avx2(const void *source, intptr_t blocks, float *destination,
+                                                          const uint64_t *grid) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq2_s(source, blocks, destination, grid, 1);
+    _mm_sfence();
+  } else {
+    iq2_s(source, blocks, destination, grid, 0);
   }
 }
 

@@ -22,6 +22,9 @@ struct DecodeKernelTests {
     Case(type: .q4_K, portable: { KQuants.portableDecodeQ4_K($0, $1, $2) }),
     Case(type: .q5_K, portable: { KQuants.portableDecodeQ5_K($0, $1, $2) }),
     Case(type: .tq1_0, portable: { TernaryQuants.portableDecodeTQ1_0($0, $1, $2) }),
+    Case(type: .iq1_s, portable: { IQuants.portableDecodeIQ1_S($0, $1, $2) }),
+    Case(type: .iq1_m, portable: { IQuants.portableDecodeIQ1_M($0, $1, $2) }),
+    Case(type: .iq2_s, portable: { IQuants.portableDecodeIQ2_S($0, $1, $2) }),
   ]
 
   /// `count` bytes from a SplitMix-style generator, seeded per type.

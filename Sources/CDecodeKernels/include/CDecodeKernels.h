@@ -28,6 +28,13 @@ void qs_decode_q4_k_avx2(const void *source, intptr_t blocks, float *destination
 void qs_decode_q5_k_avx2(const void *source, intptr_t blocks, float *destination);
 /// TQ1_0: 54-byte blocks of 256 ternary values.
 void qs_decode_tq1_0_avx2(const void *source, intptr_t blocks, float *destination);
+/// IQ1_M (56-byte blocks) and IQ1_S (50-byte blocks) of 256 values; `grid` is ggml's
+/// `iq1s_grid` (2048 entries of eight int8 values), which the Swift side owns.
+void qs_decode_iq1_m_avx2(const void *source, intptr_t blocks, float *destination, const uint64_t *grid);
+void qs_decode_iq1_s_avx2(const void *source, intptr_t blocks, float *destination, const uint64_t *grid);
+/// IQ2_S: 82-byte blocks of 256 values; `grid` is ggml's `iq2s_grid` (1024 entries of eight
+/// unsigned bytes).
+void qs_decode_iq2_s_avx2(const void *source, intptr_t blocks, float *destination, const uint64_t *grid);
 
 #ifdef __cplusplus
 }
