@@ -60,7 +60,7 @@ extension QuantscopeBench {
   /// `quantscope-bench decode`.
   struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "GB/s of f32 output per type: 1 thread, a cache-resident tile, all cores; memcpy and memset beside.")
+      abstract: "GB/s of f32 output per type: 1 thread, a cache-resident tile, N threads; memcpy and memset beside.")
 
     @OptionGroup var kernels: KernelOptions
 
