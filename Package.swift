@@ -28,7 +28,9 @@ let package = Package(
 
     // Core library.
     .target(name: "QuantscopeFormats", dependencies: ["CZstd", "CXXHash"]),
-    .target(name: "QuantscopeCodecs", dependencies: ["QuantscopeFormats"]),
+    .target(name: "QuantscopeCodecs", dependencies: ["QuantscopeFormats", "CDecodeKernels"]),
+    // AVX2 decode kernels the codecs pick at run time (C: Swift has no per-function target features).
+    .target(name: "CDecodeKernels"),
     .target(name: "QuantscopeAnalysis", dependencies: ["QuantscopeFormats", "QuantscopeCodecs"]),
 
     // Tools.

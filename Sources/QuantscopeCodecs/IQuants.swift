@@ -1,3 +1,4 @@
+import CDecodeKernels
 import QuantscopeFormats
 
 /// Codecs of the "importance" quant family (IQ2_XXS … IQ4_XS): values are indices into fixed
@@ -105,6 +106,21 @@ public enum IQuants {
   /// IQ2_S (82 bytes / 256): d, 32 low index bytes, 32 sign bytes, 8 qh bytes (2 high index
   /// bits per group), 8 scale bytes.
   static func decodeIQ2S(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        IQGrids.iq2sGrid.withUnsafeBufferPointer { grid in
+          qs_decode_iq2_s_avx2(source, blocks, destination, grid.baseAddress)
+        }
+        return
+      }
+    #endif
+    portableDecodeIQ2_S(source, blocks, destination)
+  }
+
+  /// IQ2_S in portable Swift, the same bits as the AVX2 kernel.
+  public static func portableDecodeIQ2_S(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     IQGrids.iq2sGrid.withUnsafeBufferPointer { grid in
       for b in 0..<blocks {
         let x = source + b * 82
@@ -186,7 +202,23 @@ public enum IQuants {
 
   /// IQ1_S (50 bytes / 256): d, 32 low index bytes, 8 × u16 qh (3 high index bits per group,
   /// a 3-bit scale, the delta sign).
+  /// The AVX2 kernel where the CPU has it (``DecodeKernels``), else ``portableDecodeIQ1_S(_:_:_:)``.
   static func decodeIQ1S(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        IQGrids.iq1sGrid.withUnsafeBufferPointer { grid in
+          qs_decode_iq1_s_avx2(source, blocks, destination, grid.baseAddress)
+        }
+        return
+      }
+    #endif
+    portableDecodeIQ1_S(source, blocks, destination)
+  }
+
+  /// IQ1_S in portable Swift, the same bits as the AVX2 kernel.
+  public static func portableDecodeIQ1_S(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     IQGrids.iq1sGrid.withUnsafeBufferPointer { grid in
       for b in 0..<blocks {
         let x = source + b * 50
@@ -208,7 +240,23 @@ public enum IQuants {
 
   /// IQ1_M (56 bytes / 256): 32 low index bytes, 16 qh bytes (a nibble per group: 3 high index
   /// bits and the delta sign), 4 × u16 of 3-bit scales whose top nibbles hold the f16 d.
+  /// The AVX2 kernel where the CPU has it (``DecodeKernels``), else ``portableDecodeIQ1_M(_:_:_:)``.
   static func decodeIQ1M(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        IQGrids.iq1sGrid.withUnsafeBufferPointer { grid in
+          qs_decode_iq1_m_avx2(source, blocks, destination, grid.baseAddress)
+        }
+        return
+      }
+    #endif
+    portableDecodeIQ1_M(source, blocks, destination)
+  }
+
+  /// IQ1_M in portable Swift, the same bits as the AVX2 kernel.
+  public static func portableDecodeIQ1_M(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     IQGrids.iq1sGrid.withUnsafeBufferPointer { grid in
       for b in 0..<blocks {
         let x = source + b * 56

@@ -1,3 +1,4 @@
+import CDecodeKernels
 import QuantscopeFormats
 
 /// The K-quants: 256-element super-blocks split into sub-blocks with their own (quantized)
@@ -138,8 +139,23 @@ public enum KQuants {
     return ((a & 0x0f) | ((lo &>> 6) &<< 4), (a &>> 4) | ((hi &>> 6) &<< 4))
   }
 
-  /// Decodes `blocks` Q4_K super-blocks (144 bytes → 256 floats each).
+  /// Decodes `blocks` Q4_K super-blocks (144 bytes → 256 floats each), with the AVX2 kernel where
+  /// the CPU has it (``DecodeKernels``), else ``portableDecodeQ4_K(_:_:_:)``.
   public static func decodeQ4_K(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        qs_decode_q4_k_avx2(source, blocks, destination)
+        return
+      }
+    #endif
+    portableDecodeQ4_K(source, blocks, destination)
+  }
+
+  /// Decodes `blocks` Q4_K super-blocks in portable Swift (baseline SIMD), the same bits as the
+  /// AVX2 kernel.
+  public static func portableDecodeQ4_K(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     var x = source
     var y = destination
     for _ in 0..<blocks {
@@ -166,8 +182,23 @@ public enum KQuants {
     }
   }
 
-  /// Decodes `blocks` Q5_K super-blocks (176 bytes → 256 floats each).
+  /// Decodes `blocks` Q5_K super-blocks (176 bytes → 256 floats each), with the AVX2 kernel where
+  /// the CPU has it (``DecodeKernels``), else ``portableDecodeQ5_K(_:_:_:)``.
   public static func decodeQ5_K(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        qs_decode_q5_k_avx2(source, blocks, destination)
+        return
+      }
+    #endif
+    portableDecodeQ5_K(source, blocks, destination)
+  }
+
+  /// Decodes `blocks` Q5_K super-blocks in portable Swift (baseline SIMD), the same bits as the
+  /// AVX2 kernel.
+  public static func portableDecodeQ5_K(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     var x = source
     var y = destination
     for _ in 0..<blocks {

@@ -1,3 +1,4 @@
+import CDecodeKernels
 import QuantscopeFormats
 
 /// The legacy 32-element block quants: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q8_1.
@@ -108,13 +109,41 @@ public enum LegacyQuants {
     }
   }
 
-  /// Decodes `blocks` Q8_0 blocks (34 bytes → 32 floats each).
+  /// Decodes `blocks` Q8_0 blocks (34 bytes → 32 floats each), with the AVX2 kernel where the
+  /// CPU has it (``DecodeKernels``), else ``portableDecodeQ8_0(_:_:_:)``.
   public static func decodeQ8_0(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        qs_decode_int8_blocks_avx2(source, blocks, destination, 34, 2)
+        return
+      }
+    #endif
+    portableDecodeQ8_0(source, blocks, destination)
+  }
+
+  /// Decodes `blocks` Q8_0 blocks in portable Swift (baseline SIMD), the same bits as the AVX2 kernel.
+  public static func portableDecodeQ8_0(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     decodeInt8Blocks(source, blocks, destination, blockBytes: 34, quantOffset: 2)
   }
 
-  /// Decodes `blocks` Q8_1 blocks (36 bytes → 32 floats each): `d × q`, ignoring the stored sum.
+  /// Decodes `blocks` Q8_1 blocks (36 bytes → 32 floats each): `d × q`, ignoring the stored sum;
+  /// AVX2 where the CPU has it, else ``portableDecodeQ8_1(_:_:_:)``.
   public static func decodeQ8_1(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        qs_decode_int8_blocks_avx2(source, blocks, destination, 36, 4)
+        return
+      }
+    #endif
+    portableDecodeQ8_1(source, blocks, destination)
+  }
+
+  /// Decodes `blocks` Q8_1 blocks in portable Swift (baseline SIMD), the same bits as the AVX2 kernel.
+  public static func portableDecodeQ8_1(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     decodeInt8Blocks(source, blocks, destination, blockBytes: 36, quantOffset: 4)
   }
 

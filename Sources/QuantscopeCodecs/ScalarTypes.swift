@@ -36,7 +36,8 @@ public enum ScalarTypes {
     }
   }
 
-  /// bfloat16 little-endian, widened exactly (the bits become the top half of a binary32).
+  /// bfloat16 little-endian, widened exactly (the bits become the top half of a binary32), in
+  /// portable Swift: the same bits as the AVX2 kernel.
   @Sendable static func decodeBF16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
   {
     for i in 0..<count {

@@ -1,3 +1,4 @@
+import CDecodeKernels
 import QuantscopeFormats
 
 /// Codecs of the ternary family (TQ1_0, TQ2_0): every value is −d, 0 or +d.
@@ -37,8 +38,23 @@ public enum TernaryQuants {
     return y
   }
 
-  /// TQ1_0 (54 bytes / 256): qs[48] with 5 trits a byte, qh[4] with 4, then d.
+  /// TQ1_0 (54 bytes / 256): the AVX2 kernel where the CPU has it (``DecodeKernels``), else
+  /// ``portableDecodeTQ1_0(_:_:_:)``.
   static func decodeTQ1(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        qs_decode_tq1_0_avx2(source, blocks, destination)
+        return
+      }
+    #endif
+    portableDecodeTQ1_0(source, blocks, destination)
+  }
+
+  /// TQ1_0 (54 bytes / 256): qs[48] with 5 trits a byte, qh[4] with 4, then d; portable Swift,
+  /// the same bits as the AVX2 kernel.
+  public static func portableDecodeTQ1_0(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     for b in 0..<blocks {
       let x = source + b * 54
       let d = iqLoadHalf(x, 52)

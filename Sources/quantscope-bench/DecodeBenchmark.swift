@@ -18,6 +18,8 @@ struct DecodeBenchmark {
   let megabytes: Int
   /// The peer to measure beside quantscope, if the user gave one.
   let ggml: GGMLLibrary?
+  /// Threads of the multi-threaded columns (whole buffer, and tiled); all cores by default.
+  let threads: Int
 
   /// Output floats per tile in the tiled mode: 16 KiB, inside L1 on current x86 and ARM cores.
   static let tileElements = 4096
@@ -41,12 +43,17 @@ struct DecodeBenchmark {
     output.initialize(repeating: 0, count: elements)
     check.initialize(repeating: 0, count: elements)
 
-    print("decode: f32 output \(megabytes) MiB per pass, best of \(rounds) alternating rounds, \(coreCount) cores")
+    print(
+      "decode: f32 output \(megabytes) MiB per pass, best of \(rounds) alternating rounds, \(coreCount) cores, "
+        + "\(threads) threads in the multi-threaded columns; kernels: \(DecodeKernels.name)")
     print(machineLine())
     print(ggml?.banner ?? "ggml: not measured (no --ggml-lib), so no baseline columns")
     printMachineBaselines(output: UnsafeMutableRawPointer(output), bytes: outputBytes)
     print("tiled: the whole input decoded into one \(Self.tileElements * 4 / 1024) KiB output tile, as a fused")
     print("  decode-and-reduce loop uses it: kernel speed without the DRAM write ceiling")
+    print(
+      "t\(threads)-thr: tiled on \(threads) threads, each its share of the input into its own tile; "
+        + "scale = qs t\(threads)-thr ÷ qs tiled")
     printHeader()
 
     var mismatches: [String] = []
@@ -65,6 +72,7 @@ struct DecodeBenchmark {
           { decode.call(source, blocks, output) },
           { decodeTiled(decode, source: source, blocks: blocks, type: type, into: output) },
           { decodeParallel(decode, source: source, blocks: blocks, type: type, into: output) },
+          { decodeTiledParallel(decode, source: source, blocks: blocks, type: type, into: output) },
         ]
       }
       let best = alternatingBest(rounds: rounds, bodies).map { Double(decodedBytes) / $0 / 1e9 }
@@ -122,7 +130,7 @@ struct DecodeBenchmark {
     }
   }
 
-  /// The whole input decoded by all cores, each chunk to its own part of the output.
+  /// The whole input decoded by `threads` threads, each chunk to its own part of the output.
   func decodeParallel(
     _ decode: Decoder, source: UnsafeRawPointer, blocks: Int, type: GGMLType, into output: UnsafeMutablePointer<Float>
   ) {
@@ -130,8 +138,40 @@ struct DecodeBenchmark {
     let to = SendablePointer(pointer: output)
     let blockBytes = type.blockBytes
     let blockElements = type.blockElements
-    parallelChunks(blocks) { start, count in
+    Self.chunks(blocks, 4 * threads) { _, start, count in
       decode.call(from.pointer + start * blockBytes, count, to.pointer + start * blockElements)
+    }
+  }
+
+  /// The whole input split into `threads` equal shares, each decoded tile by tile into its own
+  /// tile (tiles 24 KiB apart, so no two threads write the same cache line).
+  func decodeTiledParallel(
+    _ decode: Decoder, source: UnsafeRawPointer, blocks: Int, type: GGMLType, into output: UnsafeMutablePointer<Float>
+  ) {
+    let from = SendablePointer(pointer: source)
+    let to = SendablePointer(pointer: output)
+    let blockBytes = type.blockBytes
+    let tileBlocks = max(1, Self.tileElements / type.blockElements)
+    let stride = (Self.tileElements + 1024 + 1023) / 1024 * 1024
+    Self.chunks(blocks, threads) { chunk, start, count in
+      let tile = to.pointer + stride * chunk
+      var done = 0
+      while done < count {
+        let n = min(tileBlocks, count - done)
+        decode.call(from.pointer + (start + done) * blockBytes, n, tile)
+        done += n
+      }
+    }
+  }
+
+  /// Splits `count` items into `chunks` contiguous chunks run by `concurrentPerform`; the body
+  /// gets the chunk's index, first item and item count.
+  static func chunks(_ count: Int, _ chunks: Int, _ body: @Sendable (Int, Int, Int) -> Void) {
+    let per = (count + chunks - 1) / chunks
+    DispatchQueue.concurrentPerform(iterations: chunks) { i in
+      let start = i * per
+      let n = min(per, count - start)
+      if n > 0 { body(i, start, n) }
     }
   }
 
@@ -167,27 +207,33 @@ struct DecodeBenchmark {
     if ggml == nil {
       print(
         pad("type", 10) + padLeft("1 thread GB/s", 15) + padLeft("tiled 1-thr", 13)
-          + padLeft("\(coreCount) threads", 12))
+          + padLeft("\(threads) threads", 12) + padLeft("t\(threads)-thr", 10) + padLeft("scale", 8))
       return
     }
     print(
       pad("type", 9) + padLeft("qs 1-thr", 10) + padLeft("ggml 1-thr", 11) + padLeft("ratio", 8)
         + padLeft("qs tiled", 10) + padLeft("ggml tiled", 11) + padLeft("ratio", 8)
-        + padLeft("qs \(coreCount)-thr", 10) + padLeft("ggml \(coreCount)-thr", 11) + padLeft("float bits", 13))
+        + padLeft("qs \(threads)-thr", 10) + padLeft("ggml \(threads)-thr", 11) + padLeft("qs t\(threads)-thr", 12)
+        + padLeft("ggml t\(threads)-thr", 13) + padLeft("scale", 7) + padLeft("float bits", 13))
   }
 
-  /// `best` holds GB/s in contender order: quantscope 1-thread, tiled, all-core, then ggml's.
+  /// `best` holds GB/s in contender order: quantscope 1-thread, tiled, multi-threaded, tiled
+  /// multi-threaded, then ggml's.
   func printRow(_ name: String, _ best: [Double], bits: String) {
+    let scale = fixed(best[3] / best[1], 2) + "×"
     if ggml == nil {
-      print(pad(name, 10) + padLeft(fixed(best[0]), 15) + padLeft(fixed(best[1]), 13) + padLeft(fixed(best[2]), 12))
+      print(
+        pad(name, 10) + padLeft(fixed(best[0]), 15) + padLeft(fixed(best[1]), 13) + padLeft(fixed(best[2]), 12)
+          + padLeft(fixed(best[3]), 10) + padLeft(scale, 8))
       return
     }
-    let peer = best.count == 6 ? Array(best[3...]) : nil
+    let peer = best.count == 8 ? Array(best[4...]) : nil
     func cell(_ i: Int) -> String { peer.map { fixed($0[i]) } ?? "—" }
     print(
       pad(name, 9) + padLeft(fixed(best[0]), 10) + padLeft(cell(0), 11) + padLeft(ratio(best[0], peer?[0]), 8)
         + padLeft(fixed(best[1]), 10) + padLeft(cell(1), 11) + padLeft(ratio(best[1], peer?[1]), 8)
-        + padLeft(fixed(best[2]), 10) + padLeft(cell(2), 11) + padLeft(bits, 13))
+        + padLeft(fixed(best[2]), 10) + padLeft(cell(2), 11) + padLeft(fixed(best[3]), 12) + padLeft(cell(3), 13)
+        + padLeft(scale, 7) + padLeft(bits, 13))
   }
 
   /// A float's bits as hex, since a mismatch must be shown bit for bit, not rounded.

@@ -60,7 +60,7 @@ extension QuantscopeBench {
   /// `quantscope-bench decode`.
   struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "GB/s of f32 output per type: 1 thread, a cache-resident tile, all cores; memcpy and memset beside.")
+      abstract: "GB/s of f32 output per type: 1 thread, a cache-resident tile, N threads; memcpy and memset beside.")
 
     @OptionGroup var kernels: KernelOptions
 
@@ -70,13 +70,18 @@ extension QuantscopeBench {
     @Option(help: "MiB of f32 output per pass (both sides).")
     var megabytes = 64
 
+    @Option(help: "Threads of the multi-threaded columns (default: all cores).")
+    var threads: Int?
+
     func validate() throws {
       guard rounds > 0, megabytes > 0 else { throw ValidationError("--repeat and --megabytes must be positive") }
+      if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
       let benchmark = DecodeBenchmark(
-        types: kernels.types, rounds: rounds, megabytes: megabytes, ggml: try kernels.openLibrary())
+        types: kernels.types, rounds: rounds, megabytes: megabytes, ggml: try kernels.openLibrary(),
+        threads: threads ?? coreCount)
       if try !benchmark.run() { throw ExitCode(1) }
     }
   }

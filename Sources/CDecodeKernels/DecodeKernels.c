@@ -1,0 +1,401 @@
+// AVX2 decode kernels, chosen at run time (see include/CDecodeKernels.h).
+//
+// Bit-exactness with ggml's scalar reference rests on three things: each value is formed with the
+// same IEEE operations in the same order (a product, then a difference, never fused: the kernels
+// are compiled for "avx2" alone, which has no FMA instruction, and contraction is off below); the
+// integer-to-float conversions are exact (|q| < 2^24); and the f16 scales are converted exactly,
+// by the same bit manipulation as Swift's `Half.toFloat`.
+#pragma STDC FP_CONTRACT OFF
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
+#include "CDecodeKernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <string.h>
+
+int qs_decode_avx2_available(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  // OSXSAVE (bit 27) and AVX (bit 28): the OS saves YMM state only if XCR0 says so.
+  if ((c & (1u << 27)) == 0 || (c & (1u << 28)) == 0) return 0;
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 6u) != 6u) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (b & (1u << 5)) != 0;
+}
+
+/// binary16 bits to binary32, exactly as `Half.toFloat` (and ggml's conversion) do.
+static inline float half_bits_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t magnitude = h & 0x7fffu;
+  uint32_t shifted = magnitude << 13;
+  uint32_t bits;
+  if (magnitude < 0x0400u) {
+    float small = (float)(int32_t)magnitude * 0x1p-24f;
+    memcpy(&bits, &small, 4);
+  } else if (magnitude >= 0x7c00u) {
+    bits = shifted | 0x7f800000u | (magnitude > 0x7c00u ? 0x00400000u : 0);
+  } else {
+    bits = shifted + 0x38000000u;
+  }
+  bits |= sign;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// The little-endian binary16 at `p`, widened as `half_bits_to_float`.
+static inline float half_to_float(const uint8_t *p) {
+  uint16_t h;
+  memcpy(&h, p, 2);
+  return half_bits_to_float(h);
+}
+
+/// ggml's `get_scale_min_k4`: sub-block `j`'s six-bit scale and min from the 12 packed bytes.
+static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *scale, uint8_t *min) {
+  if (j < 4) {
+    *scale = q[j] & 63;
+    *min = q[j + 4] & 63;
+  } else {
+    *scale = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *min = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+/// Outputs at least this large are written with streaming (non-temporal) stores. A decode that
+/// big cannot leave its output in cache anyway, and ordinary stores first read every output line
+/// from DRAM (read for ownership): streaming halves the memory traffic of a DRAM-bound decode,
+/// as `memset` does for large sizes. Smaller outputs, such as the tiles of a fused
+/// decode-and-reduce loop, keep ordinary stores so the consumer finds them in L1/L2.
+enum { qs_stream_threshold_bytes = 8 << 20 };
+
+/// Whether a decode of `elements` floats to `y` should stream: large, and 32-byte aligned (every
+/// block then writes whole 32-byte lines, since blocks hold multiples of 8 floats).
+static inline int qs_should_stream(const float *y, intptr_t elements) {
+  return elements * 4 >= qs_stream_threshold_bytes && ((uintptr_t)y & 31) == 0;
+}
+
+__attribute__((target("avx2"))) static inline void store8(float *y, __m256 v, int stream) {
+  if (stream) {
+    _mm256_stream_ps(y, v);
+  } else {
+    _mm256_storeu_ps(y, v);
+  }
+}
+
+__attribute__((target("avx2"))) static inline __m256i load8_u8(const uint8_t *p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void int8_blocks(
+    const void *source, intptr_t blocks, float *destination, intptr_t block_bytes, intptr_t quant_offset, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  for (intptr_t i = 0; i < blocks; i++) {
+    // ggml: y = x.qs[j] * d, an exact int-to-float conversion then one product.
+    const __m256 d = _mm256_set1_ps(half_to_float(x));
+    const uint8_t *q = x + quant_offset;
+    for (int j = 0; j < 32; j += 8) {
+      __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + j)));
+      store8(y + j, _mm256_mul_ps(_mm256_cvtepi32_ps(v), d), stream);
+    }
+    x += block_bytes;
+    y += 32;
+  }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void q4_k(const void *source, intptr_t blocks,
+                                                                     float *destination, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256i low = _mm256_set1_epi32(0x0f);
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    const float dmin = half_to_float(x + 2);
+    const uint8_t *scales = x + 4;
+    const uint8_t *q = x + 16;
+    for (int c = 0; c < 4; c++) {
+      uint8_t sc, m;
+      // ggml: d1 = d * sc; m1 = min * m; y = d1 * q - m1 (two roundings, in that order).
+      scale_min_k4(2 * c, scales, &sc, &m);
+      const __m256 d1 = _mm256_set1_ps(d * (float)sc), m1 = _mm256_set1_ps(dmin * (float)m);
+      scale_min_k4(2 * c + 1, scales, &sc, &m);
+      const __m256 d2 = _mm256_set1_ps(d * (float)sc), m2 = _mm256_set1_ps(dmin * (float)m);
+      for (int l = 0; l < 32; l += 8) {
+        __m256i v = load8_u8(q + l);
+        __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(v, low));
+        __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
+        store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, lo), m1), stream);
+        store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, hi), m2), stream);
+      }
+      q += 32;
+      y += 64;
+    }
+    x += 144;
+  }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void q5_k(const void *source, intptr_t blocks,
+                                                                     float *destination, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256i low = _mm256_set1_epi32(0x0f);
+  const __m256i sixteen = _mm256_set1_epi32(0x10);
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    const float dmin = half_to_float(x + 2);
+    const uint8_t *scales = x + 4;
+    const uint8_t *qh = x + 16;
+    const uint8_t *q = x + 48;
+    for (int c = 0; c < 4; c++) {
+      uint8_t sc, m;
+      scale_min_k4(2 * c, scales, &sc, &m);
+      const __m256 d1 = _mm256_set1_ps(d * (float)sc), m1 = _mm256_set1_ps(dmin * (float)m);
+      scale_min_k4(2 * c + 1, scales, &sc, &m);
+      const __m256 d2 = _mm256_set1_ps(d * (float)sc), m2 = _mm256_set1_ps(dmin * (float)m);
+      // The fifth bits of sub-blocks 2c and 2c+1 are bits 2c and 2c+1 of qh[l]; shifting qh
+      // left by 4-2c (bit 2c to bit 4) and 3-2c (bit 2c+1 to bit 4), right when negative,
+      // puts each under the 0x10 mask.
+      const __m128i up0 = _mm_cvtsi32_si128(c <= 2 ? 4 - 2 * c : 0);
+      const __m128i down0 = _mm_cvtsi32_si128(c <= 2 ? 0 : 2 * c - 4);
+      const __m128i up1 = _mm_cvtsi32_si128(c <= 1 ? 3 - 2 * c : 0);
+      const __m128i down1 = _mm_cvtsi32_si128(c <= 1 ? 0 : 2 * c - 3);
+      for (int l = 0; l < 32; l += 8) {
+        __m256i v = load8_u8(q + l);
+        __m256i h = load8_u8(qh + l);
+        __m256i h0 = _mm256_and_si256(_mm256_srl_epi32(_mm256_sll_epi32(h, up0), down0), sixteen);
+        __m256i h1 = _mm256_and_si256(_mm256_srl_epi32(_mm256_sll_epi32(h, up1), down1), sixteen);
+        __m256 lo = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_and_si256(v, low), h0));
+        __m256 hi = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_srli_epi32(v, 4), h1));
+        store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, lo), m1), stream);
+        store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, hi), m2), stream);
+      }
+      q += 32;
+      y += 64;
+    }
+    x += 176;
+  }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void tq1_0(const void *source, intptr_t blocks,
+                                                                      float *destination, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256i byte = _mm256_set1_epi32(0xff);
+  const __m256i one = _mm256_set1_epi32(1);
+  static const int pow3[5] = {1, 3, 9, 27, 81};
+  for (intptr_t i = 0; i < blocks; i++) {
+    const __m256 d = _mm256_set1_ps(half_to_float(x + 52));
+    // ggml: q = qs[j] * 3^n (mod 256); xi = (q * 3) >> 8; y = (float)(xi - 1) * d. qs[0..<32] gives
+    // 5 digits of 32, qs[32..<48] 5 digits of 16, qh[0..<4] 4 digits of 4, in that order.
+    for (int n = 0; n < 5; n++) {
+      const __m256i p = _mm256_set1_epi32(pow3[n]);
+      for (int m = 0; m < 32; m += 8) {
+        __m256i q = _mm256_and_si256(_mm256_mullo_epi32(load8_u8(x + m), p), byte);
+        __m256i t = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(q, _mm256_add_epi32(q, q)), 8), one);
+        store8(y + m, _mm256_mul_ps(_mm256_cvtepi32_ps(t), d), stream);
+      }
+      y += 32;
+    }
+    for (int n = 0; n < 5; n++) {
+      const __m256i p = _mm256_set1_epi32(pow3[n]);
+      for (int m = 0; m < 16; m += 8) {
+        __m256i q = _mm256_and_si256(_mm256_mullo_epi32(load8_u8(x + 32 + m), p), byte);
+        __m256i t = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(q, _mm256_add_epi32(q, q)), 8), one);
+        store8(y + m, _mm256_mul_ps(_mm256_cvtepi32_ps(t), d), stream);
+      }
+      y += 16;
+    }
+    // The last 16 values, digits 0…3 of qh[0..<4]: each vector holds two digits of the 4 bytes.
+    {
+      uint32_t w;
+      memcpy(&w, x + 48, 4);
+      const __m256i qh = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)w, (int)w));
+      for (int n = 0; n < 4; n += 2) {
+        const __m256i p = _mm256_setr_epi32(pow3[n], pow3[n], pow3[n], pow3[n], pow3[n + 1], pow3[n + 1],
+                                            pow3[n + 1], pow3[n + 1]);
+        __m256i q = _mm256_and_si256(_mm256_mullo_epi32(qh, p), byte);
+        __m256i t = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_add_epi32(q, _mm256_add_epi32(q, q)), 8), one);
+        store8(y, _mm256_mul_ps(_mm256_cvtepi32_ps(t), d), stream);
+        y += 8;
+      }
+    }
+    x += 54;
+  }
+}
+
+/// Eight values of an IQ1 grid entry: ggml's `dl * (grid[j] + delta)`, a float sum (exact: the
+/// grid values are small integers) and then one product.
+__attribute__((target("avx2"), always_inline)) static inline void iq1_put8(float *y, __m256 dl, uint64_t grid,
+                                                                         __m256 delta, int stream) {
+  __m256 g = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128((long long)grid)));
+  store8(y, _mm256_mul_ps(dl, _mm256_add_ps(g, delta)), stream);
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq1_m(const void *source, intptr_t blocks,
+                                                                      float *destination, const uint64_t *grid,
+                                                                      int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256 plus = _mm256_set1_ps(0.125f), minus = _mm256_set1_ps(-0.125f);
+  for (intptr_t i = 0; i < blocks; i++) {
+    uint16_t sc[4];
+    memcpy(sc, x + 48, 8);
+    // The f16 d is spread over the top nibbles of the four scale words.
+    const uint16_t d_bits = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) |
+                                       (sc[3] & 0xF000));
+    const float d = half_bits_to_float(d_bits);
+    for (int ib = 0; ib < 8; ib++) {
+      const uint16_t word = sc[ib / 2];
+      const int shift = 6 * (ib % 2);
+      const __m256 dl1 = _mm256_set1_ps(d * (float)(2 * ((word >> shift) & 7) + 1));
+      const __m256 dl2 = _mm256_set1_ps(d * (float)(2 * ((word >> (shift + 3)) & 7) + 1));
+      for (int l = 0; l < 4; l++) {
+        const int qh = x[32 + 2 * ib + l / 2];
+        const int nibble = l % 2 == 0 ? qh & 0xF : qh >> 4;
+        const int index = x[4 * ib + l] | ((nibble & 7) << 8);
+        iq1_put8(y, l < 2 ? dl1 : dl2, grid[index], (nibble & 8) ? minus : plus, stream);
+        y += 8;
+      }
+    }
+    x += 56;
+  }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq1_s(const void *source, intptr_t blocks,
+                                                                      float *destination, const uint64_t *grid,
+                                                                      int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  const __m256 plus = _mm256_set1_ps(0.125f), minus = _mm256_set1_ps(-0.125f);
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    for (int ib = 0; ib < 8; ib++) {
+      uint16_t qh;
+      memcpy(&qh, x + 34 + 2 * ib, 2);
+      const __m256 dl = _mm256_set1_ps(d * (float)(2 * ((qh >> 12) & 7) + 1));
+      const __m256 delta = (qh & 0x8000) ? minus : plus;
+      for (int l = 0; l < 4; l++) {
+        const int index = x[2 + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8);
+        iq1_put8(y, dl, grid[index], delta, stream);
+        y += 8;
+      }
+    }
+    x += 50;
+  }
+}
+
+/// Eight values of an IQ2 grid entry: ggml's `db * grid[j] * (sign bit j ? -1.f : 1.f)`, two
+/// products in that order (multiplying by -1, not flipping the sign bit, keeps a NaN's bits).
+__attribute__((target("avx2"), always_inline)) static inline void iq2_put8(float *y, __m256 db, uint64_t grid,
+                                                                         int signs, int stream) {
+  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  __m256 g = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)grid)));
+  __m256i set = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(signs), bit), bit);
+  __m256 s = _mm256_blendv_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(-1.0f), _mm256_castsi256_ps(set));
+  store8(y, _mm256_mul_ps(_mm256_mul_ps(db, g), s), stream);
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq2_s(const void *source, intptr_t blocks,
+                                                                      float *destination, const uint64_t *grid,
+                                                                      int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    for (int ib = 0; ib < 8; ib++) {
+      const int sc = x[74 + ib];
+      const __m256 db0 = _mm256_set1_ps((d * (0.5f + (float)(sc & 0xF))) * 0.25f);
+      const __m256 db1 = _mm256_set1_ps((d * (0.5f + (float)(sc >> 4))) * 0.25f);
+      const int qh = x[66 + ib];
+      for (int l = 0; l < 4; l++) {
+        const int index = x[2 + 4 * ib + l] | (((qh >> (2 * l)) & 3) << 8);
+        iq2_put8(y, l < 2 ? db0 : db1, grid[index], x[2 + 32 + 4 * ib + l], stream);
+        y += 8;
+      }
+    }
+    x += 82;
+  }
+}
+
+// Each entry point instantiates its kernel twice, so the store kind is a constant in the loop.
+
+__attribute__((target("avx2"))) void qs_decode_int8_blocks_avx2(const void *source, intptr_t blocks,
+                                                                float *destination, intptr_t block_bytes,
+                                                                intptr_t quant_offset) {
+  if (qs_should_stream(destination, blocks * 32)) {
+    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 1);
+    _mm_sfence();
+  } else {
+    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_q4_k_avx2(const void *source, intptr_t blocks, float *destination) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    q4_k(source, blocks, destination, 1);
+    _mm_sfence();
+  } else {
+    q4_k(source, blocks, destination, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_q5_k_avx2(const void *source, intptr_t blocks, float *destination) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    q5_k(source, blocks, destination, 1);
+    _mm_sfence();
+  } else {
+    q5_k(source, blocks, destination, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_tq1_0_avx2(const void *source, intptr_t blocks, float *destination) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    tq1_0(source, blocks, destination, 1);
+    _mm_sfence();
+  } else {
+    tq1_0(source, blocks, destination, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq1_m_avx2(const void *source, intptr_t blocks, float *destination,
+                                                          const uint64_t *grid) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq1_m(source, blocks, destination, grid, 1);
+    _mm_sfence();
+  } else {
+    iq1_m(source, blocks, destination, grid, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq1_s_avx2(const void *source, intptr_t blocks, float *destination,
+                                                          const uint64_t *grid) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq1_s(source, blocks, destination, grid, 1);
+    _mm_sfence();
+  } else {
+    iq1_s(source, blocks, destination, grid, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq2_s_avx2(const void *source, intptr_t blocks, float *destination,
+                                                          const uint64_t *grid) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq2_s(source, blocks, destination, grid, 1);
+    _mm_sfence();
+  } else {
+    iq2_s(source, blocks, destination, grid, 0);
+  }
+}
+
+#else
+
+int qs_decode_avx2_available(void) { return 0; }
+
+#endif
