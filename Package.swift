@@ -29,7 +29,9 @@ let package = Package(
     // Core library.
     .target(name: "QuantscopeFormats", dependencies: ["CZstd", "CXXHash"]),
     .target(name: "QuantscopeCodecs", dependencies: ["QuantscopeFormats"]),
-    .target(name: "QuantscopeAnalysis", dependencies: ["QuantscopeFormats", "QuantscopeCodecs"]),
+    .target(name: "QuantscopeAnalysis", dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "CMetricKernels"]),
+    // The metric loop of diff, in C for its run-time AVX choice (bit-identical to the SSE2 build).
+    .target(name: "CMetricKernels"),
 
     // Tools.
     .executableTarget(

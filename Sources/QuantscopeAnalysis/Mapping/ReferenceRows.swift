@@ -13,6 +13,24 @@ public protocol ReferenceRows: Sendable {
   var origin: String { get }
   /// Writes rows `rows` (each `rowLength` values) to `destination`.
   func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws
+  /// Row `row` as FP8 codes and their scale factors, when it is stored so (the diff loop then
+  /// reads the codes instead of a decoded copy), or `nil`.
+  func scaledCodeRow(_ row: Int) -> ScaledCodeRow?
+}
+
+/// One reference row stored as 8-bit float codes: value `i` is `table[codes[i]] × factors[i / blockColumns]`,
+/// the exact binary64 value ``ReferenceRows/decodeRows(_:into:)`` writes.
+///
+/// The pointers stay valid while the view that gave them is alive.
+public struct ScaledCodeRow {
+  /// The row's codes.
+  public let codes: UnsafePointer<UInt8>
+  /// The 256 code values, widened to `Double`.
+  public let table: UnsafePointer<Double>
+  /// The row's scale factors, one per block of columns.
+  public let factors: UnsafePointer<Double>
+  /// Columns per factor: a multiple of eight, or at least the row length.
+  public let blockColumns: Int
 }
 
 extension ReferenceRows {
@@ -22,6 +40,8 @@ extension ReferenceRows {
   public var rowCount: Int { shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *) }
   /// Number of values.
   public var elementCount: Int { shape.reduce(1, *) }
+  /// Views computed from their base's values give no codes.
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { nil }
 }
 
 /// Several tensors of equal shape stacked along a new outermost dimension (MoE experts).
@@ -58,6 +78,11 @@ public struct StackedRows: ReferenceRows {
       row += end - start
     }
   }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? {
+    let perPart = parts[0].rowCount
+    return parts[row / perPart].scaledCodeRow(row % perPart)
+  }
 }
 
 /// Rows of a base view taken in another order: row `i` of this view is row `sourceRow(i)` of the base.
@@ -90,6 +115,8 @@ public struct PermutedRows: ReferenceRows {
       i += n
     }
   }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { base.scaledCodeRow(sourceRow(row)) }
 }
 
 /// A base view with the innermost two dimensions of each group swapped: DeepSeek's `attn_k_b`,
@@ -172,4 +199,6 @@ public struct ReshapedRows: ReferenceRows {
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     try base.decodeRows(rows, into: destination)
   }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { base.scaledCodeRow(row) }
 }
