@@ -35,17 +35,19 @@ typedef int64_t v4l __attribute__((vector_size(32)));
     v_ * factor;                                                                       \
   })
 
-// Adds four lanes to one set of sums. Two sets keep two independent chains of additions in flight,
-// which hides the latency of the adds (one set alone is latency-bound).
-#define QS_STEP(c, r, a, se, ae, rr, cc, cr) \
-  do {                                       \
-    v4d e_ = (c) - (r);                      \
-    a = (v4d)((v4l)e_ & abs_mask);           \
-    se += e_ * e_;                           \
-    ae += a;                                 \
-    rr += (r) * (r);                         \
-    cc += (c) * (c);                         \
-    cr += (c) * (r);                         \
+// Adds two groups of four lanes to the sums: the two groups' terms are added together before
+// they join the running sums, so each sum's chain of dependent additions has one link per eight
+// values (the adds' latency is hidden) while the accumulators and temporaries fit 16 registers.
+#define QS_STEP(c0, r0, c1, r1, a0, a1)          \
+  do {                                           \
+    v4d e0_ = (c0) - (r0), e1_ = (c1) - (r1);    \
+    a0 = (v4d)((v4l)e0_ & abs_mask);             \
+    a1 = (v4d)((v4l)e1_ & abs_mask);             \
+    se += e0_ * e0_ + e1_ * e1_;                 \
+    ae += a0 + a1;                               \
+    rr += (r0) * (r0) + (r1) * (r1);             \
+    cc += (c0) * (c0) + (c1) * (c1);             \
+    cr += (c0) * (r0) + (c1) * (r1);             \
   } while (0)
 
 // The kernel body. LOAD_R(i) gives the four reference values at i, SCALAR_R(i) one, and
@@ -56,8 +58,7 @@ typedef int64_t v4l __attribute__((vector_size(32)));
 // values a group rarely beats it and the scalar update below is rarely taken.
 #define QS_BODY(LOAD_R, SCALAR_R, NEXT_GROUP)                                             \
   const v4l abs_mask = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};                       \
-  v4d se0 = {0}, ae0 = {0}, rr0 = {0}, cc0 = {0}, cr0 = {0};                               \
-  v4d se1 = {0}, ae1 = {0}, rr1 = {0}, cc1 = {0}, cr1 = {0};                               \
+  v4d se = {0}, ae = {0}, rr = {0}, cc = {0}, cr = {0};                                    \
   double m = threshold;                                                                    \
   ptrdiff_t at = -1;                                                                       \
   v4d mv = {m, m, m, m};                                                                   \
@@ -67,8 +68,7 @@ typedef int64_t v4l __attribute__((vector_size(32)));
     v4d c0 = QS_LOAD_CANDIDATE(candidate + i), c1 = QS_LOAD_CANDIDATE(candidate + i + 4);  \
     v4d r0 = LOAD_R(i), r1 = LOAD_R(i + 4);                                                \
     v4d a0, a1;                                                                            \
-    QS_STEP(c0, r0, a0, se0, ae0, rr0, cc0, cr0);                                          \
-    QS_STEP(c1, r1, a1, se1, ae1, rr1, cc1, cr1);                                          \
+    QS_STEP(c0, r0, c1, r1, a0, a1);                                                       \
     v4l gt = (v4l)(a0 > mv) | (v4l)(a1 > mv);                                              \
     if (__builtin_expect((gt[0] | gt[1] | gt[2] | gt[3]) != 0, 0)) {                       \
       for (int k = 0; k < 4; k++) {                                                        \
@@ -80,8 +80,7 @@ typedef int64_t v4l __attribute__((vector_size(32)));
       mv = (v4d){m, m, m, m};                                                              \
     }                                                                                      \
   }                                                                                        \
-  /* Fixed reduction: set 0 + set 1 lane-wise, then lanes (0+1) + (2+3). */                \
-  v4d se = se0 + se1, ae = ae0 + ae1, rr = rr0 + rr1, cc = cc0 + cc1, cr = cr0 + cr1;      \
+  /* Fixed reduction: lanes (0+1) + (2+3). */                                              \
   qs_error_sums s;                                                                         \
   s.squared_error = (se[0] + se[1]) + (se[2] + se[3]);                                     \
   s.absolute_error = (ae[0] + ae[1]) + (ae[2] + ae[3]);                                    \
