@@ -16,6 +16,8 @@ public protocol ReferenceRows: Sendable {
   /// Row `row` as FP8 codes and their scale factors, when it is stored so (the diff loop then
   /// reads the codes instead of a decoded copy), or `nil`.
   func scaledCodeRow(_ row: Int) -> ScaledCodeRow?
+  /// The stored tensors (and scales) the values are read from, for releasing their mapped pages.
+  var sourceTensors: [TensorInfo] { get }
 }
 
 /// One reference row stored as 8-bit float codes: value `i` is `table[codes[i]] × factors[i / blockColumns]`,
@@ -42,6 +44,12 @@ extension ReferenceRows {
   public var elementCount: Int { shape.reduce(1, *) }
   /// Views computed from their base's values give no codes.
   public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { nil }
+
+  /// Releases the mapped pages of every source tensor (they are re-read from the page cache if
+  /// needed again): a pass over a model keeps its resident set from growing with the model.
+  public func releasePages() {
+    for t in sourceTensors { t.file.advise(.dontNeed, offset: t.dataOffset, count: t.byteCount) }
+  }
 }
 
 /// Several tensors of equal shape stacked along a new outermost dimension (MoE experts).
@@ -78,6 +86,8 @@ public struct StackedRows: ReferenceRows {
       row += end - start
     }
   }
+
+  public var sourceTensors: [TensorInfo] { parts.flatMap(\.sourceTensors) }
 
   public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? {
     let perPart = parts[0].rowCount
@@ -117,6 +127,7 @@ public struct PermutedRows: ReferenceRows {
   }
 
   public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { base.scaledCodeRow(sourceRow(row)) }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 }
 
 /// A base view with the innermost two dimensions of each group swapped: DeepSeek's `attn_k_b`,
@@ -142,6 +153,7 @@ public struct TransposedGroupRows: ReferenceRows {
   }
 
   public var shape: [Int] { [groups, base.rowLength, inner] }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     let columns = base.rowLength
@@ -175,6 +187,7 @@ public struct OffsetRows: ReferenceRows {
 
   public var shape: [Int] { base.shape }
   public var origin: String { "\(base.origin) + \(offset)" }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     try base.decodeRows(rows, into: destination)
@@ -201,4 +214,5 @@ public struct ReshapedRows: ReferenceRows {
   }
 
   public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { base.scaledCodeRow(row) }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 }

@@ -33,6 +33,8 @@ public struct SourceRows: ReferenceRows {
     direct.decode(rows, rowLength: decoder.rowLength, into: destination)
   }
 
+  public var sourceTensors: [TensorInfo] { [decoder.tensor] + (decoder.scale.map { [$0.tensor] } ?? []) }
+
   public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? {
     guard let direct, row >= 0, row < decoder.rowCount else { return nil }
     return direct.scaledCodeRow(row, rowLength: decoder.rowLength)
