@@ -19,7 +19,8 @@ struct QuantscopeBench: ParsableCommand {
       outputs are checked bit for bit. See scripts/bench/README.md.
 
       Exit status: 0; 1 when ggml and quantscope disagree on any output, when --ggml-lib is \
-      refused, or when diff's MSE disagrees with the Python pipeline; 64 on bad usage.
+      refused, when diff's MSE disagrees with the Python pipeline, or when the quantscope binary \
+      that requant runs fails; 64 on bad usage.
       """,
     subcommands: [Decode.self, Quantize.self, DiffCommand.self, Requant.self, JSON.self])
 }
