@@ -31,7 +31,9 @@ let package = Package(
     .target(name: "QuantscopeCodecs", dependencies: ["QuantscopeFormats", "CDecodeKernels"]),
     // AVX2 decode kernels the codecs pick at run time (C: Swift has no per-function target features).
     .target(name: "CDecodeKernels"),
-    .target(name: "QuantscopeAnalysis", dependencies: ["QuantscopeFormats", "QuantscopeCodecs"]),
+    .target(name: "QuantscopeAnalysis", dependencies: ["QuantscopeFormats", "QuantscopeCodecs", "CMetricKernels"]),
+    // The metric loop of diff, in C for its run-time AVX choice (bit-identical to the SSE2 build).
+    .target(name: "CMetricKernels"),
 
     // Tools.
     .executableTarget(

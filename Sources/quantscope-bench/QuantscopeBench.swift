@@ -19,9 +19,10 @@ struct QuantscopeBench: ParsableCommand {
       outputs are checked bit for bit. See scripts/bench/README.md.
 
       Exit status: 0; 1 when ggml and quantscope disagree on any output, when --ggml-lib is \
-      refused, or when diff's MSE disagrees with the Python pipeline; 64 on bad usage.
+      refused, when diff's MSE disagrees with the Python pipeline, or when the quantscope binary \
+      that requant runs fails; 64 on bad usage.
       """,
-    subcommands: [Decode.self, Quantize.self, DiffCommand.self, JSON.self, Audit.self])
+    subcommands: [Decode.self, Quantize.self, DiffCommand.self, Requant.self, JSON.self, Audit.self])
 }
 
 /// Options the decode and quantize benchmarks share: which types, and the peer library.
@@ -145,6 +146,38 @@ extension QuantscopeBench {
             reference: pair + "/ref"))
       }
       if try !bench.run() { throw ExitCode(1) }
+    }
+  }
+
+  /// `quantscope-bench requant`.
+  struct Requant: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "End-to-end requant from an FP8 reference: weights/s and peak RSS of the release binary, 1 and all cores.")
+
+    @Option(help: "A directory written by scripts/bench/make-diff-pair.py (candidate.gguf, ref/).")
+    var pair: String
+
+    @Option(help: "The quantscope binary to run.")
+    var binary = ".build/release/quantscope"
+
+    @Option(help: "The recipe to requantize to.")
+    var recipe = "dq3_k_m"
+
+    @Flag(name: .customLong("regenerate-all"), help: "Pass --regenerate all: quantize every tensor the reference has.")
+    var regenerateAll = false
+
+    @Option(name: .customLong("repeat"), help: "Runs; each figure is the fastest.")
+    var repeats = 2
+
+    func validate() throws {
+      guard repeats > 0 else { throw ValidationError("--repeat must be positive") }
+    }
+
+    func run() throws {
+      try RequantBenchmark(
+        pair: pair, binary: binary, recipe: recipe, repeats: repeats, regenerateAll: regenerateAll
+      ).run()
     }
   }
 

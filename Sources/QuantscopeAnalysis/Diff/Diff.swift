@@ -189,9 +189,25 @@ public struct Diff: Sendable {
       let cand = scratch.candidate
       let ref = scratch.reference
       try candidateRows.decoder.decodeRows(chunk.rows, into: cand)
-      try reference.decodeRows(chunk.rows, into: ref)
       var acc = ErrorAccumulator()
       let weights = importance?.weights(for: tensor.name)
+      // FP8 references are read as codes inside the metric loop (bit-identical sums): writing
+      // and re-reading eight bytes of decoded Double per weight cost more than the sums.
+      if weights == nil, reference.scaledCodeRow(chunk.rows.lowerBound) != nil {
+        for (k, row) in chunk.rows.enumerated() {
+          let candidate = UnsafePointer(cand + k * rowLength)
+          if let codes = reference.scaledCodeRow(row) {
+            acc.add(candidate: candidate, reference: codes, count: rowLength, firstIndex: row * rowLength)
+          } else {
+            try reference.decodeRows(row..<row + 1, into: ref)
+            acc.add(candidate: candidate, reference: ref, count: rowLength, firstIndex: row * rowLength)
+          }
+        }
+        out.value[i] = acc
+        options.progress?.advance(by: chunk.rows.count * (tensor.byteCount / max(1, reference.rowCount)))
+        return
+      }
+      try reference.decodeRows(chunk.rows, into: ref)
       let rowsPerMatrix = tensor.shape.count >= 3 ? tensor.shape[tensor.shape.count - 2] : Int.max
       for (k, row) in chunk.rows.enumerated() {
         var w: UnsafePointer<Float>? = nil

@@ -13,6 +13,26 @@ public protocol ReferenceRows: Sendable {
   var origin: String { get }
   /// Writes rows `rows` (each `rowLength` values) to `destination`.
   func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws
+  /// Row `row` as FP8 codes and their scale factors, when it is stored so (the diff loop then
+  /// reads the codes instead of a decoded copy), or `nil`.
+  func scaledCodeRow(_ row: Int) -> ScaledCodeRow?
+  /// The stored tensors (and scales) the values are read from, for releasing their mapped pages.
+  var sourceTensors: [TensorInfo] { get }
+}
+
+/// One reference row stored as 8-bit float codes: value `i` is `table[codes[i]] × factors[i / blockColumns]`,
+/// the exact binary64 value ``ReferenceRows/decodeRows(_:into:)`` writes.
+///
+/// The pointers stay valid while the view that gave them is alive.
+public struct ScaledCodeRow {
+  /// The row's codes.
+  public let codes: UnsafePointer<UInt8>
+  /// The 256 code values, widened to `Double`.
+  public let table: UnsafePointer<Double>
+  /// The row's scale factors, one per block of columns.
+  public let factors: UnsafePointer<Double>
+  /// Columns per factor: a multiple of eight, or at least the row length.
+  public let blockColumns: Int
 }
 
 extension ReferenceRows {
@@ -22,6 +42,14 @@ extension ReferenceRows {
   public var rowCount: Int { shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *) }
   /// Number of values.
   public var elementCount: Int { shape.reduce(1, *) }
+  /// Views computed from their base's values give no codes.
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { nil }
+
+  /// Releases the mapped pages of every source tensor (they are re-read from the page cache if
+  /// needed again): a pass over a model keeps its resident set from growing with the model.
+  public func releasePages() {
+    for t in sourceTensors { t.file.advise(.dontNeed, offset: t.dataOffset, count: t.byteCount) }
+  }
 }
 
 /// Several tensors of equal shape stacked along a new outermost dimension (MoE experts).
@@ -58,6 +86,13 @@ public struct StackedRows: ReferenceRows {
       row += end - start
     }
   }
+
+  public var sourceTensors: [TensorInfo] { parts.flatMap(\.sourceTensors) }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? {
+    let perPart = parts[0].rowCount
+    return parts[row / perPart].scaledCodeRow(row % perPart)
+  }
 }
 
 /// Rows of a base view taken in another order: row `i` of this view is row `sourceRow(i)` of the base.
@@ -90,6 +125,9 @@ public struct PermutedRows: ReferenceRows {
       i += n
     }
   }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { base.scaledCodeRow(sourceRow(row)) }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 }
 
 /// A base view with the innermost two dimensions of each group swapped: DeepSeek's `attn_k_b`,
@@ -115,6 +153,7 @@ public struct TransposedGroupRows: ReferenceRows {
   }
 
   public var shape: [Int] { [groups, base.rowLength, inner] }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     let columns = base.rowLength
@@ -148,6 +187,7 @@ public struct OffsetRows: ReferenceRows {
 
   public var shape: [Int] { base.shape }
   public var origin: String { "\(base.origin) + \(offset)" }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     try base.decodeRows(rows, into: destination)
@@ -172,4 +212,7 @@ public struct ReshapedRows: ReferenceRows {
   public func decodeRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Double>) throws {
     try base.decodeRows(rows, into: destination)
   }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? { base.scaledCodeRow(row) }
+  public var sourceTensors: [TensorInfo] { base.sourceTensors }
 }

@@ -32,6 +32,35 @@ public struct SourceRows: ReferenceRows {
     }
     direct.decode(rows, rowLength: decoder.rowLength, into: destination)
   }
+
+  public var sourceTensors: [TensorInfo] { [decoder.tensor] + (decoder.scale.map { [$0.tensor] } ?? []) }
+
+  public func scaledCodeRow(_ row: Int) -> ScaledCodeRow? {
+    guard let direct, row >= 0, row < decoder.rowCount else { return nil }
+    return direct.scaledCodeRow(row, rowLength: decoder.rowLength)
+  }
+}
+
+/// Code tables and scale factors widened to `Double` once, at addresses that stay put for the
+/// diff loop's ``ScaledCodeRow``s.
+private final class WidenedValues: @unchecked Sendable {
+  // @unchecked Sendable: written only in init, read-only afterwards.
+  let table: UnsafeMutableBufferPointer<Double>
+  let factors: UnsafeMutableBufferPointer<Double>
+
+  init(table: [Float], factors: [Float]) {
+    self.table = .allocate(capacity: table.count)
+    _ = self.table.initialize(from: table.lazy.map(Double.init))
+    // One factor of 1 stands for "no scale", so an unscaled row is a one-block row.
+    let f = factors.isEmpty ? [Float(1)] : factors
+    self.factors = .allocate(capacity: f.count)
+    _ = self.factors.initialize(from: f.lazy.map(Double.init))
+  }
+
+  deinit {
+    table.deallocate()
+    factors.deallocate()
+  }
 }
 
 /// Decoding straight to `Double` for FP8 (optionally × an exact scale), BF16 and F32 tensors.
@@ -44,7 +73,7 @@ private struct DirectDecoding: @unchecked Sendable {
   // @unchecked Sendable: `data` points into the read-only mapping kept alive by the decoder's
   // tensor; nothing writes through it.
   enum Kind {
-    case table([Double])
+    case table(WidenedValues)
     case bf16
     case f32
   }
@@ -52,7 +81,6 @@ private struct DirectDecoding: @unchecked Sendable {
   let kind: Kind
   let data: UnsafeRawPointer
   let scale: ScaleLayout?
-  let scaleValues: [Double]
 
   init?(_ decoder: TensorDecoder) throws {
     guard case .safetensors(let dtype) = decoder.tensor.encoding else { return nil }
@@ -60,7 +88,7 @@ private struct DirectDecoding: @unchecked Sendable {
     switch dtype {
     case .F8_E4M3, .F8_E5M2, .F8_E4M3FNUZ, .F8_E5M2FNUZ:
       guard let t = SafetensorsDecoding.table(for: dtype) else { return nil }
-      kind = .table(t.map(Double.init))
+      kind = .table(WidenedValues(table: t, factors: decoder.scale?.values ?? []))
     case .BF16 where decoder.scale == nil: kind = .bf16
     case .F32 where decoder.scale == nil: kind = .f32
     default: return nil
@@ -68,32 +96,45 @@ private struct DirectDecoding: @unchecked Sendable {
     guard let base = try decoder.tensor.bytes().baseAddress else { return nil }
     data = base
     scale = decoder.scale
-    scaleValues = decoder.scale?.values.map(Double.init) ?? []
+  }
+
+  /// Row `row` as codes and factors; `nil` for BF16 and F32, and for scale blocks that split the
+  /// kernel's groups of eight columns.
+  func scaledCodeRow(_ row: Int, rowLength: Int) -> ScaledCodeRow? {
+    guard case .table(let values) = kind else { return nil }
+    let codes = (data + row * rowLength).assumingMemoryBound(to: UInt8.self)
+    guard let scale else {
+      return ScaledCodeRow(
+        codes: codes, table: UnsafePointer(values.table.baseAddress!),
+        factors: UnsafePointer(values.factors.baseAddress!), blockColumns: max(rowLength, 1))
+    }
+    guard scale.blockColumns % 8 == 0 || scale.blockColumns >= rowLength else { return nil }
+    return ScaledCodeRow(
+      codes: codes, table: UnsafePointer(values.table.baseAddress!),
+      factors: UnsafePointer(values.factors.baseAddress! + (row / scale.blockRows) * scale.gridColumns),
+      blockColumns: scale.blockColumns)
   }
 
   func decode(_ rows: Range<Int>, rowLength: Int, into destination: UnsafeMutablePointer<Double>) {
     switch kind {
-    case .table(let table):
-      table.withUnsafeBufferPointer { t in
-        scaleValues.withUnsafeBufferPointer { s in
-          for (k, r) in rows.enumerated() {
-            let src = data + r * rowLength
-            let out = destination + k * rowLength
-            guard let scale else {
-              for c in 0..<rowLength { out[c] = t[Int(src.load(fromByteOffset: c, as: UInt8.self))] }
-              continue
-            }
-            let rowBase = (r / scale.blockRows) * scale.gridColumns
-            var c = 0
-            var j = 0
-            while c < rowLength {
-              let end = min(rowLength, c + scale.blockColumns)
-              let factor = s[rowBase + j]
-              for i in c..<end { out[i] = t[Int(src.load(fromByteOffset: i, as: UInt8.self))] * factor }
-              c = end
-              j += 1
-            }
-          }
+    case .table(let values):
+      let t = values.table, s = values.factors
+      for (k, r) in rows.enumerated() {
+        let src = data + r * rowLength
+        let out = destination + k * rowLength
+        guard let scale else {
+          for c in 0..<rowLength { out[c] = t[Int(src.load(fromByteOffset: c, as: UInt8.self))] }
+          continue
+        }
+        let rowBase = (r / scale.blockRows) * scale.gridColumns
+        var c = 0
+        var j = 0
+        while c < rowLength {
+          let end = min(rowLength, c + scale.blockColumns)
+          let factor = s[rowBase + j]
+          for i in c..<end { out[i] = t[Int(src.load(fromByteOffset: i, as: UInt8.self))] * factor }
+          c = end
+          j += 1
         }
       }
     case .bf16:

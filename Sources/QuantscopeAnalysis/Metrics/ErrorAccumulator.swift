@@ -1,3 +1,5 @@
+import CMetricKernels
+
 /// Running sums for the error between a candidate tensor and its reference.
 ///
 /// Everything is accumulated in `Double`. A tensor is processed in fixed-size chunks whose
@@ -55,12 +57,12 @@ public struct ErrorAccumulator: Sendable, Equatable {
   /// decoded without scale: its values are exactly representable, so this gives the sums of the
   /// `Double` overload up to summation order).
   ///
-  /// The sums run in two-lane `Double` accumulators (separate multiply and add, no FMA), then are
-  /// reduced in a fixed order, so results depend only on the values and their position, never on
-  /// threads.
-  /// The largest error is found per segment and, only when it beats the running maximum, located
-  /// by a scan for its first occurrence — the same index the sequential loop reports. A segment
-  /// holding NaN or infinity (seen as non-finite sums) is redone value by value to exclude them.
+  /// The sums run in the C kernel `qs_error_sums_f32_f64`: eight `Double` lanes (separate multiply
+  /// and add, no FMA) reduced in a fixed order, bit-identical in its AVX and SSE2 builds, so results
+  /// depend only on the values and their position, never on threads or the CPU.
+  /// The kernel tracks the largest error from the running maximum on, strictly greater replacing,
+  /// so it reports the same first index as the sequential loop. A segment holding NaN or infinity
+  /// (seen as non-finite sums) is redone value by value to exclude them.
   public mutating func add(
     candidate: UnsafePointer<Float>, reference: UnsafePointer<Double>, count n: Int, firstIndex: Int,
     importance: UnsafePointer<Float>? = nil
@@ -69,63 +71,53 @@ public struct ErrorAccumulator: Sendable, Equatable {
       addScalar(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: importance)
       return
     }
-    // One pass, six accumulators of two lanes each: with baseline SSE2 (two doubles per
-    // register) they and the temporaries fit the 16 vector registers without spilling.
-    typealias V = SIMD2<Double>
-    let signMask = SIMD2<UInt64>(repeating: 0x7FFF_FFFF_FFFF_FFFF)
-    let rRaw = UnsafeRawPointer(reference)
-    var vse = V(), vae = V(), vmax = V(), vrr = V(), vcc = V(), vcr = V()
-    var i = 0
-    while i + 2 <= n {
-      // Lane-by-lane widening: SIMD lane-type conversions stay out-of-line calls (swift-notes §2.4).
-      let c = V(Double(candidate[i]), Double(candidate[i + 1]))
-      let r = rRaw.loadUnaligned(fromByteOffset: 8 * i, as: V.self)
-      let e = c - r
-      let a = unsafeBitCast(unsafeBitCast(e, to: SIMD2<UInt64>.self) & signMask, to: V.self)
-      vse += e * e
-      vae += a
-      vmax.replace(with: a, where: a .> vmax)
-      vrr += r * r
-      vcc += c * c
-      vcr += c * r
-      i += 2
-    }
-    var sse = 0.0, sae = 0.0, srr = 0.0, scc = 0.0, scr = 0.0, segmentMax = 0.0
-    for l in 0..<2 {
-      sse += vse[l]
-      sae += vae[l]
-      srr += vrr[l]
-      scc += vcc[l]
-      scr += vcr[l]
-      segmentMax = Swift.max(segmentMax, vmax[l])
-    }
-    while i < n {
-      let c = Double(candidate[i]), r = reference[i]
-      let e = c - r
-      sse += e * e
-      sae += abs(e)
-      srr += r * r
-      scc += c * c
-      scr += c * r
-      segmentMax = Swift.max(segmentMax, abs(e))
-      i += 1
-    }
-    guard (sse + sae + srr + scc + scr + segmentMax).isFinite else {
+    let sums = qs_error_sums_f32_f64(candidate, reference, n, maxErrorIndex < 0 ? -1 : maxAbsoluteError)
+    guard Self.finite(sums) else {
       addScalar(candidate: candidate, reference: reference, count: n, firstIndex: firstIndex, importance: nil)
       return
     }
-    count += n
-    sumSquaredError += sse
-    sumAbsoluteError += sae
-    sumSquaredReference += srr
-    sumSquaredCandidate += scc
-    sumProduct += scr
-    if n > 0 && (segmentMax > maxAbsoluteError || maxErrorIndex < 0) {
-      for k in 0..<n where abs(Double(candidate[k]) - reference[k]) == segmentMax {
-        maxAbsoluteError = segmentMax
-        maxErrorIndex = firstIndex + k
-        break
+    addFinite(sums, count: n, firstIndex: firstIndex)
+  }
+
+  /// Adds one row whose reference is FP8 codes × scale factors, read in place: the same sums, bit
+  /// for bit, as the decoded row given to ``add(candidate:reference:count:firstIndex:importance:)``.
+  mutating func add(candidate: UnsafePointer<Float>, reference: ScaledCodeRow, count n: Int, firstIndex: Int) {
+    let sums = qs_error_sums_f32_scaled_codes(
+      candidate, reference.codes, reference.table, reference.factors, reference.blockColumns, n,
+      maxErrorIndex < 0 ? -1 : maxAbsoluteError)
+    guard Self.finite(sums) else {
+      // A NaN or infinity to leave out: decode the row and go value by value.
+      let decoded = UnsafeMutablePointer<Double>.allocate(capacity: n)
+      defer { decoded.deallocate() }
+      for i in 0..<n {
+        decoded[i] = reference.table[Int(reference.codes[i])] * reference.factors[i / reference.blockColumns]
       }
+      addScalar(candidate: candidate, reference: decoded, count: n, firstIndex: firstIndex, importance: nil)
+      return
+    }
+    addFinite(sums, count: n, firstIndex: firstIndex)
+  }
+
+  /// Whether the kernel's sums are all finite (no NaN or infinity was met).
+  @inline(__always)
+  private static func finite(_ s: qs_error_sums) -> Bool {
+    (s.squared_error + s.absolute_error + s.squared_reference + s.squared_candidate + s.product
+      + s.max_absolute_error).isFinite
+  }
+
+  /// Adds a segment's finite sums; the kernel located an error above the running maximum, if any,
+  /// at its first occurrence, as the value-by-value loop does.
+  @inline(__always)
+  private mutating func addFinite(_ sums: qs_error_sums, count n: Int, firstIndex: Int) {
+    count += n
+    sumSquaredError += sums.squared_error
+    sumAbsoluteError += sums.absolute_error
+    sumSquaredReference += sums.squared_reference
+    sumSquaredCandidate += sums.squared_candidate
+    sumProduct += sums.product
+    if sums.max_index >= 0 {
+      maxAbsoluteError = sums.max_absolute_error
+      maxErrorIndex = firstIndex + sums.max_index
     }
   }
 

@@ -384,6 +384,8 @@ public enum Requantization {
       while offset < bytes.count {
         let n = min(1 << 24, bytes.count - offset)
         try write(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
+        // Release the mapped pages just copied: the resident set must not grow with the model.
+        tensor.file.advise(.dontNeed, offset: tensor.dataOffset + offset, count: n)
         offset += n
       }
     case .quantize(let rows, let codec, let origin, let source):
@@ -416,6 +418,9 @@ public enum Requantization {
             into: out.value.baseAddress! + offsetsBox.value[k])
         }
         try write(UnsafeRawBufferPointer(rebasing: buffer[0..<offsets.last!]))
+        // The rows of this batch are quantized: drop the reference pages read so far, so that the
+        // resident set stays one batch deep rather than growing with the model.
+        rows.releasePages()
         first += group.count
       }
     }
@@ -585,7 +590,10 @@ public enum Requantization {
           .mismatch,
           path: name, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
       }
-      guard XXH3.hash128(try t.bytes()) == hashes[d.name] else {
+      let matches = XXH3.hash128(try t.bytes()) == hashes[d.name]
+      // The pages read back are not needed again; keeping them would grow the resident set with the output.
+      t.file.advise(.dontNeed, offset: t.dataOffset, count: t.byteCount)
+      guard matches else {
         throw FormatError(
           .mismatch, path: name, "data read back differs from data written", tensor: t.name, at: .data(t.dataOffset))
       }
