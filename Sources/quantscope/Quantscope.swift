@@ -58,6 +58,7 @@ struct Quantscope: ParsableCommand {
       Stats.self,
       Hash.self,
       Verify.self,
+      Attribute.self,
     ]
   )
 

@@ -21,6 +21,8 @@ public struct HTMLReport {
   /// The candidate and reference as the user named them (a checkpoint directory rather than its
   /// shards); `nil`: the candidate's first file and the input files that are not the candidate's.
   public var compared: (candidate: String, reference: String)? = nil
+  /// An `attribute` measurement shown before the weight-space sections (HTMLReport+Attribute.swift).
+  public var attribution: AttributionReport? = nil
 
   /// A report of `diff`.
   public init(diff: Diff, candidate: GGUFModel, commandLine: String, inputs: [(name: String, size: Int, hash: String)])
@@ -59,6 +61,7 @@ public struct HTMLReport {
           "\(escape($0.name)) (\($0.sums.nonFiniteReference) reference, \($0.sums.nonFiniteCandidate) candidate)"
         }.joined(separator: ", ") + "</p>\n"
     }
+    if let attribution { body += attributionSections(attribution) }
     body += section("Error by layer (NMSE, dB)", layerChart())
     body += section("Error by layer and tensor kind (NMSE, dB)", heatmap(mode: .error))
     body += section("Quantization type by layer and tensor kind", heatmap(mode: .type))
