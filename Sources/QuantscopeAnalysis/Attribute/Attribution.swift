@@ -121,7 +121,8 @@ public enum Attribution {
     }
     var report = AttributionReport(
       base: basePath, candidate: candidatePath, grouping: options.grouping, whole: whole, groups: rows,
-      weighted: options.importance != nil, llamaVersion: baseRun.version ?? runs[0]?.version,
+      weighted: options.importance != nil,
+      llamaVersion: options.engine.version() ?? baseRun.version ?? runs[0]?.version,
       context: options.engine.context, chunks: options.engine.chunks, parallel: options.parallel,
       threadsPerEvaluation: options.engine.threads,
       evaluationSeconds: runs.values.map(\.seconds), wallSeconds: Date().timeIntervalSince(started))

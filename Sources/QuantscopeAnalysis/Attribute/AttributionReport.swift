@@ -47,6 +47,12 @@ public struct AttributionReport: Sendable {
       public let restored: [String]
       /// The KLD of CANDIDATE with those groups restored.
       public let statistics: KLDStatistics
+
+      /// A step.
+      public init(restored: [String], statistics: KLDStatistics) {
+        self.restored = restored
+        self.statistics = statistics
+      }
     }
 
     /// The fraction of the whole file's KLD asked for.
@@ -59,6 +65,15 @@ public struct AttributionReport: Sendable {
     public let groups: [Group]
     /// Whether the last step's KLD is at most the target.
     public let reached: Bool
+
+    /// A restore's result.
+    public init(fraction: Double, targetKLD: Double, steps: [Step], groups: [Group], reached: Bool) {
+      self.fraction = fraction
+      self.targetKLD = targetKLD
+      self.steps = steps
+      self.groups = groups
+      self.reached = reached
+    }
 
     /// Extra bytes the restored tensors cost at BASE's types.
     public var sizeCost: Int { groups.reduce(0) { $0 + $1.baseBytes - $1.candidateBytes } }

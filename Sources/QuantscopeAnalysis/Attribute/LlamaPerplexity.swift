@@ -102,7 +102,7 @@ public struct LlamaPerplexity: Sendable {
   public struct Run: Sendable {
     /// The statistics (`nil` for the base run, which only writes logits).
     public let statistics: KLDStatistics?
-    /// The llama.cpp build it printed (`7063 (0c1e570)`), when found.
+    /// The llama.cpp build it printed at start (older builds), when found.
     public let version: String?
     /// Wall time in seconds.
     public let seconds: Double
@@ -176,12 +176,28 @@ public struct LlamaPerplexity: Sendable {
     return Run(statistics: nil, version: Self.version(in: text), seconds: seconds)
   }
 
-  /// `N (commit)` of the `build: N (commit) with …` line llama.cpp tools print first.
+  /// What `llama-perplexity --version` prints first (`0.5.0-dev (build 1, commit 0c1e570)`); `nil` when it prints
+  /// no version line.
+  public func version() -> String? {
+    let log = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+      "quantscope-llama-version-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log")
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    guard (try? execute(["--version"], log: log, subject: executable)) != nil else { return nil }
+    return Self.version(in: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+  }
+
+  /// The version in a llama.cpp tool's output: the `version: …` line of `--version`, or the `build: N (commit)`
+  /// line older builds print when they start.
   public static func version(in log: String) -> String? {
-    guard let line = log.split(separator: "\n").first(where: { $0.hasPrefix("build: ") }) else { return nil }
-    let rest = line.dropFirst("build: ".count)
-    guard let close = rest.firstIndex(of: ")") else { return String(rest) }
-    return String(rest[...close])
+    for line in log.split(separator: "\n") {
+      if line.hasPrefix("version: ") { return String(line.dropFirst("version: ".count)) }
+      if line.hasPrefix("build: ") {
+        let rest = line.dropFirst("build: ".count)
+        guard let close = rest.firstIndex(of: ")") else { return String(rest) }
+        return String(rest[...close])
+      }
+    }
+    return nil
   }
 
   /// The last line mentioning an error, or the last line, for a one-line message.
