@@ -125,7 +125,8 @@ public enum Attribution {
       llamaVersion: options.engine.version() ?? baseRun.version ?? runs[0]?.version,
       context: options.engine.context, chunks: options.engine.chunks, parallel: options.parallel,
       threadsPerEvaluation: options.engine.threads,
-      evaluationSeconds: runs.values.map(\.seconds), wallSeconds: Date().timeIntervalSince(started))
+      evaluationSeconds: runs.keys.sorted().compactMap { runs[$0]?.seconds },
+      wallSeconds: Date().timeIntervalSince(started))
     report.diff = diff
 
     if let fraction = options.restoreFraction {
@@ -147,6 +148,7 @@ public enum Attribution {
     var restored: [AttributionReport.Group] = []
     var steps: [AttributionReport.Restore.Step] = []
     var restoredNames = Set<String>()
+    let started = Date()
     for (n, group) in report.groupsWorstFirst.enumerated() {
       restored.append(group)
       restoredNames.formUnion(group.tensors)
@@ -154,8 +156,11 @@ public enum Attribution {
       let taking = Set(differing).subtracting(restoredNames)
       try HybridGGUF.write(base: base, candidate: candidate, taking: taking, output: file, overwrite: true)
       defer { if !keep { try? FileManager.default.removeItem(atPath: file) } }
-      options.progress?.evaluation(label: "restore \(group.label)", done: n, total: report.groups.count, elapsed: 0)
       let run = try options.engine.runDivergence(model: file, logits: logits, log: path("restore-\(n + 1).log"))
+      // The total is the worst case (every group restored); the restore usually stops well before.
+      options.progress?.evaluation(
+        label: "restore \(group.label)", done: n + 1, total: report.groups.count,
+        elapsed: Date().timeIntervalSince(started))
       guard let statistics = run.statistics else { break }
       steps.append(.init(restored: restored.map(\.label), statistics: statistics))
       if statistics.meanKLD <= target { break }
