@@ -60,6 +60,7 @@ struct Quantscope: ParsableCommand {
       Hash.self,
       Verify.self,
       Merge.self,
+      Attribute.self,
     ]
   )
 

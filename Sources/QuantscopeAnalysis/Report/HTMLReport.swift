@@ -23,6 +23,8 @@ public struct HTMLReport {
   public var compared: (candidate: String, reference: String)? = nil
   /// An audit of the candidate (`quantscope audit --report`), shown as its own section; see HTMLReport+Audit.swift.
   public var audit: AuditReport? = nil
+  /// An `attribute` measurement shown before the weight-space sections (HTMLReport+Attribute.swift).
+  public var attribution: AttributionReport? = nil
 
   /// A report of `diff`.
   public init(diff: Diff, candidate: GGUFModel, commandLine: String, inputs: [(name: String, size: Int, hash: String)])
@@ -62,6 +64,7 @@ public struct HTMLReport {
         }.joined(separator: ", ") + "</p>\n"
     }
     if let audit { body += auditSection(audit) }
+    if let attribution { body += attributionSections(attribution) }
     body += section("Error by layer (NMSE, dB)", layerChart())
     body += section("Error by layer and tensor kind (NMSE, dB)", heatmap(mode: .error))
     body += section("Quantization type by layer and tensor kind", heatmap(mode: .type))
