@@ -28,6 +28,7 @@ struct HelpSnapshotTests {
     (["hash"], "hash"),
     (["verify"], "verify"),
     (["merge"], "merge"),
+    (["attribute"], "attribute"),
   ]
 
   static let directory = TestPaths.repository.appendingPathComponent("Tests/Fixtures/help")

@@ -29,19 +29,20 @@ struct UsageErrorCLITests {
     "hash": [q3],
     "verify": [q3],
     "merge": [nowhere + ".part.json"],
+    "attribute": [q4, q3, "--text", nowhere + ".txt"],
   ]
 
   /// Every subcommand; a test checks this against `quantscope --help`, so a new one cannot be
   /// forgotten here.
   static let subcommands = [
     "inspect", "diff", "audit", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
-    "merge",
+    "merge", "attribute",
   ]
 
   /// Subcommands that take `--tensors REGEX` (a test checks this against each subcommand's help).
   static let withTensors = ["inspect", "diff", "audit", "compare", "plan", "decode", "stats", "hash"]
   /// Subcommands that take `--threads N` (a test checks this against each subcommand's help).
-  static let withThreads = ["diff", "audit", "compare", "requant", "stats", "hash"]
+  static let withThreads = ["diff", "audit", "compare", "requant", "stats", "hash", "attribute"]
   /// Options that take a quantization type name, by subcommand.
   static let withTypes: [(subcommand: String, option: String, arguments: [String])] = [
     ("requant", "--rule", [q3, "-o", nowhere + ".gguf", "--rule", "blk\\.0\\.ffn_up\\.weight=q6k"]),
