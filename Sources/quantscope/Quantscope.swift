@@ -54,6 +54,7 @@ struct Quantscope: ParsableCommand {
       Requant.self,
       Recipes.self,
       Plan.self,
+      Tune.self,
       Decode.self,
       Stats.self,
       Hash.self,
