@@ -96,6 +96,9 @@ extension Quantscope {
     @Option(name: .customLong("pareto-points"), help: "Budgets on the --pareto frontier (default 24).")
     var paretoPoints = 24
 
+    @Option(help: "Also write an HTML report: the Pareto curve with the presets marked, the chosen type map.")
+    var report: String?
+
     @OptionGroup(title: "Output")
     var outputOptions: OutputOptions
 
@@ -178,11 +181,25 @@ extension Quantscope {
       }
       let result = TuneResult(
         table: table, solution: solution, sampleFraction: options.sample ?? 1, weighted: options.importance != nil)
-      let frontier = pareto ? TuneSolver.frontier(table, count: paretoPoints) : []
+      let frontier = pareto || report != nil ? TuneSolver.frontier(table, count: paretoPoints) : []
       let output = outputOptions.output!
-      try OutputFile.write(
-        result.recipeText, to: output, overwrite: outputOptions.force,
-        inputs: source + reference + (imatrix.map { [$0] } ?? []) + (base.map { [$0] } ?? []))
+      let inputPaths = source + reference + (imatrix.map { [$0] } ?? []) + (base.map { [$0] } ?? [])
+      try OutputFile.write(result.recipeText, to: output, overwrite: outputOptions.force, inputs: inputPaths)
+      if let report {
+        var presets: [HTMLReport.TunePreset] = []
+        for name in ["q2_k", "q2_k_l", "q3_k_m", "dq3_k_m", "q4_k_m"] {
+          guard let preset = Presets.named(name),
+            let plan = try? Planner.plan(
+              model: model, preset: preset, options: PlanOptions(fallback: fallbackTable, hasImatrix: imatrix != nil))
+          else { continue }
+          presets.append(
+            .init(name: name, bytes: plan.totalBytes, error: HTMLReport.presetError(plan: plan, table: table)))
+        }
+        let html = HTMLReport.tuneDocument(
+          result: result, frontier: frontier, presets: presets,
+          commandLine: CommandLine.arguments.map(\.terminalSafe).joined(separator: " "))
+        try OutputFile.write(html, to: report, overwrite: outputOptions.force, inputs: inputPaths + [output])
+      }
       if output == "-" { return }
       if jsonOptions.json {
         printJSON(result.jsonDocument(source: source[0], reference: reference, recipe: output, frontier: frontier))
