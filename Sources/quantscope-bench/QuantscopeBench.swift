@@ -21,7 +21,7 @@ struct QuantscopeBench: ParsableCommand {
       Exit status: 0; 1 when ggml and quantscope disagree on any output, when --ggml-lib is \
       refused, or when diff's MSE disagrees with the Python pipeline; 64 on bad usage.
       """,
-    subcommands: [Decode.self, Quantize.self, DiffCommand.self, JSON.self])
+    subcommands: [Decode.self, Quantize.self, DiffCommand.self, TuneCommand.self, JSON.self])
 }
 
 /// Options the decode and quantize benchmarks share: which types, and the peer library.
