@@ -22,7 +22,7 @@ struct QuantscopeBench: ParsableCommand {
       refused, when diff's MSE disagrees with the Python pipeline, or when the quantscope binary \
       that requant runs fails; 64 on bad usage.
       """,
-    subcommands: [Decode.self, Quantize.self, DiffCommand.self, Requant.self, JSON.self, Audit.self])
+    subcommands: [Decode.self, Quantize.self, DiffCommand.self, Requant.self, Audit.self, TuneCommand.self, JSON.self])
 }
 
 /// Options the decode and quantize benchmarks share: which types, and the peer library.

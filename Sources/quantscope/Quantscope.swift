@@ -55,6 +55,7 @@ struct Quantscope: ParsableCommand {
       Requant.self,
       Recipes.self,
       Plan.self,
+      Tune.self,
       Decode.self,
       Stats.self,
       Hash.self,

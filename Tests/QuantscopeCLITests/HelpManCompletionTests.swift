@@ -46,13 +46,13 @@ func mdoc(_ text: String) -> String {
 struct HelpManCompletionTests {
   static let subcommands = [
     "inspect", "diff", "audit", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
-    "merge", "attribute",
+    "merge", "attribute", "tune",
   ]
 
   @Test func `every command has an abstract, a discussion with examples, and help for every argument`() throws {
     let commands = try dumpedCommands()
-    // The root, thirteen subcommands, recipes list/show and the generated help.
-    #expect(commands.count == 17)
+    // The root, fourteen subcommands, recipes list/show and the generated help.
+    #expect(commands.count == 18)
     #expect(Set(commands.filter { $0.path.count == 2 }.map { $0.path[1] }) == Set(Self.subcommands + ["help"]))
     for c in commands where !c.isGenerated {
       let name = c.path.joined(separator: " ")

@@ -29,6 +29,7 @@ struct HelpSnapshotTests {
     (["verify"], "verify"),
     (["merge"], "merge"),
     (["attribute"], "attribute"),
+    (["tune"], "tune"),
   ]
 
   static let directory = TestPaths.repository.appendingPathComponent("Tests/Fixtures/help")

@@ -30,19 +30,20 @@ struct UsageErrorCLITests {
     "verify": [q3],
     "merge": [nowhere + ".part.json"],
     "attribute": [q4, q3, "--text", nowhere + ".txt"],
+    "tune": [q3, "--ref", fp8, "--target-size", "1M", "-o", nowhere + ".txt"],
   ]
 
   /// Every subcommand; a test checks this against `quantscope --help`, so a new one cannot be
   /// forgotten here.
   static let subcommands = [
     "inspect", "diff", "audit", "compare", "requant", "recipes", "plan", "decode", "stats", "hash", "verify",
-    "merge", "attribute",
+    "merge", "attribute", "tune",
   ]
 
   /// Subcommands that take `--tensors REGEX` (a test checks this against each subcommand's help).
   static let withTensors = ["inspect", "diff", "audit", "compare", "plan", "decode", "stats", "hash"]
   /// Subcommands that take `--threads N` (a test checks this against each subcommand's help).
-  static let withThreads = ["diff", "audit", "compare", "requant", "stats", "hash", "attribute"]
+  static let withThreads = ["diff", "audit", "compare", "requant", "stats", "hash", "attribute", "tune"]
   /// Options that take a quantization type name, by subcommand.
   static let withTypes: [(subcommand: String, option: String, arguments: [String])] = [
     ("requant", "--rule", [q3, "-o", nowhere + ".gguf", "--rule", "blk\\.0\\.ffn_up\\.weight=q6k"]),
