@@ -30,13 +30,27 @@ public struct TuneResult: Sendable {
   public let sampleFraction: Double
   /// Whether an importance matrix weighted the error.
   public let weighted: Bool
+  /// The calibration file whose per-kind factors turned the errors into estimated KLD, if any.
+  public let calibration: String?
 
   /// A result of `solution` over `table`.
-  public init(table: TuneTable, solution: TuneSolver.Solution, sampleFraction: Double = 1, weighted: Bool = false) {
+  public init(
+    table: TuneTable, solution: TuneSolver.Solution, sampleFraction: Double = 1, weighted: Bool = false,
+    calibration: String? = nil
+  ) {
     self.table = table
     self.solution = solution
     self.sampleFraction = sampleFraction
     self.weighted = weighted
+    self.calibration = calibration
+  }
+
+  /// What the errors measure, in words.
+  public var errorMeasure: String {
+    let base =
+      weighted ? "sum of imatrix-weighted squared error (a proxy for the layer output error)" : "sum of squared error"
+    guard calibration != nil else { return base }
+    return "estimated KLD: \(base) times its kind's calibrated KLD per unit of error (a first-order model)"
   }
 
   /// Every tensor's choice, in model order.
@@ -136,12 +150,7 @@ public struct TuneResult: Sendable {
       [
         ("source", .string(source)), ("reference", .array(reference.map { .string($0) })),
         ("recipe", .optional(recipe)), ("sample_fraction", .finite(sampleFraction)), ("weighted", .bool(weighted)),
-        (
-          "error_measure",
-          .string(
-            weighted
-              ? "sum of imatrix-weighted squared error (a proxy for the layer output error)" : "sum of squared error")
-        ),
+        ("calibration", .optional(calibration)), ("error_measure", .string(errorMeasure)),
         ("budget", .int(solution.budget)), ("bytes", .int(solution.bytes)), ("bpw", .finite(bitsPerWeight)),
         ("parameters", .int(table.parameters)), ("error", .finite(solution.error)),
         ("error_standard_error", .finite(totalStandardError)), ("bound", .finite(solution.bound)),

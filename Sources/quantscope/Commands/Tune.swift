@@ -21,7 +21,10 @@ extension Quantscope {
         the squared error against the reference is summed, as 'diff' sums it. With --imatrix \
         the error is weighted by the importance matrix: that is the usual proxy for the error of \
         the layer's output, not that error itself. One pass reads the reference once; each tile \
-        is quantized to every candidate on all cores; memory does not grow with the model.
+        is quantized to every candidate on all cores; memory does not grow with the model. \
+        --calibration FILE (from 'attribute --calibrate') multiplies each tensor's error by its \
+        kind's measured KLD per unit of error (kinds it did not measure get the median factor), \
+        so the mix minimizes estimated KLD: a first-order model that ignores how kinds interact.
 
         --sample F measures a deterministic stratified sample of rows instead (each 128-row \
         tile of every matrix and every expert contributes max(2, ceil(F*rows)) rows) and \
@@ -74,6 +77,12 @@ extension Quantscope {
 
     @Option(help: "Measure this fraction of rows (stratified sample, e.g. 0.02) instead of every row.")
     var sample: Double?
+
+    @Option(
+      help: ArgumentHelp(
+        "Per-kind KLD per unit of error from 'attribute --calibrate': minimize estimated KLD, not raw error.",
+        valueName: "file"))
+    var calibration: String?
 
     @Option(help: "Recipe (preset or file) whose rules fix the tensors they name; the rest are tuned.")
     var base: String?
@@ -164,8 +173,12 @@ extension Quantscope {
       options.threads = threadOptions.count
       if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       options.progress = progressOptions.reporter(label: "tune")
-      let table = try TuneMeasurement.measure(
+      var table = try TuneMeasurement.measure(
         model: model, fixed: fixed, mapping: inputs.mapping, heads: inputs.heads, options: options)
+      if let calibration {
+        table = try table.calibrated(
+          by: ProxyCalibration.load(path: calibration), path: calibration, weighted: options.importance != nil)
+      }
 
       let budget: Int
       if let targetSize {
@@ -180,7 +193,8 @@ extension Quantscope {
         throw CommandFailure("\(source[0]): \(error)")
       }
       let result = TuneResult(
-        table: table, solution: solution, sampleFraction: options.sample ?? 1, weighted: options.importance != nil)
+        table: table, solution: solution, sampleFraction: options.sample ?? 1, weighted: options.importance != nil,
+        calibration: calibration)
       let frontier = pareto || report != nil ? TuneSolver.frontier(table, count: paretoPoints) : []
       let output = outputOptions.output!
       let inputPaths = source + reference + (imatrix.map { [$0] } ?? []) + (base.map { [$0] } ?? [])
@@ -231,7 +245,7 @@ enum TuneReport {
     out += "predicted error \(Format.sci(s.error))"
     if sampled { out += " ± \(Format.sci(result.totalStandardError)) (sample of \(result.sampleFraction))" }
     out += "; Lagrangian bound \(Format.sci(s.bound)), gap \(String(format: "%.3g%%", 100 * s.relativeGap))\n"
-    out += result.weighted ? "error: imatrix-weighted squared error (a proxy for the layer output error)\n" : ""
+    out += result.weighted || result.calibration != nil ? "error: \(result.errorMeasure)\n" : ""
     out += "recipe written to \(recipe)"
     if !frontier.isEmpty {
       var f = TextTable(["size", "bytes", "bpw", "predicted error", "bound"], rightAligned: [1, 2, 3, 4])
