@@ -173,13 +173,13 @@ _quantscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    inspect|diff|compare|requant|recipes|plan|decode|stats|hash|verify|help)
+    inspect|diff|audit|compare|requant|recipes|plan|tune|decode|stats|hash|verify|merge|attribute|help)
         # Offer subcommand argument completions
         "_quantscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'inspect diff compare requant recipes plan decode stats hash verify help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'inspect diff audit compare requant recipes plan tune decode stats hash verify merge attribute help' -- "${cur}"))
         ;;
     esac
 }
@@ -207,7 +207,7 @@ _quantscope_diff() {
     repeating_flags=()
     non_repeating_flags=(--json --csv --force -q --quiet --version -h --help)
     repeating_options=(--ref --fail-above)
-    non_repeating_options=(--ref-precision --sort --top --tensors --imatrix --threads --report --progress --color)
+    non_repeating_options=(--ref-precision --sort --top --tensors --imatrix --threads --report --shard -o --output --progress --color)
     __quantscope_offer_flags_options 1
 
     # Offer option value completions
@@ -233,6 +233,54 @@ _quantscope_diff() {
         return
         ;;
     '--fail-above')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    '--report')
+        return
+        ;;
+    '--shard')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--progress')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''json'$'\n''none'
+        return
+        ;;
+    '--color')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_quantscope_audit() {
+    repeating_flags=()
+    non_repeating_flags=(--json --force -q --quiet --version -h --help)
+    repeating_options=(--ref)
+    non_repeating_options=(--ref-precision --imatrix --tensors --top --threads --report --progress --color)
+    __quantscope_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--ref')
+        return
+        ;;
+    '--ref-precision')
+        __quantscope_add_completions -W 'exact'$'\n''bf16'$'\n''auto'
+        return
+        ;;
+    '--imatrix')
+        return
+        ;;
+    '--tensors')
+        return
+        ;;
+    '--top')
         return
         ;;
     '--threads')
@@ -281,7 +329,7 @@ _quantscope_requant() {
     repeating_flags=()
     non_repeating_flags=(--force --pure --leave-output-tensor --json --allow-non-finite -q --quiet --version -h --help)
     repeating_options=(--rule --ref)
-    non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --mixes --token-embedding-type --output-tensor-type --kv-b --split-max-size --threads --progress)
+    non_repeating_options=(-o --output --recipe --ref-precision --regenerate --imatrix --fallback --mixes --token-embedding-type --output-tensor-type --kv-b --split-max-size --only-split --threads --progress)
     __quantscope_offer_flags_options 1
 
     # Offer option value completions
@@ -327,6 +375,9 @@ _quantscope_requant() {
         return
         ;;
     '--split-max-size')
+        return
+        ;;
+    '--only-split')
         return
         ;;
     '--threads')
@@ -460,6 +511,73 @@ _quantscope_plan() {
     esac
 }
 
+_quantscope_tune() {
+    repeating_flags=()
+    non_repeating_flags=(--pareto --force --json -q --quiet --version -h --help)
+    repeating_options=(--ref)
+    non_repeating_options=(--target-size --target-bpw --types --imatrix --sample --calibration --base --fallback --ref-precision --kv-b --arch --pareto-points --report -o --output --threads --progress)
+    __quantscope_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--ref')
+        return
+        ;;
+    '--target-size')
+        return
+        ;;
+    '--target-bpw')
+        return
+        ;;
+    '--types')
+        return
+        ;;
+    '--imatrix')
+        return
+        ;;
+    '--sample')
+        return
+        ;;
+    '--calibration')
+        return
+        ;;
+    '--base')
+        return
+        ;;
+    '--fallback')
+        __quantscope_add_completions -W 'current'$'\n''llama2025'
+        return
+        ;;
+    '--ref-precision')
+        __quantscope_add_completions -W 'exact'$'\n''bf16'
+        return
+        ;;
+    '--kv-b')
+        __quantscope_add_completions -W 'split'$'\n''legacy'
+        return
+        ;;
+    '--arch')
+        return
+        ;;
+    '--pareto-points')
+        return
+        ;;
+    '--report')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    '--progress')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''json'$'\n''none'
+        return
+        ;;
+    esac
+}
+
 _quantscope_decode() {
     repeating_flags=()
     non_repeating_flags=(--force --zstd --no-scale -q --quiet --version -h --help)
@@ -528,7 +646,7 @@ _quantscope_hash() {
     repeating_flags=()
     non_repeating_flags=(--force --json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tensors -o --output --check --threads --progress --color)
+    non_repeating_options=(--tensors -o --output --check --shard --threads --progress --color)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
@@ -540,6 +658,9 @@ _quantscope_hash() {
         return
         ;;
     '--check')
+        return
+        ;;
+    '--shard')
         return
         ;;
     '--threads')
@@ -571,6 +692,84 @@ _quantscope_verify() {
         ;;
     '--color')
         __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_quantscope_merge() {
+    repeating_flags=()
+    non_repeating_flags=(--json --csv --force -q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--report -o --output --progress --color)
+    __quantscope_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--report')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--progress')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''json'$'\n''none'
+        return
+        ;;
+    '--color')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_quantscope_attribute() {
+    repeating_flags=()
+    non_repeating_flags=(--calibrate --force --json -q --quiet --version -h --help)
+    repeating_options=(--groups)
+    non_repeating_options=(--text --llama-bin --ctx --chunks --threads --parallel --imatrix --restore -o --output --report --keep-work --progress)
+    __quantscope_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--text')
+        return
+        ;;
+    '--llama-bin')
+        return
+        ;;
+    '--groups')
+        return
+        ;;
+    '--ctx')
+        return
+        ;;
+    '--chunks')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    '--parallel')
+        return
+        ;;
+    '--imatrix')
+        return
+        ;;
+    '--restore')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--report')
+        return
+        ;;
+    '--keep-work')
+        return
+        ;;
+    '--progress')
+        __quantscope_add_completions -W 'auto'$'\n''always'$'\n''json'$'\n''none'
         return
         ;;
     esac
