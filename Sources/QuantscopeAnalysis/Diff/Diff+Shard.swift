@@ -36,17 +36,7 @@ public struct DiffShardJob: Sendable, Equatable {
       ("candidate", PartialResult.identity(of: model, as: [candidate])),
       ("reference", PartialResult.identity(of: ref, as: reference)),
     ]
-    if let imatrix {
-      let file = try MappedFile(path: imatrix)
-      inputs.append(
-        (
-          "imatrix",
-          .members([
-            ("path", .string(imatrix)), ("size", .int(file.size)),
-            ("xxh3_128", .string(XXH3.hash128(file.allBytes).hex)),
-          ])
-        ))
-    }
+    if let imatrix { inputs.append(("imatrix", try Self.imatrixIdentity(imatrix))) }
     return .members([
       ("inputs", .members(inputs)),
       (
@@ -57,6 +47,15 @@ public struct DiffShardJob: Sendable, Equatable {
           ("fail_above", .array(thresholds.map { .string($0) })), ("chunk_values", .int(options.chunkValues)),
         ])
       ),
+    ])
+  }
+
+  /// An importance matrix as a job records it: its path, size and XXH3-128 (every byte weighs in
+  /// the result, so a part made with another imatrix does not merge).
+  public static func imatrixIdentity(_ path: String) throws -> JSONValue {
+    let file = try MappedFile(path: path)
+    return .members([
+      ("path", .string(path)), ("size", .int(file.size)), ("xxh3_128", .string(XXH3.hash128(file.allBytes).hex)),
     ])
   }
 

@@ -35,10 +35,19 @@ extension Quantscope {
         compared (a release gate), 1 on errors, 64 on usage errors. Memory does not grow with \
         the model: tensors are reproduced in row chunks on every thread.
 
+        --shard K/N -o PART audits only shard K of N of the tensors (balanced by bytes, the \
+        same on every machine) and writes their results to PART; 'quantscope merge' of all N \
+        parts prints what the single run prints (--json byte for byte, the table, exit 2 when \
+        a tensor is not reproduced). --top is recorded in the parts; give --json to merge. \
+        merge reopens the candidate's header for the preset match. --report is refused with \
+        --shard and at merge: the report re-runs a whole diff, which no part holds (run 'diff \
+        --shard' and merge --report for it). A shard exits 0 whatever the verdict.
+
         Examples:
           quantscope audit R1-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-R1/
           quantscope audit q4.gguf --ref fp8/ --imatrix imatrix.gguf --json
           quantscope audit q4.gguf --ref fp8/ --report audit.html
+          quantscope audit q4.gguf --ref fp8/ --shard 2/8 -o part2.json
         """)
 
     @Argument(help: "The quantized GGUF (any shard of a split set).")
@@ -72,6 +81,14 @@ extension Quantscope {
     @Option(help: "Also write a self-contained HTML report (the diff report with an audit section) to this file.")
     var report: String?
 
+    @OptionGroup(title: "Sharding")
+    var shardOptions: ShardOptions
+
+    @Option(
+      name: [.short, .customLong("output")],
+      help: ArgumentHelp("With --shard: write the partial result to this file.", valueName: "part"))
+    var output: String?
+
     @OptionGroup
     var forceOptions: ForceOptions
 
@@ -83,6 +100,14 @@ extension Quantscope {
 
     func validate() throws {
       if let top, top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
+      if try shardOptions.spec() != nil {
+        guard output != nil else { throw ValidationError("--shard needs -o PART: the file its partial result goes to") }
+        if report != nil {
+          throw ValidationError("--report re-runs a whole diff, which a shard cannot: run it without --shard")
+        }
+      } else if output != nil {
+        throw ValidationError("-o is for --shard (the partial result); audit prints to standard output")
+      }
     }
 
     func run() throws {
@@ -98,6 +123,18 @@ extension Quantscope {
       if let filter = tensorFilter.filter {
         let kept = Set(try filter.select(model.tensors, in: candidate).map(\.name))
         indices = model.tensors.indices.filter { kept.contains(model.tensors[$0].name) }
+      }
+      if let shard = try shardOptions.spec(), let output {
+        let out = try OutputFile(
+          path: output, overwrite: forceOptions.force, inputs: [candidate] + reference + (imatrix.map { [$0] } ?? []))
+        let mine = QuantscopeAnalysis.Audit.shardIndices(indices, of: model, shard: shard)
+        let results = try QuantscopeAnalysis.Audit.tensors(mine, of: model, reference: ref, options: options)
+        let part = PartialResult(
+          command: "audit", job: try job.jobValue(candidate: model, reference: ref, options: options), shard: shard,
+          payload: QuantscopeAnalysis.Audit.partialPayload(results))
+        try out.write(part.jsonText)
+        try out.commit()
+        return
       }
       let results = try QuantscopeAnalysis.Audit.tensors(indices, of: model, reference: ref, options: options)
       let audit = AuditReport(
@@ -123,10 +160,36 @@ extension Quantscope {
         try out.commit()
       }
 
-      if jsonOptions.json {
-        printJSON(audit.jsonDocument(candidate: candidate, reference: reference))
+      try Self.present(
+        audit, candidate: candidate, reference: reference, json: jsonOptions.json, top: top, style: colorOptions.style)
+    }
+
+    /// The job the parts record: inputs as given and every option that shapes the output.
+    var job: AuditShardJob {
+      var job = AuditShardJob(candidate: candidate, reference: reference)
+      job.precision = precision
+      job.tensorFilter = tensorFilter.pattern
+      job.imatrix = imatrix
+      job.top = top
+      return job
+    }
+
+    /// Prints the audit (JSON or the table), or writes it to `output`, and exits 2 when it
+    /// failed: the single run's output, and `merge`'s of audit parts.
+    static func present(
+      _ audit: AuditReport, candidate: String, reference: [String], json: Bool, top: Int?, style: Style,
+      output: String? = nil, force: Bool = false, inputs: [String] = []
+    ) throws {
+      let text =
+        json
+        ? audit.jsonDocument(candidate: candidate, reference: reference).prettySerialized
+        : AuditTable.render(audit, top: top, style: style) + "\n"
+      if let output {
+        let out = try OutputFile(path: output, overwrite: force, inputs: inputs)
+        try out.write(text)
+        try out.commit()
       } else {
-        print(AuditTable.render(audit, top: top, style: colorOptions.style))
+        print(text, terminator: "")
       }
       if !audit.passed {
         let failing = audit.tensors.count - audit.reproduced.count

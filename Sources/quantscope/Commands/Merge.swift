@@ -10,7 +10,7 @@ extension Quantscope {
     static let configuration = CommandConfiguration(
       abstract: "Merge the partial results of a sharded run into the single run's output.",
       discussion: """
-        PART... are the files written by 'diff --shard K/N -o PART' or 'hash --shard K/N -o \
+        PART... are the files written by 'diff', 'audit' or 'hash' with '--shard K/N -o \
         PART', all N of one job, in any order. Every part records its job: the identity of the \
         inputs (paths, sizes, a hash of each file's header and of the tensor table), the \
         options that change the result, and the quantscope version. merge refuses, with the \
@@ -23,6 +23,12 @@ extension Quantscope {
         --sort, --top and --fail-above of the shards apply; a failed gate exits 2. --report \
         reopens the inputs (they must be unchanged).
 
+        audit: prints what the single run prints — the table, or --json byte for byte; -o \
+        writes it to a file — and exits 2 when a tensor is not reproduced; the --top of the shards applies. It reopens \
+        the candidate's header (it must be unchanged) for the preset match. --report is \
+        refused: the audit report re-runs a whole diff, which the parts do not hold; merge \
+        'diff --shard' parts with --report instead.
+
         hash: prints the lines, --json the manifest, -o writes it (zstd for .zst), as 'hash' \
         does. The whole-model hash is one stream over every tensor, which no shard can share: \
         merge reopens the model and computes it, reading the data once.
@@ -30,6 +36,7 @@ extension Quantscope {
         Examples:
           quantscope merge parts/diff-*.json --json > report.json
           quantscope merge parts/diff-*.json --report report.html
+          quantscope merge parts/audit-*.json --json > audit.json
           quantscope merge parts/hash-*.json -o model.manifest.json.zst
         """)
 
@@ -63,6 +70,7 @@ extension Quantscope {
       let ordered = try PartialResult.complete(read, paths: parts)
       switch ordered[0].command {
       case "diff": try mergeDiff(ordered)
+      case "audit": try mergeAudit(ordered)
       case "hash": try mergeHash(ordered)
       case let other:
         throw FormatError(.unsupported, path: parts[0], "is a part of '\(other)', which this quantscope cannot merge")
@@ -88,6 +96,28 @@ extension Quantscope {
         result, candidate: job.candidate, reference: job.reference, json: jsonOptions.json, csv: csv,
         style: colorOptions.style, progress: progressOptions, output: outputOptions.output,
         force: outputOptions.force, inputs: inputs)
+    }
+
+    func mergeAudit(_ ordered: [PartialResult]) throws {
+      if csv { throw ValidationError("--csv is for diff parts") }
+      if report != nil {
+        throw ValidationError(
+          "--report is not available for audit parts: the report re-runs a whole diff; merge 'diff --shard' parts "
+            + "with --report, or run 'audit --report' unsharded")
+      }
+      if outputOptions.output == "-" { throw ValidationError("-o -: audit output goes to standard output already") }
+      let job = try AuditShardJob(job: ordered[0].job, path: parts[0])
+      let tensors = try QuantscopeAnalysis.Audit.merged(ordered.map(\.payload), path: parts[0])
+      // The preset match and the architecture come from the candidate's header, as in the single run.
+      let model = try GGUFModel(path: job.candidate)
+      try checkUnchanged(model, as: [job.candidate], recorded: ordered[0].job["inputs"]?["candidate"])
+      let audit = AuditReport(
+        candidate: model, tensors: tensors, precision: job.precision, weighted: job.imatrix != nil,
+        presetMatch: PresetMatch(model: model))
+      try Audit.present(
+        audit, candidate: job.candidate, reference: job.reference, json: jsonOptions.json, top: job.top,
+        style: colorOptions.style, output: outputOptions.output, force: outputOptions.force,
+        inputs: [job.candidate] + job.reference + parts)
     }
 
     func mergeHash(_ ordered: [PartialResult]) throws {
