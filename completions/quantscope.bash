@@ -262,7 +262,7 @@ _quantscope_audit() {
     repeating_flags=()
     non_repeating_flags=(--json --force -q --quiet --version -h --help)
     repeating_options=(--ref)
-    non_repeating_options=(--ref-precision --imatrix --tensors --top --threads --report --progress --color)
+    non_repeating_options=(--ref-precision --imatrix --tensors --top --threads --report --shard -o --output --progress --color)
     __quantscope_offer_flags_options 1
 
     # Offer option value completions
@@ -287,6 +287,12 @@ _quantscope_audit() {
         return
         ;;
     '--report')
+        return
+        ;;
+    '--shard')
+        return
+        ;;
+    '-o'|'--output')
         return
         ;;
     '--progress')
