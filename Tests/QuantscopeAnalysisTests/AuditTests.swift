@@ -6,7 +6,8 @@ import Testing
 
 /// The library side of `audit`: results of disjoint subsets combine into the whole run's, and do
 /// not depend on threads or chunking (what `--shard K/N` and `merge` rely on).
-@Suite("audit results combine", .serialized)
+@Suite(
+  "audit results combine", .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)), .serialized)
 struct AuditTests {
   @Test func `disjoint subsets audited apart combine into the whole audit`() throws {
     let dir = try DiffOracleTests.fixture.get()

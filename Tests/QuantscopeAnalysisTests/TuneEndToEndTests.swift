@@ -7,7 +7,8 @@ import Testing
 /// `tune` on the DeepSeek-shaped FP8 checkpoint of `diff_fixture.py` (edge tiles, an MTP layer,
 /// both kv_b layouts): its recipe, applied by `requant` and measured by `diff`, beats each preset
 /// at the preset's own size, and its exact predictions are `diff`'s figures.
-@Suite("tune end to end", .serialized)
+@Suite(
+  "tune end to end", .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)), .serialized)
 struct TuneEndToEndTests {
   static let fixture = DiffOracleTests.fixture
 

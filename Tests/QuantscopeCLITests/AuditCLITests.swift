@@ -6,7 +6,9 @@ import Testing
 /// DeepSeek-V3 FP8 checkpoint and deepseek2 GGUFs quantized by libgguf (ggml's reference
 /// quantizers, no FMA) in both attention layouts; `audit_fixture.py` makes a BF16-path release,
 /// one tensor quantized with an importance matrix, and a copy with one byte flipped.
-@Suite("audit reproduces releases made by ggml's quantizers", .serialized)
+@Suite(
+  "audit reproduces releases made by ggml's quantizers",
+  .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)), .serialized)
 struct AuditCLITests {
   static let fixture: Result<URL, Error> = Result {
     let dir = try TestPaths.temporaryDirectory("audit-fixture")

@@ -4,7 +4,8 @@ import Testing
 
 /// `audit --shard` and `merge`: N parts merged in any order print the single run's output byte
 /// for byte (JSON, table, stderr, exit status), and a wrong set of parts is refused.
-@Suite("merge of sharded audit runs")
+@Suite(
+  "merge of sharded audit runs", .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)))
 struct AuditShardCLITests {
   static let q3 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path
   static let fp8 = TestPaths.samples.appendingPathComponent("deepseek-tiny-fp8").path

@@ -5,7 +5,8 @@ import Testing
 /// `diff --shard`, `hash --shard` and `merge` end to end: the merged output is the single run's
 /// output byte for byte (JSON, tables, CSV, manifest, exit status), and a wrong set of parts is
 /// refused with one line naming the file.
-@Suite("merge of sharded diff and hash runs")
+@Suite(
+  "merge of sharded diff and hash runs", .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)))
 struct MergeCLITests {
   static let q3 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path
   static let fp8 = TestPaths.samples.appendingPathComponent("deepseek-tiny-fp8").path

@@ -4,7 +4,8 @@ import Testing
 
 /// `requant --split-max-size S --only-split K`: split K written alone is byte for byte split K of
 /// the whole run, for every K, so a job array can write one split per task.
-@Suite("requant --only-split")
+@Suite(
+  "requant --only-split", .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)))
 struct RequantOnlySplitCLITests {
   static let q3 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path
   static let fp8 = TestPaths.samples.appendingPathComponent("deepseek-tiny-fp8").path

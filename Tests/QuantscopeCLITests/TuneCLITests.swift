@@ -5,7 +5,8 @@ import Testing
 
 /// `quantscope tune` from the command line: the JSON convention, the recipe `plan --recipe` reads
 /// at the size tune reports, and the usage errors.
-@Suite("tune CLI", .serialized)
+@Suite(
+  "tune CLI", .enabled(if: !EndToEnd.skipped, Comment(rawValue: EndToEnd.reason)), .serialized)
 struct TuneCLITests {
   static let model: Result<URL, Error> = Result {
     let dir = try TestPaths.temporaryDirectory("tune-cli")
