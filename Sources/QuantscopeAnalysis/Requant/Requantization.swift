@@ -135,8 +135,11 @@ public enum Requantization {
   /// How one tensor of the output is made.
   enum Action {
     case copy(TensorInfo)
-    /// `source` is the file the values come from, for errors.
-    case quantize(rows: any ReferenceRows, codec: BlockCodec, origin: String, source: String)
+    /// `rows` makes the values' view when the tensor is written, so that no tensor's view (its
+    /// widened scale factors, its mapped scale pages) is held longer than its own turn: the
+    /// resident set must not grow with the number of tensors. `source` is the file the values
+    /// come from, for errors.
+    case quantize(rows: () throws -> any ReferenceRows, codec: BlockCodec, origin: String, source: String)
   }
 
   /// `general.file_type` of presets that are not llama-quantize mixes but stand for one (dq3_k_m is a Q3_K_M).
@@ -155,9 +158,17 @@ public enum Requantization {
       }
       declarations.append(try GGUFTensorDeclaration(name: planned.name, type: planned.targetType, ne: tensor.ne))
       let keep = planned.currentType == planned.targetType
-      let referenceRows = try options.reference.flatMap {
-        try $0.mapping.rows(for: planned.name, candidateShape: tensor.shape, precision: $0.precision, heads: $0.heads)
+      let makeReferenceRows = { () throws -> (any ReferenceRows)? in
+        try options.reference.flatMap {
+          try $0.mapping.rows(for: planned.name, candidateShape: tensor.shape, precision: $0.precision, heads: $0.heads)
+        }
       }
+      // Made now to fail before any output exists (a missing or mismatched reference), then
+      // dropped and its pages released; the tensor's turn makes it again.
+      let referenceRows =
+        keep && !(options.regenerate == .all && planned.targetType.isQuantized)
+        ? nil : try makeReferenceRows()
+      defer { referenceRows?.releasePages() }
       if keep && !(options.regenerate == .all && referenceRows != nil && planned.targetType.isQuantized) {
         actions.append(.copy(tensor))
         summary.copied.append(planned.name)
@@ -191,11 +202,18 @@ public enum Requantization {
             throw problem.error
           }
         }
+        let origin = rows.origin
         actions.append(
-          .quantize(rows: rows, codec: codec, origin: rows.origin, source: sources.first?.file.path ?? ""))
+          .quantize(
+            rows: {
+              guard let rows = try makeReferenceRows() else {
+                throw FormatError(.invalidState, path: origin, "the reference view vanished", tensor: planned.name)
+              }
+              return rows
+            }, codec: codec, origin: origin, source: sources.first?.file.path ?? ""))
         summary.requantized.append((planned.name, planned.targetType, rows.origin))
       } else {
-        let rows = try SourceRows(tensor: tensor, scale: nil, precision: .exact)
+        _ = try SourceRows(tensor: tensor, scale: nil, precision: .exact)
         if case .ggml(let t) = tensor.encoding, t.isQuantized {
           summary.warnings.append(
             Warning(
@@ -204,7 +222,9 @@ public enum Requantization {
                 + "give --ref to quantize from the original weights"))
         }
         actions.append(
-          .quantize(rows: rows, codec: codec, origin: "input \(tensor.encoding.name)", source: tensor.file.path))
+          .quantize(
+            rows: { try SourceRows(tensor: tensor, scale: nil, precision: .exact) }, codec: codec,
+            origin: "input \(tensor.encoding.name)", source: tensor.file.path))
         summary.requantized.append((planned.name, planned.targetType, "input \(tensor.encoding.name)"))
       }
     }
@@ -379,17 +399,12 @@ public enum Requantization {
   ) throws {
     switch action {
     case .copy(let tensor):
-      let bytes = try tensor.bytes()
-      var offset = 0
-      while offset < bytes.count {
-        let n = min(1 << 24, bytes.count - offset)
-        try write(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
-        // Release the mapped pages just copied: the resident set must not grow with the model.
-        tensor.file.advise(.dontNeed, offset: tensor.dataOffset + offset, count: n)
-        offset += n
-      }
-    case .quantize(let rows, let codec, let origin, let source):
+      // Window by window, each released once copied: the resident set must not grow with the model.
+      try tensor.streamBytes { try write($0) }
+    case .quantize(let makeRows, let codec, let origin, let source):
       guard let quantize = codec.quantize else { return }
+      let rows = try makeRows()
+      defer { rows.releasePages() }
       let rowLength = rows.rowLength
       let type = declaration.type
       let rowBytes = rowLength / type.blockElements * type.blockBytes
@@ -590,10 +605,11 @@ public enum Requantization {
           .mismatch,
           path: name, "read back \(t.name) \(t.encoding.name) \(t.ne), wrote \(d.name) \(d.type.name) \(d.ne)")
       }
-      let matches = XXH3.hash128(try t.bytes()) == hashes[d.name]
-      // The pages read back are not needed again; keeping them would grow the resident set with the output.
-      t.file.advise(.dontNeed, offset: t.dataOffset, count: t.byteCount)
-      guard matches else {
+      // Streamed: the pages read back are not needed again, and holding a whole tensor's would grow
+      // the resident set with the largest tensor.
+      let hasher = XXH3Hasher128()
+      try t.streamBytes { hasher.update($0) }
+      guard hasher.digest() == hashes[d.name] else {
         throw FormatError(
           .mismatch, path: name, "data read back differs from data written", tensor: t.name, at: .data(t.dataOffset))
       }

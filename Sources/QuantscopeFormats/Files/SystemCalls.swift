@@ -153,6 +153,25 @@ extension SystemCalls {
     }
   }
 
+  /// Reads exactly `buffer.count` bytes at `offset` of `fd`, retrying after short reads and `EINTR`.
+  /// The corresponding C function is `pread`.
+  static func readAll(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
+    guard var p = buffer.baseAddress else { return }
+    var left = buffer.count
+    var at = offset
+    while left > 0 {
+      let n = Glibc.pread(fd, p, left, off_t(at))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw FormatError(.io, path: path, errnoMessage("cannot read"), at: .byte(at))
+      }
+      if n == 0 { throw FormatError(.truncated, path: path, "ends early: cannot read", at: .byte(at)) }
+      p += n
+      left -= n
+      at += n
+    }
+  }
+
   /// Flushes a file's data and metadata to stable storage. The corresponding C function is `fsync`.
   static func sync(_ fd: Int32, path: String) throws {
     if FaultInjection.isArmed, let code = FaultInjection.interceptSync(path: path) {
