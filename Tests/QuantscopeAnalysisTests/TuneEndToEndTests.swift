@@ -73,8 +73,11 @@ struct TuneEndToEndTests {
   static let split = Result { try measure("split.gguf") }
   static let legacy = Result { try measure("legacy.gguf") }
 
-  // Both kv_b layouts, each with two presets (every preset on both would double a slow test).
-  @Test(arguments: [("split.gguf", ["q2_k", "dq3_k_m"]), ("legacy.gguf", ["q3_k_m", "q4_k_m"])])
+  /// The presets `tune --report` marks on its frontier.
+  static let presets = ["q2_k", "q2_k_l", "q3_k_m", "dq3_k_m", "q4_k_m"]
+
+  // Both kv_b layouts, every preset on each.
+  @Test(arguments: [("split.gguf", presets), ("legacy.gguf", presets)])
   func `the tuned mix beats every preset at the preset's own size, as diff measures it`(
     file: String, names: [String]
   ) throws {
