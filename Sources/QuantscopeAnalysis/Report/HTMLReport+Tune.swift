@@ -29,10 +29,9 @@ extension HTMLReport {
       s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
-    func gib(_ b: Int) -> String { String(format: "%.3f GiB", Double(b) / 1_073_741_824) }
     let s = result.solution
     var body = "<h1>quantscope tune report</h1>\n"
-    body += "<p>Budget \(gib(s.budget)); chosen mix \(gib(s.bytes)), \(String(format: "%.3f", result.bitsPerWeight))"
+    body += "<p>Budget \(ByteSize.describe(s.budget)); chosen mix \(ByteSize.describe(s.bytes)), \(String(format: "%.3f", result.bitsPerWeight))"
     body += " bits per weight; predicted error \(String(format: "%.4e", s.error)) (Lagrangian bound "
     body += "\(String(format: "%.4e", s.bound))). Errors are "
     body += result.weighted ? "imatrix-weighted squared errors (a proxy for the layer output error)" : "squared errors"
@@ -44,25 +43,51 @@ extension HTMLReport {
     let xs = points.map(\.0) + marks.map(\.1) + [Double(s.bytes)]
     let ys = (points.map(\.1) + marks.map(\.2) + [s.error]).filter { $0 > 0 }
     if let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max(), x1 > x0 {
-      let w = 720.0, h = 360.0, pad = 60.0
-      let ly0 = log10(y0), ly1 = max(log10(y1), ly0 + 1e-9)
-      func px(_ x: Double) -> Double { pad + (x - x0) / (x1 - x0) * (w - 2 * pad) }
-      func py(_ y: Double) -> Double { h - pad - (log10(max(y, y0)) - ly0) / (ly1 - ly0) * (h - 2 * pad) }
-      var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\">"
+      let w = 760.0, h = 400.0, left = 86.0, right = 96.0, top = 24.0, bottom = 56.0
+      // Whole decades around the errors, so the log axis has labelled ticks at both ends.
+      let ly0 = (log10(y0)).rounded(.down), ly1 = max((log10(y1)).rounded(.up), ly0 + 1)
+      func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (w - left - right) }
+      func py(_ y: Double) -> Double { h - bottom - (log10(max(y, y0)) - ly0) / (ly1 - ly0) * (h - top - bottom) }
+      func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 12) -> String {
+        String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%@\">%@</text>", x, y, size, anchor, esc(s))
+      }
+      var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\">"
       svg += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+      // Axes, with five size ticks and one tick per decade of error.
+      let axis = "stroke=\"#444\" stroke-width=\"1\""
+      svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", left, h - bottom, w - right, h - bottom, axis)
+      svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", left, top, left, h - bottom, axis)
+      for k in 0...4 {
+        let x = x0 + (x1 - x0) * Double(k) / 4
+        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", px(x), h - bottom, px(x), h - bottom + 5, axis)
+        svg += text(px(x), h - bottom + 19, ByteSize.describe(Int(x.rounded())), anchor: "middle")
+      }
+      for d in Int(ly0)...Int(ly1) {
+        let y = h - bottom - (Double(d) - ly0) / (ly1 - ly0) * (h - top - bottom)
+        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y, w - right, y)
+        svg += text(left - 6, y + 4, "1e\(d)", anchor: "end")
+      }
+      svg += text((left + w - right) / 2, h - 12, "size of the tensor data", anchor: "middle")
+      svg += String(format: "<text x=\"16\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">", (top + h - bottom) / 2, (top + h - bottom) / 2)
+      svg += "predicted error (log scale)</text>"
       let path = points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
       svg += "<polyline fill=\"none\" stroke=\"#2a6fdb\" stroke-width=\"2\" points=\"\(path)\"/>"
-      for (name, x, y) in marks {
+      for (x, y) in points {
+        svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#2a6fdb\"/>", px(x), py(y))
+      }
+      // Presets: labels right of their point, moved down when they would overlap an earlier one.
+      var placed: [(x: Double, y: Double)] = []
+      for (name, x, y) in marks.sorted(by: { $0.1 < $1.1 }) {
         svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#d9534f\"/>", px(x), py(y))
-        svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">%@</text>", px(x) + 7, py(y) - 7, esc(name))
+        var ly = py(y) - 7
+        while placed.contains(where: { abs($0.y - ly) < 13 && abs($0.x - (px(x) + 7)) < 70 }) { ly += 13 }
+        placed.append((px(x) + 7, ly))
+        svg += text(px(x) + 7, ly, name)
       }
       svg += String(
-        format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"none\" stroke=\"#111\" stroke-width=\"2\"/>",
+        format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"none\" stroke=\"#111\" stroke-width=\"2\"/>",
         px(Double(s.bytes)), py(s.error))
-      svg += "<text x=\"\(Int(pad))\" y=\"\(Int(h - 20))\" font-size=\"12\">size: \(gib(Int(x0))) … \(gib(Int(x1)))"
-      svg += " (tensor data)</text>"
-      svg += "<text x=\"10\" y=\"20\" font-size=\"12\">predicted error (log): "
-      svg += "\(String(format: "%.3e", y0)) … \(String(format: "%.3e", y1))</text></svg>"
+      svg += "</svg>"
       body += "<h2>Pareto frontier</h2>\n<p>Blue: the best mix at each size; red: presets measured the same way;"
       body += " circled: the chosen mix.</p>\n" + svg + "\n"
     }
