@@ -961,6 +961,16 @@ def write_readme(out: str, c: dict, ckpt: dm.Checkpoint, sections, with_bf16: bo
           "`python3 scripts/make-samples.py --out DIR --with-bf16` (writes `DIR/deepseek-tiny-BF16.gguf`).", ""]
     for fname, mix, items in sections:
         L += [f"### {fname}", ""] + type_table(items) + [""]
+    L += ["## Report screenshots", "",
+          "Not made by this script: `report.png` and `tune-report.png` are rendered by headless Chromium",
+          "(`scripts/setup --test` installs it) from the HTML reports, with `quantscope` on `PATH`:", "",
+          "```sh",
+          "quantscope diff samples/deepseek-tiny-Q3_K_M.gguf --ref samples/deepseek-tiny-fp8 --report report.html",
+          "quantscope tune samples/deepseek-tiny-Q3_K_M.gguf --ref samples/deepseek-tiny-fp8 --target-size 3MiB \\",
+          "    --pareto -o best-3MiB.txt --report tune.html",
+          "chromium --headless=new --no-sandbox --hide-scrollbars --window-size=1240,940 \\",
+          "    --screenshot=samples/tune-report.png \"file://$PWD/tune.html\"",
+          "```", ""]
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write("\n".join(L))
 
