@@ -31,7 +31,8 @@ extension HTMLReport {
     }
     let s = result.solution
     var body = "<h1>quantscope tune report</h1>\n"
-    body += "<p>Budget \(ByteSize.describe(s.budget)); chosen mix \(ByteSize.describe(s.bytes)), \(String(format: "%.3f", result.bitsPerWeight))"
+    body +=
+      "<p>Budget \(ByteSize.describe(s.budget)); chosen mix \(ByteSize.describe(s.bytes)), \(String(format: "%.3f", result.bitsPerWeight))"
     body += " bits per weight; predicted error \(String(format: "%.4e", s.error)) (Lagrangian bound "
     body += "\(String(format: "%.4e", s.bound))). Errors are "
     body += result.weighted ? "imatrix-weighted squared errors (a proxy for the layer output error)" : "squared errors"
@@ -49,26 +50,37 @@ extension HTMLReport {
       func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (w - left - right) }
       func py(_ y: Double) -> Double { h - bottom - (log10(max(y, y0)) - ly0) / (ly1 - ly0) * (h - top - bottom) }
       func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 12) -> String {
-        String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%@\">%@</text>", x, y, size, anchor, esc(s))
+        String(
+          format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%@\">%@</text>", x, y, size, anchor,
+          esc(s))
       }
-      var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\">"
+      var svg =
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\">"
       svg += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
       // Axes, with five size ticks and one tick per decade of error.
       let axis = "stroke=\"#444\" stroke-width=\"1\""
-      svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", left, h - bottom, w - right, h - bottom, axis)
-      svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", left, top, left, h - bottom, axis)
+      svg += String(
+        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", left, h - bottom, w - right, h - bottom,
+        axis)
+      svg += String(
+        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", left, top, left, h - bottom, axis)
       for k in 0...4 {
         let x = x0 + (x1 - x0) * Double(k) / 4
-        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", px(x), h - bottom, px(x), h - bottom + 5, axis)
+        svg += String(
+          format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %@/>", px(x), h - bottom, px(x),
+          h - bottom + 5, axis)
         svg += text(px(x), h - bottom + 19, ByteSize.describe(Int(x.rounded())), anchor: "middle")
       }
       for d in Int(ly0)...Int(ly1) {
         let y = h - bottom - (Double(d) - ly0) / (ly1 - ly0) * (h - top - bottom)
-        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y, w - right, y)
+        svg += String(
+          format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y, w - right, y)
         svg += text(left - 6, y + 4, "1e\(d)", anchor: "end")
       }
       svg += text((left + w - right) / 2, h - 12, "size of the tensor data", anchor: "middle")
-      svg += String(format: "<text x=\"16\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">", (top + h - bottom) / 2, (top + h - bottom) / 2)
+      svg += String(
+        format: "<text x=\"16\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
+        (top + h - bottom) / 2, (top + h - bottom) / 2)
       svg += "predicted error (log scale)</text>"
       let path = points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
       svg += "<polyline fill=\"none\" stroke=\"#2a6fdb\" stroke-width=\"2\" points=\"\(path)\"/>"
