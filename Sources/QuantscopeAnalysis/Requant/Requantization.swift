@@ -165,11 +165,10 @@ public enum Requantization {
       }
       // Made now to fail before any output exists (a missing or mismatched reference), then
       // dropped and its pages released; the tensor's turn makes it again.
-      let referenceRows =
-        keep && !(options.regenerate == .all && planned.targetType.isQuantized)
-        ? nil : try makeReferenceRows()
+      let mayRegenerate = options.regenerate == .all && planned.targetType.isQuantized
+      let referenceRows = keep && !mayRegenerate ? nil : try makeReferenceRows()
       defer { referenceRows?.releasePages() }
-      if keep && !(options.regenerate == .all && referenceRows != nil && planned.targetType.isQuantized) {
+      if keep && !(mayRegenerate && referenceRows != nil) {
         actions.append(.copy(tensor))
         summary.copied.append(planned.name)
         continue

@@ -5,14 +5,11 @@ extension MappedFile {
   func read(
     at offset: Int, count: Int, window: Int, tensor: String?, _ body: (UnsafeRawBufferPointer) throws -> Void
   ) throws {
+    // One window, or none of a zero-byte range: `body` is called once either way.
+    let windows = stride(from: 0, to: max(count, 1), by: window).map { $0..<min(count, $0 + window) }
     guard let identity else {
       let all = try bytes(at: offset, count: count, tensor: tensor)
-      var at = 0
-      repeat {
-        let n = min(window, count - at)
-        try body(UnsafeRawBufferPointer(rebasing: all[at..<at + n]))
-        at += n
-      } while at < count
+      for w in windows { try body(UnsafeRawBufferPointer(rebasing: all[w])) }
       return
     }
     let (fd, st) = try SystemCalls.openRegularInput(path)
@@ -22,18 +19,15 @@ extension MappedFile {
     }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(window, count)), alignment: 64)
     defer { buffer.deallocate() }
-    var at = 0
-    repeat {
-      let n = min(window, count - at)
-      let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+    for w in windows {
+      let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<w.count])
       do {
-        try SystemCalls.readAll(fd, into: part, at: offset + at, path: path)
+        try SystemCalls.readAll(fd, into: part, at: offset + w.lowerBound, path: path)
       } catch var error as FormatError {
         error.tensor = tensor
         throw error
       }
       try body(UnsafeRawBufferPointer(part))
-      at += n
-    } while at < count
+    }
   }
 }
