@@ -54,7 +54,7 @@ struct TuneBenchmark {
       let projected = Double(Self.deepSeekV3Parameters) * effective * Double(types.count) / rate
       print(
         "  projected DeepSeek-V3 (\(Self.deepSeekV3Parameters) weights) at --sample \(sample) "
-          + "(\(fixed(100 * effective, 2)) % of rows quantized, at least 2 per 128-row tile, every row decoded), "
+          + "(\(fixed(100 * effective, 2)) % of rows quantized, at least \(TuneSampling.minimumRows) per 128-row tile, every row decoded), "
           + "\(coreCount) cores: \(fixed(projected / 60, 1)) min (reading the 700 GB reference is not included)")
     }
   }
