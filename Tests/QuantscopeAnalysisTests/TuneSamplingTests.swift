@@ -223,7 +223,7 @@ struct TuneSamplingTests {
   "tune sampling criteria", .serialized,
   .enabled(
     if: ProcessInfo.processInfo.environment["QUANTSCOPE_TUNE_SAMPLING"] != nil,
-    "slow in debug builds (about 2 and 4 minutes): set QUANTSCOPE_TUNE_SAMPLING=1 to run"))
+    "slow in debug builds (about 1 and 1.5 minutes on 2 cores): set QUANTSCOPE_TUNE_SAMPLING=1 to run"))
 struct TuneSamplingCriteriaTests {
   @Test
   func `at 2 percent on heavy-tailed short tensors, estimates fall within their interval and totals within 2 percent`()
