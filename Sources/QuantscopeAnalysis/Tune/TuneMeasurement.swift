@@ -110,13 +110,10 @@ public enum TuneMeasurement {
       }
       let shape = rows.shape
       let matrixRows = shape.count >= 3 ? shape[shape.count - 2] : max(1, rows.rowCount)
-      let weights = options.importance?.weights(for: input.name)
-      if let weights, weights.count != rows.rowLength && weights.count != rows.rowLength * (rows.rowCount / matrixRows)
-      {
-        throw FormatError(
-          .malformed, path: options.importance?.path ?? "",
-          "imatrix entry has \(weights.count) values for rows of \(rows.rowLength)", tensor: input.name)
-      }
+      // requant's check and slicing, so that tune measures what requant writes.
+      let weights = try Requantization.importanceWeights(
+        options.importance, tensor: input.name, rowLength: rows.rowLength, rowCount: rows.rowCount,
+        matrixRows: matrixRows)
       jobs.append(Job(name: input.name, rows: rows, types: types, matrixRows: matrixRows, weights: weights))
       jobItem.append(items.count)
       items.append(
@@ -159,12 +156,11 @@ public enum TuneMeasurement {
           if window.count >= options.window { try flush() }
         }
       } else {
-        let per = max(1, options.chunkValues / rowLength)
-        var r = 0
-        while r < job.rows.rowCount {
-          let end = min(job.rows.rowCount, (r / job.matrixRows + 1) * job.matrixRows, r + per)
-          window.append(Chunk(job: j, rows: r..<end, sampled: false))
-          r = end
+        for rows in Requantization.rowChunks(
+          rowCount: job.rows.rowCount, rowLength: rowLength, matrixRows: job.matrixRows,
+          chunkValues: options.chunkValues)
+        {
+          window.append(Chunk(job: j, rows: rows, sampled: false))
           if window.count >= options.window { try flush() }
         }
       }
