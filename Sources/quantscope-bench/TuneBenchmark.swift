@@ -5,7 +5,8 @@ import QuantscopeFormats
 
 /// `tune`: throughput of tune's measurement (weights × candidate types per second) on a generated
 /// pair, every row and a 2 % sample, and the time that rate implies for DeepSeek-V3 at 2 % on one
-/// machine with this many cores.
+/// machine with this many cores. The sampled rate counts the weights quantized, but its time
+/// includes decoding every row for the sampling proxy, so the projection includes that decode.
 struct TuneBenchmark {
   /// Parameters of DeepSeek-V3/R1 as converted to GGUF (the MTP layer left out), for the projection.
   static let deepSeekV3Parameters = 671_026_419_200
@@ -53,8 +54,8 @@ struct TuneBenchmark {
       let projected = Double(Self.deepSeekV3Parameters) * effective * Double(types.count) / rate
       print(
         "  projected DeepSeek-V3 (\(Self.deepSeekV3Parameters) weights) at --sample \(sample) "
-          + "(\(fixed(100 * effective, 2)) % of rows with at least 2 per 128-row tile), \(coreCount) cores: "
-          + "\(fixed(projected / 60, 1)) min (reading the 700 GB reference is not included)")
+          + "(\(fixed(100 * effective, 2)) % of rows quantized, at least \(TuneSampling.minimumRows) per 128-row tile, every row decoded), "
+          + "\(coreCount) cores: \(fixed(projected / 60, 1)) min (reading the 700 GB reference is not included)")
     }
   }
 }

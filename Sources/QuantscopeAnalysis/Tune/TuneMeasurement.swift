@@ -8,8 +8,9 @@ import QuantscopeFormats
 ///
 /// One pass over the reference: each tile of rows is decoded once and quantized to every
 /// candidate type. Tiles run on all threads in windows of bounded size, so memory does not grow
-/// with the model. With a sample fraction, only a deterministic stratified sample of rows is
-/// measured (see ``TuneSampling``) and each estimate carries its standard error.
+/// with the model. With a sample fraction, every row is still read and decoded (cheap), but only a
+/// deterministic stratified sample of rows, drawn with probability proportional to a proxy of
+/// their error, is quantized; each estimate carries its standard error (see ``TuneSampling``).
 public enum TuneMeasurement {
   /// The types `tune` chooses from unless told otherwise.
   public static let defaultTypes: [GGMLType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_0]
@@ -49,12 +50,12 @@ public enum TuneMeasurement {
     let weights: ImportanceMatrix.Weights?
   }
 
-  /// One work item: rows of one matrix of one tensor (every row, or the sampled rows of one tile).
+  /// One work item: rows of one matrix of one tensor (every row, or one tile to sample).
   struct Chunk {
     let job: Int
     let rows: Range<Int>
-    /// Sampled rows within `rows` (all of them when `nil`).
-    let sampled: [Int]?
+    /// Whether the rows are a tile to sample rather than rows to measure.
+    let sampled: Bool
   }
 
   /// The table `tune` solves: every tensor of `model`, tuned ones measured.
@@ -109,13 +110,10 @@ public enum TuneMeasurement {
       }
       let shape = rows.shape
       let matrixRows = shape.count >= 3 ? shape[shape.count - 2] : max(1, rows.rowCount)
-      let weights = options.importance?.weights(for: input.name)
-      if let weights, weights.count != rows.rowLength && weights.count != rows.rowLength * (rows.rowCount / matrixRows)
-      {
-        throw FormatError(
-          .malformed, path: options.importance?.path ?? "",
-          "imatrix entry has \(weights.count) values for rows of \(rows.rowLength)", tensor: input.name)
-      }
+      // requant's check and slicing, so that tune measures what requant writes.
+      let weights = try Requantization.importanceWeights(
+        options.importance, tensor: input.name, rowLength: rows.rowLength, rowCount: rows.rowCount,
+        matrixRows: matrixRows)
       jobs.append(Job(name: input.name, rows: rows, types: types, matrixRows: matrixRows, weights: weights))
       jobItem.append(items.count)
       items.append(
@@ -124,7 +122,6 @@ public enum TuneMeasurement {
           options: try types.map { TuneTable.Option(type: $0, bytes: try sized(input, $0), error: 0) }))
     }
 
-    // Partial results of each chunk, per type: the estimate and its variance.
     let sampling = options.sample.map { TuneSampling(fraction: $0) }
     var total = 0
     for job in jobs {
@@ -134,16 +131,19 @@ public enum TuneMeasurement {
     options.progress?.start(total: total)
     defer { options.progress?.finish() }
 
+    // Sampled: each tensor's strata, per type, finished once the tensor is done.
+    var estimates = jobs.map { [TuneSampling.Estimate](repeating: TuneSampling.Estimate(), count: $0.types.count) }
     var window: [Chunk] = []
     func flush() throws {
       guard !window.isEmpty else { return }
       let results = try run(window, jobs: jobs, options: options)
       for (chunk, r) in zip(window, results) {
         let item = jobItem[chunk.job]
-        for (k, v) in r.enumerated() {
-          items[item].options[k].error += v.estimate
-          // Variances add; the square root is taken at the end.
-          items[item].options[k].standardError += v.variance
+        switch r {
+        case .exact(let errors):
+          for (k, e) in errors.enumerated() { items[item].options[k].error += e }
+        case .sampled(let strata):
+          for (k, e) in strata.enumerated() { estimates[chunk.job][k].merge(e) }
         }
       }
       window.removeAll(keepingCapacity: true)
@@ -152,25 +152,26 @@ public enum TuneMeasurement {
       let rowLength = max(1, job.rows.rowLength)
       if let sampling {
         for tile in sampling.tiles(rows: job.rows.rowCount, matrixRows: job.matrixRows) {
-          window.append(
-            Chunk(job: j, rows: tile, sampled: sampling.rows(in: tile, tensor: job.name)))
+          window.append(Chunk(job: j, rows: tile, sampled: true))
           if window.count >= options.window { try flush() }
         }
       } else {
-        let per = max(1, options.chunkValues / rowLength)
-        var r = 0
-        while r < job.rows.rowCount {
-          let end = min(job.rows.rowCount, (r / job.matrixRows + 1) * job.matrixRows, r + per)
-          window.append(Chunk(job: j, rows: r..<end, sampled: nil))
-          r = end
+        for rows in Requantization.rowChunks(
+          rowCount: job.rows.rowCount, rowLength: rowLength, matrixRows: job.matrixRows,
+          chunkValues: options.chunkValues)
+        {
+          window.append(Chunk(job: j, rows: rows, sampled: false))
           if window.count >= options.window { try flush() }
         }
       }
     }
     try flush()
-    for i in items.indices where items[i].fixedBy == nil {
-      for k in items[i].options.indices {
-        items[i].options[k].standardError = items[i].options[k].standardError.squareRoot()
+    if sampling != nil {
+      for (j, item) in jobItem.enumerated() {
+        for (k, e) in estimates[j].enumerated() {
+          items[item].options[k].error = e.estimate
+          items[item].options[k].standardError = e.standardError
+        }
       }
     }
     return TuneTable(items: items)
@@ -184,11 +185,21 @@ public enum TuneMeasurement {
     }
   }
 
-  /// Runs one window of chunks on all threads: for each, per candidate type, the error estimate
-  /// and its variance.
-  static func run(_ chunks: [Chunk], jobs: [Job], options: Options) throws -> [[(estimate: Double, variance: Double)]] {
-    let out = UnsafeMutableBufferPointer<[(estimate: Double, variance: Double)]>.allocate(capacity: chunks.count)
-    out.initialize(repeating: [])
+  /// What one chunk measured, per candidate type.
+  enum ChunkResult {
+    /// Every row: the error.
+    case exact([Double])
+    /// A tile's sampled rows: its stratum of the estimator.
+    case sampled([TuneSampling.Estimate])
+  }
+
+  /// Runs one window of chunks on all threads.
+  ///
+  /// A sampled chunk decodes every row of its tile (the proxies choose the rows) but quantizes
+  /// only the rows drawn.
+  static func run(_ chunks: [Chunk], jobs: [Job], options: Options) throws -> [ChunkResult] {
+    let out = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: chunks.count)
+    out.initialize(repeating: .exact([]))
     defer {
       out.deinitialize()
       out.deallocate()
@@ -197,47 +208,70 @@ public enum TuneMeasurement {
     let chunksBox = UnsafeSendable(chunks)
     let jobsBox = UnsafeSendable(jobs)
     let weighted = options.importance != nil
+    let sampling = options.sample.map { TuneSampling(fraction: $0) }
     try ParallelWork.run(count: chunks.count, threads: options.threads) { i in
       let chunk = chunksBox.value[i]
       let job = jobsBox.value[chunk.job]
       let rowLength = job.rows.rowLength
-      let rowList = chunk.sampled ?? Array(chunk.rows)
-      let n = rowList.count * rowLength
-      let reference = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
-      let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
-      let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
-      let maxRowBytes = job.types.map { rowLength / $0.blockElements * $0.blockBytes }.max() ?? 0
-      let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, rowList.count * maxRowBytes), alignment: 64)
-      defer {
-        reference.deallocate()
-        floats.deallocate()
-        decoded.deallocate()
-        bytes.deallocate()
-      }
-      if chunk.sampled == nil {
-        try job.rows.decodeRows(chunk.rows, into: reference)
-      } else {
-        for (k, row) in rowList.enumerated() { try job.rows.decodeRows(row..<row + 1, into: reference + k * rowLength) }
-      }
-      for v in 0..<n { floats[v] = Float(reference[v]) }
+      // Every row of the chunk, decoded; the sampled ones are gathered from it.
+      let tile = UnsafeMutablePointer<Double>.allocate(capacity: max(1, chunk.rows.count * rowLength))
+      defer { tile.deallocate() }
+      try job.rows.decodeRows(chunk.rows, into: tile)
       // Every row of a chunk lies in one matrix, so one imatrix slice serves them all.
       var importance: UnsafePointer<Float>? = nil
       if let w = job.weights {
         let matrix = w.count == rowLength ? 0 : chunk.rows.lowerBound / job.matrixRows
         importance = w.base + matrix * rowLength
       }
-      var results: [(estimate: Double, variance: Double)] = []
+      var rowList = Array(chunk.rows)
+      var probabilities: [Double] = []
+      if chunk.sampled, let sampling {
+        let proxies = (0..<chunk.rows.count).map {
+          TuneSampling.proxy(row: tile + $0 * rowLength, count: rowLength, importance: importance)
+        }
+        // Every row is decoded, so a non-finite one is refused as the full pass refuses it.
+        if let bad = proxies.firstIndex(where: { $0.isNaN }) {
+          let row = chunk.rows.lowerBound + bad
+          throw FormatError(
+            .malformed, path: job.rows.origin,
+            "row \(row) of \(job.name) (from \(job.rows.origin)) holds NaN or infinite values; its error cannot "
+              + "be measured",
+            tensor: job.name)
+        }
+        let drawn = sampling.sample(chunk.rows, tensor: job.name, proxies: proxies)
+        rowList = drawn.rows
+        probabilities = drawn.probabilities
+      }
+      let n = rowList.count * rowLength
+      let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+      let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+      let maxRowBytes = job.types.map { rowLength / $0.blockElements * $0.blockBytes }.max() ?? 0
+      let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, rowList.count * maxRowBytes), alignment: 64)
+      defer {
+        floats.deallocate()
+        decoded.deallocate()
+        bytes.deallocate()
+      }
+      func reference(_ k: Int) -> UnsafeMutablePointer<Double> {
+        tile + (rowList[k] - chunk.rows.lowerBound) * rowLength
+      }
+      for k in rowList.indices {
+        let row = reference(k)
+        for v in 0..<rowLength { floats[k * rowLength + v] = Float(row[v]) }
+      }
+      var exact: [Double] = []
+      var strata: [TuneSampling.Estimate] = []
       for type in job.types {
         let codec = Codecs.codec(for: type)!
         // Sampled rows are not contiguous, but ggml quantizes row by row: the bytes are the same.
         codec.quantize!(floats, rowList.count, rowLength, importance, bytes)
         codec.decode(bytes, n / type.blockElements, decoded)
-        var sum = 0.0, sumSquares = 0.0
+        var errors: [Double] = []
         var whole = ErrorAccumulator()
         for (k, row) in rowList.enumerated() {
           var acc = ErrorAccumulator()
           acc.add(
-            candidate: UnsafePointer(decoded + k * rowLength), reference: reference + k * rowLength,
+            candidate: UnsafePointer(decoded + k * rowLength), reference: reference(k),
             count: rowLength, firstIndex: row * rowLength, importance: importance)
           if acc.nonFinite > 0 {
             throw FormatError(
@@ -246,19 +280,21 @@ public enum TuneMeasurement {
                 + "cannot represent them; its error cannot be measured",
               tensor: job.name)
           }
-          let e = weighted ? acc.weightedSquaredError : acc.sumSquaredError
-          sum += e
-          sumSquares += e * e
-          whole.merge(acc)
+          if !chunk.sampled {
+            whole.merge(acc)
+          } else {
+            errors.append(weighted ? acc.weightedSquaredError : acc.sumSquaredError)
+          }
         }
-        if chunk.sampled == nil {
-          results.append((weighted ? whole.weightedSquaredError : whole.sumSquaredError, 0))
+        if !chunk.sampled {
+          exact.append(weighted ? whole.weightedSquaredError : whole.sumSquaredError)
         } else {
-          results.append(
-            TuneSampling.stratum(rows: chunk.rows.count, sampled: rowList.count, sum: sum, sumSquares: sumSquares))
+          var stratum = TuneSampling.Estimate()
+          stratum.add(rows: chunk.rows.count, errors: errors, probabilities: probabilities)
+          strata.append(stratum)
         }
       }
-      box.value[i] = results
+      box.value[i] = chunk.sampled ? .sampled(strata) : .exact(exact)
       options.progress?.advance(by: n * job.types.count)
     }
     return Array(out)

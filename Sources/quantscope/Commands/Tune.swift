@@ -26,9 +26,16 @@ extension Quantscope {
         kind's measured KLD per unit of error (kinds it did not measure get the median factor), \
         so the mix minimizes estimated KLD: a first-order model that ignores how kinds interact.
 
-        --sample F measures a deterministic stratified sample of rows instead (each 128-row \
-        tile of every matrix and every expert contributes max(2, ceil(F*rows)) rows) and \
-        reports each estimate with its standard error.
+        --sample F quantizes a deterministic stratified sample of rows instead: each 128-row \
+        tile of every matrix and every expert contributes max(4, ceil(F*rows)) rows, drawn \
+        (systematically, in a hashed order) with probability proportional to a proxy of their \
+        error: over the row's 32-value blocks, the block maximum squared times its value count \
+        (its imatrix weight with --imatrix), mixed 9:1 with an even share; a row whose \
+        probability would reach 1 is taken for certain. Every row is still read and decoded \
+        (cheap, for the proxy); only the sample is quantized. Each tensor's error is the \
+        Horvitz-Thompson estimate, reported with its standard error (widened by the Student t \
+        factor for its degrees of freedom, so the stated interval, +/- 2 standard errors, keeps \
+        its 95 % coverage on small tensors).
 
         Solve: the total error is minimized within the budget (a multiple-choice knapsack): each \
         tensor's options are reduced to their lower convex hull, a Lagrange multiplier prices \
@@ -75,7 +82,7 @@ extension Quantscope {
     @Option(help: "Importance matrix: used by the quantizers and to weight the error.")
     var imatrix: String?
 
-    @Option(help: "Measure this fraction of rows (stratified sample, e.g. 0.02) instead of every row.")
+    @Option(help: "Quantize this fraction of rows (stratified sample, e.g. 0.02) instead of every row.")
     var sample: Double?
 
     @Option(
