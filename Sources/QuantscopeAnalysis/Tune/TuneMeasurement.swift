@@ -34,6 +34,12 @@ public enum TuneMeasurement {
     public var window: Int = 4096
     /// Told the values to measure and the values done.
     public var progress: (any ProgressObserver)? = nil
+    /// Measure only the tuned tensors named here (`nil`: every one); the others keep error 0.
+    /// A shard of `tune --shard` measures its share so (``shardTensors(model:fixed:options:shard:)``).
+    public var only: Set<String>? = nil
+    /// Leave each ``TuneTable/Option/standardError`` as its variance sum, without the square root,
+    /// so that ``merged(skeleton:payloads:path:)`` takes the root of exactly the single run's sum.
+    public var keepsVariance = false
 
     /// Default options.
     public init() {}
@@ -116,8 +122,10 @@ public enum TuneMeasurement {
           .malformed, path: options.importance?.path ?? "",
           "imatrix entry has \(weights.count) values for rows of \(rows.rowLength)", tensor: input.name)
       }
-      jobs.append(Job(name: input.name, rows: rows, types: types, matrixRows: matrixRows, weights: weights))
-      jobItem.append(items.count)
+      if options.only?.contains(input.name) != false {
+        jobs.append(Job(name: input.name, rows: rows, types: types, matrixRows: matrixRows, weights: weights))
+        jobItem.append(items.count)
+      }
       items.append(
         TuneTable.Item(
           name: input.name, kind: Diff.kind(input.name), layer: input.blockIndex, parameters: parameters,
@@ -168,7 +176,7 @@ public enum TuneMeasurement {
       }
     }
     try flush()
-    for i in items.indices where items[i].fixedBy == nil {
+    for i in items.indices where items[i].fixedBy == nil && !options.keepsVariance {
       for k in items[i].options.indices {
         items[i].options[k].standardError = items[i].options[k].standardError.squareRoot()
       }
