@@ -182,6 +182,11 @@ extension Quantscope {
         // Opened first: an existing part is refused before the measurement, not after it.
         let out = try OutputFile(path: output, overwrite: outputOptions.force, inputs: inputPaths)
         let recorded = try job.jobValue(kind: setup.inputs.source.kind, options: options)
+        if let calibration {
+          // Applied only at merge; a calibration that cannot apply fails every shard at once instead.
+          _ = try TuneTable(items: []).calibrated(
+            by: ProxyCalibration.load(path: calibration), path: calibration, weighted: options.importance != nil)
+        }
         let mine = TuneMeasurement.shardTensors(model: setup.model, fixed: setup.fixed, options: options, shard: shard)
         options.only = mine
         options.keepsVariance = true
