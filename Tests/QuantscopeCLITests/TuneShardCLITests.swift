@@ -11,8 +11,22 @@ import Testing
 struct TuneShardCLITests {
   static let q3 = TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path
   static let fp8 = TestPaths.samples.appendingPathComponent("deepseek-tiny-fp8").path
-  /// Two candidate types keep the debug build quick.
-  static let args = ["tune", q3, "--ref", fp8, "--types", "q4_k,q8_0", "--target-bpw", "6"]
+  /// A `--base` recipe fixing all but layer 1's attention and the output, and two quick candidate
+  /// types, keep the debug build's measurement well under a second.
+  static let base = #"""
+    ^token_embd\.weight$=q8_0
+    ^blk\.[023]\..*=q4_k
+    ^blk\.1\.ffn_.*=q4_k
+
+    """#
+
+  /// The single run's arguments, the base recipe written to `dir`, the budget between the smallest
+  /// and the largest mix.
+  static func args(in dir: URL, budget: String = "4290000") throws -> [String] {
+    let path = dir.appendingPathComponent("base.txt")
+    try base.write(to: path, atomically: true, encoding: .utf8)
+    return ["tune", q3, "--ref", fp8, "--types", "q4_0,q8_0", "--base", path.path, "--target-size", budget]
+  }
 
   /// The lines of an HTML report but the command line it records.
   static func reportLines(_ path: String) throws -> [Substring] {
@@ -25,16 +39,19 @@ struct TuneShardCLITests {
     let recipe = dir.appendingPathComponent("mix.txt").path
     let report = dir.appendingPathComponent("report.html").path
     let outputs = ["-o", recipe, "--report", report, "--json", "--quiet"]
-    let single = try CLI.quantscope(Self.args + ["--pareto"] + outputs)
+    let args = try Self.args(in: dir) + ["--pareto"]
+    let single = try CLI.quantscope(args + outputs)
     #expect(single.status == 0, "\(single.stderr)")
     #expect(single.stdout.contains("\"pareto\": [\n"))
     let singleRecipe = try Data(contentsOf: URL(fileURLWithPath: recipe))
     let singleReport = try Self.reportLines(report)
-    #expect(!singleRecipe.isEmpty)
+    // The budget binds: both candidate types are chosen.
+    let text = String(decoding: singleRecipe, as: UTF8.self)
+    #expect(text.contains("=q4_0\n") && text.contains("=q8_0\n"), "\(text)")
     try FileManager.default.removeItem(atPath: recipe)
     try FileManager.default.removeItem(atPath: report)
 
-    let parts = try MergeCLITests.shards(Self.args + ["--pareto"], 3, in: dir, name: "t")
+    let parts = try MergeCLITests.shards(args, 3, in: dir, name: "t")
     let merged = try CLI.quantscope(["merge"] + parts.reversed() + outputs)
     #expect(merged.status == 0, "\(merged.stderr)")
     #expect(merged.data == single.data)
@@ -42,7 +59,7 @@ struct TuneShardCLITests {
     #expect(try Self.reportLines(report) == singleReport)
 
     // The table too, and '-o -' prints the recipe alone.
-    let table = try CLI.quantscope(Self.args + ["--pareto", "-o", "-", "--quiet"])
+    let table = try CLI.quantscope(args + ["-o", "-", "--quiet"])
     let mergedTable = try CLI.quantscope(["merge"] + parts + ["-o", "-"])
     #expect(mergedTable.status == 0 && mergedTable.data == table.data && table.data == singleRecipe)
   }
@@ -50,8 +67,7 @@ struct TuneShardCLITests {
   @Test func `a budget below the smallest mix fails at merge as in the single run`() throws {
     let dir = try TestPaths.temporaryDirectory("tune-shard-infeasible")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var args = Self.args
-    args.replaceSubrange(args.count - 2..<args.count, with: ["--target-size", "1000", "--sample", "0.02"])
+    let args = try Self.args(in: dir, budget: "1000") + ["--sample", "0.02"]
     let recipe = dir.appendingPathComponent("mix.txt").path
     let single = try CLI.quantscope(args + ["-o", recipe, "--quiet"])
     #expect(single.status == 1)
@@ -65,10 +81,9 @@ struct TuneShardCLITests {
   @Test func `missing and foreign parts are refused; shard usage errors exit 64`() throws {
     let dir = try TestPaths.temporaryDirectory("tune-shard-refuse")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let args = Self.args + ["--sample", "0.02"]
+    let args = try Self.args(in: dir)
     let parts = try MergeCLITests.shards(args, 3, in: dir, name: "a")
-    let otherArgs = Array(Self.args.dropLast(2)) + ["--target-bpw", "5", "--sample", "0.02"]
-    let other = try MergeCLITests.shards(otherArgs, 3, in: dir, name: "b")
+    let other = try MergeCLITests.shards(try Self.args(in: dir, budget: "4300000"), 3, in: dir, name: "b")
     let recipe = dir.appendingPathComponent("never.txt").path
     let cases: [([String], String)] = [
       ([parts[0], parts[2]], "1 of 3 shards missing (shard 2)"),
