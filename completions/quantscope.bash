@@ -521,7 +521,7 @@ _quantscope_tune() {
     repeating_flags=()
     non_repeating_flags=(--pareto --force --json -q --quiet --version -h --help)
     repeating_options=(--ref)
-    non_repeating_options=(--target-size --target-bpw --types --imatrix --sample --calibration --base --fallback --ref-precision --kv-b --arch --pareto-points --report -o --output --threads --progress)
+    non_repeating_options=(--target-size --target-bpw --types --imatrix --sample --calibration --base --fallback --ref-precision --kv-b --arch --pareto-points --report -o --output --shard --threads --progress)
     __quantscope_offer_flags_options -1
 
     # Offer option value completions
@@ -572,6 +572,9 @@ _quantscope_tune() {
         return
         ;;
     '-o'|'--output')
+        return
+        ;;
+    '--shard')
         return
         ;;
     '--threads')

@@ -3,8 +3,8 @@ import QuantscopeTestSupport
 import Testing
 
 /// The contrib/slurm job arrays on a real Slurm: `scripts/slurm-test` installs slurm-wlm and
-/// munge if missing, starts a single-node cluster on localhost, submits diff and hash of the
-/// samples in 4 shards with dependent merges and a split requant with one split per task, and
+/// munge if missing, starts a single-node cluster on localhost, submits diff, audit, hash and tune
+/// of the samples in 4 shards with dependent merges and a split requant with one split per task, and
 /// checks the merged JSON, the manifest and every split against the single-process runs byte for
 /// byte; the cluster is stopped by PID afterwards. It needs root and apt, so it runs only with
 /// `QUANTSCOPE_SLURM=1` (scripts/test sets it under CI, and not in the sanitizer suites), and

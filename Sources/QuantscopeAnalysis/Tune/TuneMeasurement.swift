@@ -35,6 +35,9 @@ public enum TuneMeasurement {
     public var window: Int = 4096
     /// Told the values to measure and the values done.
     public var progress: (any ProgressObserver)? = nil
+    /// Measure only the tuned tensors named here (`nil`: every one); the others keep error 0.
+    /// A shard of `tune --shard` measures its share so (``shardTensors(model:fixed:options:shard:)``).
+    public var only: Set<String>? = nil
 
     /// Default options.
     public init() {}
@@ -114,8 +117,10 @@ public enum TuneMeasurement {
       let weights = try Requantization.importanceWeights(
         options.importance, tensor: input.name, rowLength: rows.rowLength, rowCount: rows.rowCount,
         matrixRows: matrixRows)
-      jobs.append(Job(name: input.name, rows: rows, types: types, matrixRows: matrixRows, weights: weights))
-      jobItem.append(items.count)
+      if options.only?.contains(input.name) != false {
+        jobs.append(Job(name: input.name, rows: rows, types: types, matrixRows: matrixRows, weights: weights))
+        jobItem.append(items.count)
+      }
       items.append(
         TuneTable.Item(
           name: input.name, kind: Diff.kind(input.name), layer: input.blockIndex, parameters: parameters,
@@ -168,10 +173,7 @@ public enum TuneMeasurement {
     try flush()
     if sampling != nil {
       for (j, item) in jobItem.enumerated() {
-        for (k, e) in estimates[j].enumerated() {
-          items[item].options[k].error = e.estimate
-          items[item].options[k].standardError = e.standardError
-        }
+        for (k, e) in estimates[j].enumerated() { items[item].options[k].sampled(e) }
       }
     }
     return TuneTable(items: items)

@@ -197,6 +197,13 @@ public struct TuneSampling: Sendable {
     /// No tiles yet.
     public init() {}
 
+    /// An estimate from its sums, as a part of a sharded run records them.
+    public init(estimate: Double, variance: Double, degreesOfFreedom: Int) {
+      self.estimate = estimate
+      self.variance = variance
+      self.degreesOfFreedom = degreesOfFreedom
+    }
+
     /// Adds a tile.
     ///
     /// - Parameters:

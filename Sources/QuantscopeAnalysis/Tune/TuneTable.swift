@@ -18,6 +18,9 @@ public struct TuneTable: Sendable {
     /// Standard error of ``error`` when it was estimated from a sample of rows; 0 when measured
     /// on every row.
     public var standardError: Double
+    /// The sample estimate ``error`` and ``standardError`` were taken from, if sampled: its sums
+    /// are what the parts of a sharded run carry, so that the merge finishes them as one run does.
+    public private(set) var sample: TuneSampling.Estimate? = nil
 
     /// An option.
     public init(type: GGMLType, bytes: Int, error: Double, standardError: Double = 0) {
@@ -25,6 +28,13 @@ public struct TuneTable: Sendable {
       self.bytes = bytes
       self.error = error
       self.standardError = standardError
+    }
+
+    /// Sets ``error`` and ``standardError`` from a sample estimate.
+    public mutating func sampled(_ estimate: TuneSampling.Estimate) {
+      error = estimate.estimate
+      standardError = estimate.standardError
+      sample = estimate
     }
   }
 

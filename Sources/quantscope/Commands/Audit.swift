@@ -100,14 +100,10 @@ extension Quantscope {
 
     func validate() throws {
       if let top, top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
-      if try shardOptions.spec() != nil {
-        guard output != nil else { throw ValidationError("--shard needs -o PART: the file its partial result goes to") }
-        if report != nil {
-          throw ValidationError("--report re-runs a whole diff, which a shard cannot: run it without --shard")
-        }
-      } else if output != nil {
-        throw ValidationError("-o is for --shard (the partial result); audit prints to standard output")
-      }
+      try shardOptions.validate(
+        output: output,
+        conflict: report != nil ? "--report re-runs a whole diff, which a shard cannot: run it without --shard" : nil,
+        outputWithoutShard: "-o is for --shard (the partial result); audit prints to standard output")
     }
 
     func run() throws {

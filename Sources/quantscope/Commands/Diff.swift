@@ -126,14 +126,11 @@ extension Quantscope {
       if jsonOptions.json && csv { throw ValidationError("--json and --csv exclude each other") }
       if let top, top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
       _ = try thresholds()
-      if try shardOptions.spec() != nil {
-        guard output != nil else { throw ValidationError("--shard needs -o PART: the file its partial result goes to") }
-        if csv || report != nil {
-          throw ValidationError("--shard writes a partial result; give --csv or --report to 'quantscope merge'")
-        }
-      } else if output != nil {
-        throw ValidationError("-o is for --shard (the partial result); diff prints to standard output")
-      }
+      try shardOptions.validate(
+        output: output,
+        conflict: csv || report != nil
+          ? "--shard writes a partial result; give --csv or --report to 'quantscope merge'" : nil,
+        outputWithoutShard: "-o is for --shard (the partial result); diff prints to standard output")
     }
 
     /// The parsed `--fail-above` limits; a limit that cannot both pass and fail is a usage error.

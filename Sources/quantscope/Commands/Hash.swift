@@ -71,12 +71,9 @@ extension Quantscope {
       if outputOptions.output == "-" && check != nil {
         throw ValidationError("-o - and --check both print to standard output; give -o a file name")
       }
-      if try shardOptions.spec() != nil {
-        guard outputOptions.output != nil else {
-          throw ValidationError("--shard needs -o PART: the file its partial result goes to")
-        }
-        if check != nil { throw ValidationError("--shard and --check exclude each other: check the merged manifest") }
-      }
+      try shardOptions.validate(
+        output: outputOptions.output,
+        conflict: check != nil ? "--shard and --check exclude each other: check the merged manifest" : nil)
     }
 
     func run() throws {

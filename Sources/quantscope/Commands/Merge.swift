@@ -10,7 +10,7 @@ extension Quantscope {
     static let configuration = CommandConfiguration(
       abstract: "Merge the partial results of a sharded run into the single run's output.",
       discussion: """
-        PART... are the files written by 'diff', 'audit' or 'hash' with '--shard K/N -o \
+        PART... are the files written by 'diff', 'audit', 'hash' or 'tune' with '--shard K/N -o \
         PART', all N of one job, in any order. Every part records its job: the identity of the \
         inputs (paths, sizes, a hash of each file's header and of the tensor table), the \
         options that change the result, and the quantscope version. merge refuses, with the \
@@ -33,11 +33,19 @@ extension Quantscope {
         does. The whole-model hash is one stream over every tensor, which no shard can share: \
         merge reopens the model and computes it, reading the data once.
 
+        tune: -o RECIPE is required: merge solves the whole table and writes the recipe, the \
+        table or --json (byte for byte the single run's), --pareto if the shards had it and \
+        --report FILE, as 'tune' does, with the same error and exit status 1 for a budget below \
+        the smallest mix. The budget and every measurement option are the shards'. It reopens \
+        the source and reference (they must be unchanged) for the fixed tensors and the sizes, \
+        and the calibration file if the shards had one; it measures nothing.
+
         Examples:
           quantscope merge parts/diff-*.json --json > report.json
           quantscope merge parts/diff-*.json --report report.html
           quantscope merge parts/audit-*.json --json > audit.json
           quantscope merge parts/hash-*.json -o model.manifest.json.zst
+          quantscope merge parts/tune-*.json -o mix.txt --json > tune.json
         """)
 
     @Argument(help: ArgumentHelp("The partial results of one sharded job, in any order.", valueName: "part"))
@@ -48,7 +56,7 @@ extension Quantscope {
 
     @Flag(help: "diff: print CSV (one row per tensor).") var csv = false
 
-    @Option(help: "diff: also write the HTML report to this file (reopens the inputs).")
+    @Option(help: "diff, tune: also write the HTML report to this file (reopens the inputs).")
     var report: String?
 
     @OptionGroup(title: "Output")
@@ -72,6 +80,7 @@ extension Quantscope {
       case "diff": try mergeDiff(ordered)
       case "audit": try mergeAudit(ordered)
       case "hash": try mergeHash(ordered)
+      case "tune": try mergeTune(ordered)
       case let other:
         throw FormatError(.unsupported, path: parts[0], "is a part of '\(other)', which this quantscope cannot merge")
       }
@@ -165,6 +174,39 @@ extension Quantscope {
         for t in manifest.tensors { print("\(t.xxh3_128.hex)  \(t.name.terminalSafe)") }
         print("\(manifest.model.hex)  (model: \(manifest.tensors.count) tensors, \(manifest.totalBytes) bytes)")
       }
+    }
+
+    func mergeTune(_ ordered: [PartialResult]) throws {
+      if csv { throw ValidationError("--csv is for diff parts") }
+      guard let output = outputOptions.output else {
+        throw ValidationError(
+          "give the recipe file to write with -o: merge of tune parts writes the single run's recipe")
+      }
+      let job = try TuneShardJob(job: ordered[0].job, path: parts[0])
+      let setup = try Tune.Setup(job)
+      // The job recomputed from the inputs reopened is the recorded one exactly when they are the
+      // files the shards read.
+      let recorded = ordered[0].job
+      let now = try job.jobValue(kind: setup.inputs.source.kind, options: setup.options)
+      if now.serialized != recorded.serialized {
+        let paths: [(String, String?)] = [
+          ("source", job.source.first), ("reference", job.reference.first), ("imatrix", job.imatrix),
+          ("calibration", job.calibration), ("base", job.base),
+        ]
+        let changed = paths.first { now["inputs"]?[$0.0]?.serialized != recorded["inputs"]?[$0.0]?.serialized }
+        throw FormatError(
+          .mismatch, path: changed?.1 ?? job.source[0],
+          "is not the file the shards read (size, header or tensor table changed, or another path): rerun the job")
+      }
+      var options = setup.options
+      options.only = []
+      let skeleton = try TuneMeasurement.measure(
+        model: setup.model, fixed: setup.fixed, mapping: setup.inputs.mapping, heads: setup.inputs.heads,
+        options: options)
+      let table = try TuneMeasurement.merged(skeleton: skeleton, payloads: ordered.map(\.payload), path: parts[0])
+      try Tune.finish(
+        table, job: job, setup: setup, output: output, report: report, json: jsonOptions.json,
+        force: outputOptions.force, inputs: job.inputPaths + parts)
     }
 
     /// Refuses inputs reopened at merge that are not the files the shards read.

@@ -52,12 +52,23 @@ extension Quantscope {
         type gets one regex, every other tensor an anchored exact-name rule; each tensor matches \
         exactly one rule. '-' prints it instead of the table.
 
+        --shard K/N -o PART measures only shard K of N of the tuned tensors (balanced by values \
+        times candidate types, the same on every machine) and writes their error and variance \
+        sums, bit for bit, to PART; it does not solve and exits 0. 'quantscope merge' of all N \
+        parts, with -o RECIPE, solves and writes and prints what the single run does: the same \
+        recipe, --json byte for byte, --pareto if the shards had it, --report, the same error \
+        for a budget below the smallest mix. The budget, --types, --imatrix, --sample, \
+        --calibration, --base and the other options are the shards'; merge reopens the inputs \
+        (they must be unchanged) for the fixed tensors and the sizes.
+
         Examples:
           quantscope tune DeepSeek-V3/ --target-size 250GiB -o best-250.txt
           quantscope tune R1-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-R1/ \\
               --target-bpw 3.5 --sample 0.02 -o mix.txt --pareto
           quantscope requant R1-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-R1/ \\
               --recipe mix.txt -o R1-tuned.gguf
+          quantscope tune R1-Q3_K_M-00001-of-00007.gguf --ref DeepSeek-R1/ \\
+              --target-bpw 3.5 --sample 0.02 --shard 2/8 -o part2.json
         """)
 
     @Argument(help: "GGUF file, safetensors checkpoint (file, directory or shards) or config.json directory.")
@@ -118,6 +129,9 @@ extension Quantscope {
     @OptionGroup(title: "Output")
     var outputOptions: OutputOptions
 
+    @OptionGroup(title: "Sharding")
+    var shardOptions: ShardOptions
+
     @OptionGroup
     var threadOptions: ThreadOptions
 
@@ -143,6 +157,9 @@ extension Quantscope {
         throw ValidationError("--target-bpw must be above 0 and below 64")
       }
       if let sample, !(sample > 0 && sample <= 1) { throw ValidationError("--sample takes a fraction in (0, 1]") }
+      try shardOptions.validate(
+        output: outputOptions.output,
+        conflict: report != nil ? "--shard writes a partial result; give --report to 'quantscope merge'" : nil)
       if outputOptions.output == nil { throw ValidationError("give the recipe file to write with -o/--output") }
       if paretoPoints < 2 || paretoPoints > 10_000 { throw ValidationError("--pareto-points must be 2...10000") }
       _ = try candidateTypes()
@@ -161,57 +178,136 @@ extension Quantscope {
 
     func run() throws {
       if !reference.isEmpty { try DiffInputs.check(reference: reference) }
-      let inputs = try TuneInputs.load(source: source, reference: reference, architecture: arch, kvB: kvBOptions.kvB)
-      let model = inputs.source.model
-      let fallbackTable = fallback?.value ?? RowFallback.current
-      let baseRecipe = try base.map { b in try recipeCall { try Recipe.load(b, context: model.context) } }
-      let fixed: [String: (type: GGMLType, reason: String)]
-      do {
-        fixed = try TuneConstraints.fixed(
-          model: model, base: baseRecipe, options: PlanOptions(fallback: fallbackTable, hasImatrix: imatrix != nil))
-      } catch let error as PlanError {
-        throw CommandFailure("\(source[0]): \(error)")
-      }
-      var options = TuneMeasurement.Options()
-      options.types = try candidateTypes()
-      options.fallback = fallbackTable
-      options.precision = precision
-      options.sample = sample.flatMap { $0 < 1 ? $0 : nil }
+      let job = try self.job
+      let setup = try Setup(job)
+      var options = setup.options
       options.threads = threadOptions.count
-      if let imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
       options.progress = progressOptions.reporter(label: "tune")
-      var table = try TuneMeasurement.measure(
-        model: model, fixed: fixed, mapping: inputs.mapping, heads: inputs.heads, options: options)
-      if let calibration {
-        table = try table.calibrated(
-          by: ProxyCalibration.load(path: calibration), path: calibration, weighted: options.importance != nil)
+      let output = outputOptions.output!
+      let inputPaths = job.inputPaths
+      if let shard = try shardOptions.spec() {
+        // Opened first: an existing part is refused before the measurement, not after it.
+        let out = try OutputFile(path: output, overwrite: outputOptions.force, inputs: inputPaths)
+        let recorded = try job.jobValue(kind: setup.inputs.source.kind, options: options)
+        if let calibration {
+          // Applied only at merge; a calibration that cannot apply fails every shard at once instead.
+          _ = try TuneTable(items: []).calibrated(
+            by: ProxyCalibration.load(path: calibration), path: calibration, weighted: options.importance != nil)
+        }
+        let mine = TuneMeasurement.shardTensors(model: setup.model, fixed: setup.fixed, options: options, shard: shard)
+        options.only = mine
+        let table = try TuneMeasurement.measure(
+          model: setup.model, fixed: setup.fixed, mapping: setup.inputs.mapping, heads: setup.inputs.heads,
+          options: options)
+        let part = PartialResult(
+          command: "tune", job: recorded, shard: shard, payload: TuneMeasurement.partialPayload(table, only: mine))
+        try out.write(part.jsonText)
+        try out.commit()
+        return
       }
+      let table = try TuneMeasurement.measure(
+        model: setup.model, fixed: setup.fixed, mapping: setup.inputs.mapping, heads: setup.inputs.heads,
+        options: options)
+      try Self.finish(
+        table, job: job, setup: setup, output: output, report: report, json: jsonOptions.json,
+        force: outputOptions.force, inputs: inputPaths)
+    }
 
+    /// The job: the inputs as given and every option that shapes the result, what a shard records
+    /// and what `merge` of its parts runs from.
+    var job: TuneShardJob {
+      get throws {
+        var job = TuneShardJob(source: source)
+        job.reference = reference
+        job.targetSize = targetSize
+        job.targetBPW = targetBPW
+        job.types = try candidateTypes()
+        job.imatrix = imatrix
+        job.sample = sample
+        job.calibration = calibration
+        job.base = base
+        job.fallback = fallback?.value ?? RowFallback.current
+        job.precision = precision
+        job.kvB = kvBOptions.kvB
+        job.architecture = arch
+        job.pareto = pareto
+        job.paretoPoints = paretoPoints
+        return job
+      }
+    }
+
+    /// What a measurement of `job` starts from: the inputs read, the fixed tensors and the
+    /// measurement options (threads and progress aside). The single run, a shard and `merge` (for
+    /// the table's every tensor and option, measured by none) build it alike.
+    struct Setup {
+      /// The layout and the reference mapped onto it.
+      let inputs: TuneInputs
+      /// The tensors the recipe may not change.
+      let fixed: [String: (type: GGMLType, reason: String)]
+      /// The job's measurement options, with its importance matrix read.
+      let options: TuneMeasurement.Options
+
+      /// The layout tuned.
+      var model: PlanModel { inputs.source.model }
+
+      /// Reads `job`'s inputs.
+      init(_ job: TuneShardJob) throws {
+        let inputs = try TuneInputs.load(
+          source: job.source, reference: job.reference, architecture: job.architecture, kvB: job.kvB)
+        let model = inputs.source.model
+        let baseRecipe = try job.base.map { b in try recipeCall { try Recipe.load(b, context: model.context) } }
+        let fixed: [String: (type: GGMLType, reason: String)]
+        do {
+          fixed = try TuneConstraints.fixed(
+            model: model, base: baseRecipe, options: PlanOptions(fallback: job.fallback, hasImatrix: job.imatrix != nil)
+          )
+        } catch let error as PlanError {
+          throw CommandFailure("\(job.source[0]): \(error)")
+        }
+        var options = job.measurementOptions
+        if let imatrix = job.imatrix { options.importance = try ImportanceMatrix(path: imatrix) }
+        self.inputs = inputs
+        self.fixed = fixed
+        self.options = options
+      }
+    }
+
+    /// Calibrates `table` if the job asks, solves it for the job's budget and writes and prints
+    /// what `tune` does: the recipe to `output` ('-' prints it instead), the HTML report, and the
+    /// table or `--json`. The single run and `merge` of its parts end here alike.
+    static func finish(
+      _ measured: TuneTable, job: TuneShardJob, setup: Setup, output: String, report: String?, json: Bool,
+      force: Bool, inputs inputPaths: [String]
+    ) throws {
+      var table = measured
+      let weighted = setup.options.importance != nil
+      if let calibration = job.calibration {
+        table = try table.calibrated(
+          by: ProxyCalibration.load(path: calibration), path: calibration, weighted: weighted)
+      }
       let budget: Int
-      if let targetSize {
+      if let targetSize = job.targetSize {
         budget = try ByteSize(parsing: targetSize).bytes
       } else {
-        budget = Int((targetBPW! * Double(table.parameters) / 8).rounded(.down))
+        budget = Int((job.targetBPW! * Double(table.parameters) / 8).rounded(.down))
       }
       let solution: TuneSolver.Solution
       do {
         solution = try TuneSolver.solve(table, budget: budget)
       } catch let error as TuneSolver.Infeasible {
-        throw CommandFailure("\(source[0]): \(error)")
+        throw CommandFailure("\(job.source[0]): \(error)")
       }
       let result = TuneResult(
-        table: table, solution: solution, sampleFraction: options.sample ?? 1, weighted: options.importance != nil,
-        calibration: calibration)
-      let frontier = pareto || report != nil ? TuneSolver.frontier(table, count: paretoPoints) : []
-      let output = outputOptions.output!
-      let inputPaths = source + reference + (imatrix.map { [$0] } ?? []) + (base.map { [$0] } ?? [])
-      try OutputFile.write(result.recipeText, to: output, overwrite: outputOptions.force, inputs: inputPaths)
+        table: table, solution: solution, sampleFraction: setup.options.sample ?? 1, weighted: weighted,
+        calibration: job.calibration)
+      let frontier = job.pareto || report != nil ? TuneSolver.frontier(table, count: job.paretoPoints) : []
+      try OutputFile.write(result.recipeText, to: output, overwrite: force, inputs: inputPaths)
       if let report {
         var presets: [HTMLReport.TunePreset] = []
+        let planOptions = PlanOptions(fallback: job.fallback, hasImatrix: job.imatrix != nil)
         for name in ["q2_k", "q2_k_l", "q3_k_m", "dq3_k_m", "q4_k_m"] {
           guard let preset = Presets.named(name),
-            let plan = try? Planner.plan(
-              model: model, preset: preset, options: PlanOptions(fallback: fallbackTable, hasImatrix: imatrix != nil))
+            let plan = try? Planner.plan(model: setup.model, preset: preset, options: planOptions)
           else { continue }
           presets.append(
             .init(name: name, bytes: plan.totalBytes, error: HTMLReport.presetError(plan: plan, table: table)))
@@ -219,16 +315,22 @@ extension Quantscope {
         let html = HTMLReport.tuneDocument(
           result: result, frontier: frontier, presets: presets,
           commandLine: CommandLine.arguments.map(\.terminalSafe).joined(separator: " "))
-        try OutputFile.write(html, to: report, overwrite: outputOptions.force, inputs: inputPaths + [output])
+        try OutputFile.write(html, to: report, overwrite: force, inputs: inputPaths + [output])
       }
       if output == "-" { return }
-      if jsonOptions.json {
-        printJSON(result.jsonDocument(source: source[0], reference: reference, recipe: output, frontier: frontier))
+      if json {
+        printJSON(
+          result.jsonDocument(source: job.source[0], reference: job.reference, recipe: output, frontier: frontier))
         return
       }
       print(TuneReport.text(result, frontier: frontier, recipe: output))
     }
   }
+}
+
+extension TuneShardJob {
+  /// The files a run of the job reads, which its outputs may not replace.
+  var inputPaths: [String] { source + reference + (imatrix.map { [$0] } ?? []) + (base.map { [$0] } ?? []) }
 }
 
 /// The text `tune` prints.

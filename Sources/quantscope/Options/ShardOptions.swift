@@ -18,4 +18,25 @@ struct ShardOptions: ParsableArguments {
       throw ValidationError(error.message)
     }
   }
+
+  /// Checks `--shard` against the command's other options, one rule for every sharded command:
+  /// a shard needs `-o PART` and refuses what a partial result cannot hold; without `--shard`, a
+  /// command whose `-o` exists only for the part refuses `-o`.
+  ///
+  /// - Parameters:
+  ///   - output: the `-o` given.
+  ///   - conflict: with `--shard`, why the other options given cannot go with it (`nil`: they can).
+  ///   - outputWithoutShard: what to say when `-o` is given without `--shard`; `nil` when `-o`
+  ///     has a meaning of its own without it.
+  /// - Returns: the shard, `nil` without `--shard`.
+  @discardableResult
+  func validate(output: String?, conflict: String? = nil, outputWithoutShard: String? = nil) throws -> ShardSpec? {
+    guard let spec = try spec() else {
+      if output != nil, let outputWithoutShard { throw ValidationError(outputWithoutShard) }
+      return nil
+    }
+    guard output != nil else { throw ValidationError("--shard needs -o PART: the file its partial result goes to") }
+    if let conflict { throw ValidationError(conflict) }
+    return spec
+  }
 }
