@@ -18,12 +18,13 @@ struct SlurmTests {
   }()
 
   @Test(.enabled(if: SlurmTests.enabled, "QUANTSCOPE_SLURM=1 not set"))
-  func `sharded diff, hash and split requant on a local Slurm equal the single runs`() throws {
+  func `sharded diff, audit, hash, tune and split requant on a local Slurm equal the single runs`() throws {
     let script = TestPaths.repository.appendingPathComponent("scripts/slurm-test").path
     let r = try CLI.run(script, [CLI.binary])
     print(r.stdout)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("slurm-test: passed"))
-    #expect(r.stdout.components(separatedBy: "\nok: ").count - 1 >= 4, "\(r.stdout)")
+    // One line per merged output (diff, audit, hash, tune) and per split file (3 of them).
+    #expect(r.stdout.components(separatedBy: "\nok: ").count - 1 >= 7, "\(r.stdout)")
   }
 }

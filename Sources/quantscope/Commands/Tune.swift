@@ -34,8 +34,9 @@ extension Quantscope {
         probability would reach 1 is taken for certain. Every row is still read and decoded \
         (cheap, for the proxy); only the sample is quantized. Each tensor's error is the \
         Horvitz-Thompson estimate, reported with its standard error (widened by the Student t \
-        factor for its degrees of freedom, so the stated interval, +/- 2 standard errors, keeps \
-        its 95 % coverage on small tensors).
+        factor for its degrees of freedom). The stated interval is +/- 3 standard errors: at \
+        least 95 % of a model's estimates hold the full pass's value, heavy-tailed rows \
+        included (a nominal 95 % interval would fall short for about half of all models).
 
         Solve: the total error is minimized within the budget (a multiple-choice knapsack): each \
         tensor's options are reduced to their lower convex hull, a Lagrange multiplier prices \
@@ -338,7 +339,7 @@ enum TuneReport {
   static func text(_ result: TuneResult, frontier: [TuneSolver.Solution], recipe: String) -> String {
     let sampled = result.sampleFraction < 1
     var table = TextTable(
-      ["tensor", "type", "bytes", "error", sampled ? "± s.e." : "", "share", "how"],
+      ["tensor", "type", "bytes", "error", sampled ? "s.e." : "", "share", "how"],
       rightAligned: [2, 3, 4, 5])
     let total = result.solution.error
     for r in result.rows where r.fixedBy == nil || !r.fixedBy!.hasPrefix("keep:") {
@@ -352,7 +353,11 @@ enum TuneReport {
     out += "\n\nbudget \(Format.size(s.budget)) (\(s.budget) bytes); mix \(Format.size(s.bytes)) (\(s.bytes) bytes), "
     out += "\(Format.bpw(result.bitsPerWeight)) bits per weight\n"
     out += "predicted error \(Format.sci(s.error))"
-    if sampled { out += " ± \(Format.sci(result.totalStandardError)) (sample of \(result.sampleFraction))" }
+    if sampled {
+      out += " ± \(Format.sci(TuneSampling.statedInterval * result.totalStandardError))"
+      out +=
+        " (± \(String(format: "%g", TuneSampling.statedInterval)) standard errors; sample of \(result.sampleFraction))"
+    }
     out += "; Lagrangian bound \(Format.sci(s.bound)), gap \(String(format: "%.3g%%", 100 * s.relativeGap))\n"
     out += result.weighted || result.calibration != nil ? "error: \(result.errorMeasure)\n" : ""
     out += "recipe written to \(recipe)"
