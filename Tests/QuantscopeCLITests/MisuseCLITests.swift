@@ -312,6 +312,74 @@ struct MisuseCLITests {
     #expect(try Self.snapshot(dir) == before)
   }
 
+  /// A stand-in for llama-perplexity: `--version` prints a version; the base run writes its logits
+  /// and exits; every KLD run records its pid in `$FAKE_PIDS` and sleeps (as `sleep` itself).
+  static let fakePerplexity = """
+    #!/bin/sh
+    case " $* " in *" --version "*) echo "version: 0 (fake)"; exit 0 ;; esac
+    case " $* " in
+      *" --kl-divergence "*) echo $$ >>"$FAKE_PIDS"; exec sleep 120 ;;
+    esac
+    while [ $# -gt 0 ]; do
+      if [ "$1" = --kl-divergence-base ]; then echo logits >"$2"; fi
+      shift
+    done
+    """
+
+  @Test(arguments: [SIGINT, SIGTERM])
+  func `an interrupted attribute leaves no work folder and no evaluation running`(_ sig: Int32) throws {
+    let dir = try TestPaths.temporaryDirectory("attribute-interrupt")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let bin = dir.appendingPathComponent("bin"), tmp = dir.appendingPathComponent("tmp")
+    for d in [bin, tmp] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+    let tool = bin.appendingPathComponent("llama-perplexity")
+    try Self.fakePerplexity.write(to: tool, atomically: true, encoding: .utf8)
+    chmod(tool.path, 0o755)
+    let pids = dir.appendingPathComponent("pids")
+    let text = TestPaths.repository.appendingPathComponent("Tests/Fixtures/text/python-execution-model.txt")
+
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: CLI.binary)
+    p.arguments = [
+      "attribute", TestPaths.samples.appendingPathComponent("deepseek-tiny-Q4_K_M.gguf").path,
+      TestPaths.samples.appendingPathComponent("deepseek-tiny-Q3_K_M.gguf").path, "--text", text.path,
+      "--llama-bin", bin.path, "--groups", "kind", "--parallel", "2", "--quiet",
+    ]
+    var environment = ProcessInfo.processInfo.environment
+    environment["TMPDIR"] = tmp.path
+    environment["FAKE_PIDS"] = pids.path
+    p.environment = environment
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    // Interrupted while two KLD runs are going: the whole file's and the first hybrid's.
+    func started() -> [pid_t] {
+      ((try? String(contentsOf: pids, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { pid_t($0) }
+    }
+    let deadline = Date().addingTimeInterval(60)
+    while p.isRunning && started().count < 2 && Date() < deadline { usleep(2_000) }
+    #expect(p.isRunning, "attribute ended before it could be interrupted")
+    let children = started()
+    #expect(children.count == 2)
+    let work = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+    #expect(work.count == 1 && work[0].hasPrefix("quantscope-attribute-"), "\(work)")
+    let held = work.first.map {
+      (try? FileManager.default.contentsOfDirectory(atPath: tmp.appendingPathComponent($0).path)) ?? []
+    }
+    #expect(held?.contains("base.kld") == true && held?.contains("group-1.gguf") == true, "\(held ?? [])")
+    kill(p.processIdentifier, sig)
+    p.waitUntilExit()
+    #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == sig, "status \(p.terminationStatus)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == [], "left in TMPDIR")
+    // Killed: gone, or a zombie until its new parent reaps it.
+    for pid in children {
+      let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+      let state = stat.split(separator: ")").last?.split(separator: " ").first ?? "gone"
+      #expect(state == "gone" || state == "Z", "llama-perplexity \(pid) is still running (\(state))")
+      if state != "gone" && state != "Z" { kill(pid, SIGKILL) }
+    }
+  }
+
   // MARK: - 4. No crash, no hang, no amplification
 
   @Test(arguments: ["10000000000G", "99999999999999999999", "-5", "0", "1.5G", "+7"])

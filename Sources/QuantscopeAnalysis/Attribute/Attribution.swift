@@ -60,14 +60,10 @@ public enum Attribution {
     let candidateBytes = Dictionary(uniqueKeysWithValues: candidate.tensors.map { ($0.name, $0.byteCount) })
     let baseTypes = Dictionary(uniqueKeysWithValues: base.tensors.map { ($0.name, $0.encoding.name) })
 
-    let temporary = options.workDirectory == nil
-    let work =
-      options.workDirectory
-      ?? (NSTemporaryDirectory() as NSString).appendingPathComponent(
-        "quantscope-attribute-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-    defer { if temporary { try? FileManager.default.removeItem(atPath: work) } }
-    func path(_ name: String) -> String { (work as NSString).appendingPathComponent(name) }
+    let work = try WorkFolder(options.workDirectory)
+    defer { work.close() }
+    let temporary = work.temporary
+    func path(_ name: String) -> String { work.path(name) }
     let logits = path("base.kld")
     let total = groups.count + 2
     let started = Date()
@@ -181,6 +177,46 @@ public enum Attribution {
     diffOptions.tensorFilter =
       "^(" + tensors.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|") + ")$"
     return try Diff.compute(candidate: candidate, reference: base, options: diffOptions)
+  }
+}
+
+/// Where a run keeps its hybrids, logits and logs: the user's folder, or a temporary one that is
+/// removed when the run ends — and when it is interrupted (SIGINT, SIGTERM), through
+/// ``TemporaryFileCleanup``: the folder and every file named in it are registered, and the
+/// llama-perplexity children writing them are killed first.
+final class WorkFolder: Sendable {
+  /// The folder.
+  let root: String
+  /// Whether it is quantscope's own, removed afterwards.
+  let temporary: Bool
+  private let registrations = Mutex<[TemporaryFileCleanup.Entry]>([])
+
+  /// Creates `directory` (with its parents), or a temporary folder when it is `nil`.
+  init(_ directory: String?) throws {
+    temporary = directory == nil
+    root =
+      directory
+      ?? (NSTemporaryDirectory() as NSString).appendingPathComponent(
+        "quantscope-attribute-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    // Registered before it exists, and before its files: the handler removes it after them.
+    if temporary { registrations.withLock { $0.append(TemporaryFileCleanup.removeOnInterrupt(directory: root)) } }
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+  }
+
+  /// The path of `name` in the folder, registered for removal on an interrupt when temporary.
+  func path(_ name: String) -> String {
+    let path = (root as NSString).appendingPathComponent(name)
+    if temporary { registrations.withLock { $0.append(TemporaryFileCleanup.removeOnInterrupt(file: path)) } }
+    return path
+  }
+
+  /// Removes a temporary folder and forgets the registrations.
+  func close() {
+    if temporary { try? FileManager.default.removeItem(atPath: root) }
+    registrations.withLock { entries in
+      for e in entries { e.release() }
+      entries.removeAll()
+    }
   }
 }
 

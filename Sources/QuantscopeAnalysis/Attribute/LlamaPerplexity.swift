@@ -164,7 +164,11 @@ public struct LlamaPerplexity: Sendable {
     } catch {
       throw FormatError(.io, path: executable, "cannot run: \(error.localizedDescription)")
     }
+    // An interrupted quantscope takes its evaluation down with it: SIGTERM from a scheduler reaches
+    // only us, and the child would go on writing into a work folder being removed.
+    let child = TemporaryFileCleanup.killOnInterrupt(process.processIdentifier)
     process.waitUntilExit()
+    child.release()
     let seconds = Date().timeIntervalSince(start)
     try? handle.synchronize()
     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -181,7 +185,11 @@ public struct LlamaPerplexity: Sendable {
   public func version() -> String? {
     let log = (NSTemporaryDirectory() as NSString).appendingPathComponent(
       "quantscope-llama-version-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log")
-    defer { try? FileManager.default.removeItem(atPath: log) }
+    let registration = TemporaryFileCleanup.removeOnInterrupt(file: log)
+    defer {
+      try? FileManager.default.removeItem(atPath: log)
+      registration.release()
+    }
     guard (try? execute(["--version"], log: log, subject: executable)) != nil else { return nil }
     return Self.version(in: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
   }

@@ -435,14 +435,31 @@ public final class OutputFile: ByteSink {
 /// While a set of outputs is being renamed into place (``holdingSignals(_:)``) the handler only
 /// records the signal; it is acted on when the set is complete or rolled back, so an interrupt
 /// never leaves half a set.
+///
+/// Work that is not an output registers the same way (``removeOnInterrupt(file:)``,
+/// ``removeOnInterrupt(directory:)``, ``killOnInterrupt(_:)``): a scratch folder, its files and
+/// the child processes writing them. The handler walks the list newest first, so a child started
+/// after its files were registered is killed (and reaped) before they are unlinked, and a folder
+/// registered before its files is removed after them.
 public enum TemporaryFileCleanup {
-  /// A registered path: a node of the list.
-  struct Entry: @unchecked Sendable {
+  /// A registration: a node of the list, until ``release()``.
+  public struct Entry: @unchecked Sendable {
     let node: UnsafeMutableRawPointer
+
+    /// Forgets the registration: the path is not removed (or the process not killed) on an
+    /// interrupt any more. Call it once the work is done or the path removed.
+    public func release() { TemporaryFileCleanup.unregister(self) }
   }
 
-  // Node layout: [next: UInt][live: UInt][path bytes, NUL]. Raw C storage because the signal
-  // handler may not allocate, lock or touch Swift objects.
+  /// What the handler does with a node; 0 marks a released one.
+  enum Action: UInt {
+    case unlinkFile = 1
+    case removeDirectory = 2
+    case killProcess = 3
+  }
+
+  // Node layout: [next: UInt][action: UInt][payload: a path's bytes and NUL, or a pid as Int].
+  // Raw C storage because the signal handler may not allocate, lock or touch Swift objects.
   static let head = Atomic<UInt>(0)
   static let lock = Mutex<Void>(())
   static let installed = Atomic<Bool>(false)
@@ -452,13 +469,38 @@ public enum TemporaryFileCleanup {
   static let pending = Atomic<Int32>(0)
 
   /// Registers `path` for removal on SIGINT or SIGTERM.
-  static func register(_ path: String) -> Entry {
+  static func register(_ path: String) -> Entry { register(path: path, action: .unlinkFile) }
+
+  /// Registers the file at `path` (which need not exist yet) for removal if the process is
+  /// interrupted by SIGINT or SIGTERM, until the entry is released.
+  public static func removeOnInterrupt(file path: String) -> Entry { register(path: path, action: .unlinkFile) }
+
+  /// Registers the directory at `path` for removal (`rmdir`: it goes only once empty, so register
+  /// it before the files it will hold) if the process is interrupted, until the entry is released.
+  public static func removeOnInterrupt(directory path: String) -> Entry {
+    register(path: path, action: .removeDirectory)
+  }
+
+  /// Registers a child process to be killed (SIGKILL, then reaped, so that it writes nothing more)
+  /// if this process is interrupted, until the entry is released. Release it once the child was
+  /// waited for: its pid may be reused afterwards.
+  public static func killOnInterrupt(_ pid: pid_t) -> Entry {
+    let node = UnsafeMutableRawPointer.allocate(byteCount: 16 + MemoryLayout<Int>.size, alignment: 8)
+    node.storeBytes(of: Int(pid), toByteOffset: 16, as: Int.self)
+    return publish(node, action: .killProcess)
+  }
+
+  static func register(path: String, action: Action) -> Entry {
     let utf8 = Array(path.utf8)
     let node = UnsafeMutableRawPointer.allocate(byteCount: 16 + utf8.count + 1, alignment: 8)
     let text = (node + 16).assumingMemoryBound(to: UInt8.self)
     for i in 0..<utf8.count { text[i] = utf8[i] }
     text[utf8.count] = 0
-    node.storeBytes(of: 1, toByteOffset: 8, as: UInt.self)
+    return publish(node, action: action)
+  }
+
+  private static func publish(_ node: UnsafeMutableRawPointer, action: Action) -> Entry {
+    node.storeBytes(of: action.rawValue, toByteOffset: 8, as: UInt.self)
     lock.withLock { _ in
       node.storeBytes(of: head.load(ordering: .acquiring), toByteOffset: 0, as: UInt.self)
       // Published only when complete: the handler sees the node whole or not at all.
@@ -478,7 +520,8 @@ public enum TemporaryFileCleanup {
       var out: [String] = []
       var p = head.load(ordering: .acquiring)
       while let node = UnsafeMutableRawPointer(bitPattern: p) {
-        if node.load(fromByteOffset: 8, as: UInt.self) != 0 {
+        let action = node.load(fromByteOffset: 8, as: UInt.self)
+        if action != 0 && action != Action.killProcess.rawValue {
           out.append(String(cString: (node + 16).assumingMemoryBound(to: CChar.self)))
         }
         p = node.load(fromByteOffset: 0, as: UInt.self)
@@ -524,12 +567,28 @@ public enum TemporaryFileCleanup {
     return try body()
   }
 
-  /// Unlinks every registered path. Only async-signal-safe calls.
+  /// Kills every registered child and removes every registered path, newest first. Only
+  /// async-signal-safe calls.
   static func unlinkAll() {
     var p = head.load(ordering: .acquiring)
     while let node = UnsafeMutableRawPointer(bitPattern: p) {
-      if node.load(fromByteOffset: 8, as: UInt.self) != 0 {
-        _ = unlink((node + 16).assumingMemoryBound(to: CChar.self))
+      let payload = node + 16
+      switch node.load(fromByteOffset: 8, as: UInt.self) {
+      case Action.unlinkFile.rawValue:
+        _ = unlink(payload.assumingMemoryBound(to: CChar.self))
+      case Action.removeDirectory.rawValue:
+        _ = rmdir(payload.assumingMemoryBound(to: CChar.self))
+      case Action.killProcess.rawValue:
+        let pid = pid_t(payload.load(as: Int.self))
+        // SIGKILL cannot be caught, so the wait is short; once it has exited the child writes
+        // nothing into the files unlinked next. WNOWAIT leaves it to be reaped by whoever waits
+        // for it (Foundation's Process), not stolen from them.
+        if kill(pid, SIGKILL) == 0 {
+          var info = siginfo_t()
+          _ = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT)
+        }
+      default:
+        break
       }
       p = node.load(fromByteOffset: 0, as: UInt.self)
     }

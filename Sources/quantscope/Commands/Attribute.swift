@@ -14,7 +14,8 @@ extension Quantscope {
         kind, layer, kind,layer, or regular expressions: a tensor joins the first that matches, the \
         rest form 'other'). For each group quantscope writes a hybrid file: BASE with that group's \
         tensors copied byte for byte from CANDIDATE (nothing requantized; streamed; written under a \
-        temporary name in the work folder and removed after its evaluation unless --keep-work).
+        temporary name in the work folder and removed after its evaluation unless --keep-work). \
+        SIGINT or SIGTERM stops the running evaluations and removes the temporary work folder.
 
         The engine is llama.cpp's llama-perplexity (from --llama-bin, else PATH; its build is \
         recorded): once on BASE with --kl-divergence-base over --chunks chunks of --ctx tokens of \
