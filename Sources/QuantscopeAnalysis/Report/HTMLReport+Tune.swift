@@ -111,7 +111,14 @@ extension HTMLReport {
     let layers = Array(Set(rows.compactMap(\.layer))).sorted()
     var cell: [String: GGMLType] = [:]
     for r in rows { cell["\(r.layer!)/\(r.kind)"] = r.type }
-    let types = Array(Set(rows.map(\.type))).sorted { $0.bitsPerWeight < $1.bitsPerWeight }
+    // By size, then by name: Q4_0 and Q4_K share 4.5 bits per weight, and a Set's order changes from
+    // run to run, so without the second key the colours would too.
+    func precedes(_ a: GGMLType, _ b: GGMLType) -> Bool {
+      let (x, y): (Double, Double) = (a.bitsPerWeight, b.bitsPerWeight)
+      if x != y { return x < y }
+      return a.name < b.name
+    }
+    let types: [GGMLType] = Array(Set(rows.map(\.type))).sorted(by: precedes)
     func color(_ t: GGMLType) -> String {
       let i = types.firstIndex(of: t) ?? 0
       let f = types.count > 1 ? Double(i) / Double(types.count - 1) : 0
