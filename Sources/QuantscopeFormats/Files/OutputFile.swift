@@ -137,7 +137,7 @@ public final class OutputFile: ByteSink {
     fd = created.fd
     temporaryPath = created.path
     identity = (try? SystemCalls.fileStatus(created.fd, path: created.path)).map(FileIdentity.init)
-    cleanupEntry = TemporaryFileCleanup.register(created.path)
+    cleanupEntry = TemporaryFileCleanup.removeOnInterrupt(file: created.path)
   }
 
   deinit {
@@ -418,7 +418,7 @@ public final class OutputFile: ByteSink {
   }
 
   private func releaseCleanupEntry() {
-    if let entry = cleanupEntry { TemporaryFileCleanup.unregister(entry) }
+    cleanupEntry?.release()
     cleanupEntry = nil
   }
 }
@@ -467,9 +467,6 @@ public enum TemporaryFileCleanup {
   static let holding = Atomic<Int>(0)
   /// The signal that arrived while ``holding`` was set (0: none).
   static let pending = Atomic<Int32>(0)
-
-  /// Registers `path` for removal on SIGINT or SIGTERM.
-  static func register(_ path: String) -> Entry { register(path: path, action: .unlinkFile) }
 
   /// Registers the file at `path` (which need not exist yet) for removal if the process is
   /// interrupted by SIGINT or SIGTERM, until the entry is released.
