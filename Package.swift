@@ -48,7 +48,7 @@ let package = Package(
     .executableTarget(
       name: "quantscope-bench",
       dependencies: [
-        "QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis",
+        "QuantscopeFormats", "QuantscopeCodecs", "QuantscopeAnalysis", "CMetricKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -1,12 +1,16 @@
 // The metric loop of `diff`: five sums and the first largest error of a candidate/reference pair.
 //
-// One body, compiled twice: for AVX (chosen at run time when the CPU and OS support it) and for the
-// baseline x86-64 (SSE2). Both run the same lane-wise IEEE operations on eight lanes and reduce them
-// in the same order, so their results are bit-identical; only the width of the registers differs.
-// Contraction into fused multiply-add is off: the sums must not depend on the instruction set.
+// One body, compiled four times: for the baseline x86-64 (SSE2), AVX, AVX2 and AVX-512 (VL/DQ, on
+// 256-bit registers), the widest the CPU and OS support chosen at run time. All run the same
+// lane-wise IEEE operations on eight lanes and reduce them in the same order, so their results are
+// bit-identical; only the instructions differ. AVX2 and AVX-512 matter for speed, not width: the
+// AVX build runs out of its 16 registers and spills in the loop, AVX2 broadcasts and compares without
+// spilling, and AVX-512's 32 registers hold every accumulator. Contraction into fused multiply-add is
+// off: the sums must not depend on the instruction set (AVX-512 implies FMA hardware).
 
 #include "CMetricKernels.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #pragma clang fp contract(off)
@@ -138,51 +142,105 @@ QS_F64_FUNCTION(f64_base, )
 QS_CODES_FUNCTION(codes_base, )
 
 #if defined(__x86_64__) || defined(__i386__)
-#define QS_HAVE_AVX 1
+#define QS_HAVE_X86 1
+#define QS_AVX512 __attribute__((target("avx2,avx512f,avx512vl,avx512dq")))
 QS_F64_FUNCTION(f64_avx, __attribute__((target("avx"))))
 QS_CODES_FUNCTION(codes_avx, __attribute__((target("avx"))))
+QS_F64_FUNCTION(f64_avx2, __attribute__((target("avx2"))))
+QS_CODES_FUNCTION(codes_avx2, __attribute__((target("avx2"))))
+QS_F64_FUNCTION(f64_avx512, QS_AVX512)
+QS_CODES_FUNCTION(codes_avx512, QS_AVX512)
 #endif
 
-int qs_error_sums_uses_avx(void) {
-#ifdef QS_HAVE_AVX
-  // Cached: __builtin_cpu_supports checks the CPU and that the OS saves the YMM registers.
+/// The names QUANTSCOPE_METRIC_KERNEL accepts.
+static const char *qs_error_sums_level_key(int level) {
+  switch (level) {
+  case QS_ERROR_SUMS_AVX: return "avx";
+  case QS_ERROR_SUMS_AVX2: return "avx2";
+  case QS_ERROR_SUMS_AVX512: return "avx512";
+  default: return "baseline";
+  }
+}
+
+int qs_error_sums_level(void) {
+#ifdef QS_HAVE_X86
+  // Cached: __builtin_cpu_supports checks the CPU and that the OS saves the wider registers.
   static int cached = -1;
   int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
   if (v < 0) {
     __builtin_cpu_init();
-    v = __builtin_cpu_supports("avx") ? 1 : 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+      v = QS_ERROR_SUMS_AVX512;
+    else if (__builtin_cpu_supports("avx2"))
+      v = QS_ERROR_SUMS_AVX2;
+    else if (__builtin_cpu_supports("avx"))
+      v = QS_ERROR_SUMS_AVX;
+    else
+      v = QS_ERROR_SUMS_BASELINE;
+    // QUANTSCOPE_METRIC_KERNEL caps the build, to time one build against another in one binary or
+    // to run the suite on the path a smaller CPU takes.
+    const char *cap = getenv("QUANTSCOPE_METRIC_KERNEL");
+    if (cap != NULL) {
+      for (int level = QS_ERROR_SUMS_BASELINE; level <= QS_ERROR_SUMS_AVX512; level++) {
+        if (strcmp(cap, qs_error_sums_level_key(level)) == 0 && level < v) v = level;
+      }
+    }
     __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
   }
   return v;
 #else
-  return 0;
+  return QS_ERROR_SUMS_BASELINE;
 #endif
 }
 
-qs_error_sums qs_error_sums_f32_f64_isa(int avx, const float *candidate, const double *reference, ptrdiff_t count,
+const char *qs_error_sums_level_name(int level) {
+  switch (level) {
+  case QS_ERROR_SUMS_AVX: return "AVX";
+  case QS_ERROR_SUMS_AVX2: return "AVX2";
+  case QS_ERROR_SUMS_AVX512: return "AVX-512";
+  default: return "baseline";
+  }
+}
+
+/// The build to run: the one asked for, or the widest below it that the CPU has.
+static int qs_level(int requested) {
+  int available = qs_error_sums_level();
+  return requested < available ? requested : available;
+}
+
+qs_error_sums qs_error_sums_f32_f64_isa(int level, const float *candidate, const double *reference, ptrdiff_t count,
                                         double threshold) {
-#ifdef QS_HAVE_AVX
-  if (avx && qs_error_sums_uses_avx()) return f64_avx(candidate, reference, count, threshold);
+  switch (qs_level(level)) {
+#ifdef QS_HAVE_X86
+  case QS_ERROR_SUMS_AVX512: return f64_avx512(candidate, reference, count, threshold);
+  case QS_ERROR_SUMS_AVX2: return f64_avx2(candidate, reference, count, threshold);
+  case QS_ERROR_SUMS_AVX: return f64_avx(candidate, reference, count, threshold);
 #endif
-  return f64_base(candidate, reference, count, threshold);
+  default: return f64_base(candidate, reference, count, threshold);
+  }
 }
 
 qs_error_sums qs_error_sums_f32_f64(const float *candidate, const double *reference, ptrdiff_t count,
                                     double threshold) {
-  return qs_error_sums_f32_f64_isa(1, candidate, reference, count, threshold);
+  return qs_error_sums_f32_f64_isa(QS_ERROR_SUMS_AVX512, candidate, reference, count, threshold);
 }
 
-qs_error_sums qs_error_sums_f32_scaled_codes_isa(int avx, const float *candidate, const uint8_t *codes,
+qs_error_sums qs_error_sums_f32_scaled_codes_isa(int level, const float *candidate, const uint8_t *codes,
                                                  const double *table, const double *factors, ptrdiff_t block,
                                                  ptrdiff_t count, double threshold) {
-#ifdef QS_HAVE_AVX
-  if (avx && qs_error_sums_uses_avx()) return codes_avx(candidate, codes, table, factors, block, count, threshold);
+  switch (qs_level(level)) {
+#ifdef QS_HAVE_X86
+  case QS_ERROR_SUMS_AVX512: return codes_avx512(candidate, codes, table, factors, block, count, threshold);
+  case QS_ERROR_SUMS_AVX2: return codes_avx2(candidate, codes, table, factors, block, count, threshold);
+  case QS_ERROR_SUMS_AVX: return codes_avx(candidate, codes, table, factors, block, count, threshold);
 #endif
-  return codes_base(candidate, codes, table, factors, block, count, threshold);
+  default: return codes_base(candidate, codes, table, factors, block, count, threshold);
+  }
 }
 
 qs_error_sums qs_error_sums_f32_scaled_codes(const float *candidate, const uint8_t *codes, const double *table,
                                              const double *factors, ptrdiff_t block, ptrdiff_t count,
                                              double threshold) {
-  return qs_error_sums_f32_scaled_codes_isa(1, candidate, codes, table, factors, block, count, threshold);
+  return qs_error_sums_f32_scaled_codes_isa(QS_ERROR_SUMS_AVX512, candidate, codes, table, factors, block, count,
+                                            threshold);
 }

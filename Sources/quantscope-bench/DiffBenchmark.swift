@@ -36,7 +36,9 @@ struct DiffBenchmark {
 
   /// Runs every input; returns whether every MSE agreed with the Python pipeline's.
   func run() throws -> Bool {
-    print("diff: best of \(repeats) runs, \(coreCount) cores; Python: \(runPython ? pythonScript : "skipped")")
+    print(
+      "diff: best of \(repeats) runs, \(coreCount) cores, \(ErrorAccumulator.kernelBuild) metric kernel; "
+        + "Python: \(runPython ? pythonScript : "skipped")")
     var rows: [Row] = []
     var agreed = true
     for input in inputs {

@@ -19,10 +19,13 @@ struct QuantscopeBench: ParsableCommand {
       outputs are checked bit for bit. See scripts/bench/README.md.
 
       Exit status: 0; 1 when ggml and quantscope disagree on any output, when --ggml-lib is \
-      refused, when diff's MSE disagrees with the Python pipeline, or when the quantscope binary \
+      refused, when diff's MSE disagrees with the Python pipeline, when a build of the metric kernel \
+      gives other bits than the baseline build, or when the quantscope binary \
       that requant runs fails; 64 on bad usage.
       """,
-    subcommands: [Decode.self, Quantize.self, DiffCommand.self, Requant.self, Audit.self, TuneCommand.self, JSON.self])
+    subcommands: [
+      Decode.self, Quantize.self, DiffCommand.self, Metric.self, Requant.self, Audit.self, TuneCommand.self, JSON.self,
+    ])
 }
 
 /// Options the decode and quantize benchmarks share: which types, and the peer library.
@@ -108,6 +111,26 @@ extension QuantscopeBench {
       let benchmark = QuantizeBenchmark(
         types: kernels.types, seconds: seconds, rounds: rounds, ggml: try kernels.openLibrary())
       if try !benchmark.run() { throw ExitCode(1) }
+    }
+  }
+
+  /// `quantscope-bench metric`.
+  struct Metric: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The metric kernel of diff alone, in every build this CPU runs, on FP8 rows; bits compared.")
+
+    @Option(help: "Rows of 7168 values (32: cache-resident in a 2 MB L2).")
+    var rows = 32
+
+    @Option(name: .customLong("repeat"), help: "Runs; each figure is the fastest.")
+    var repeats = 20
+
+    func validate() throws {
+      guard rows > 0, repeats > 0 else { throw ValidationError("--rows and --repeat must be positive") }
+    }
+
+    func run() throws {
+      if !MetricBenchmark(rows: rows, repeats: repeats).run() { throw ExitCode(1) }
     }
   }
 

@@ -26,7 +26,7 @@ typedef struct {
 /// largest error (−1 before any value): only an error strictly above it is reported.
 ///
 /// The summation order is fixed (eight lanes, reduced in a fixed order, then the tail in order),
-/// and the AVX and SSE2 builds of the kernel perform the same IEEE operations lane by lane, so
+/// and every build of the kernel (SSE2, AVX, AVX2, AVX-512) performs the same IEEE operations lane by lane, so
 /// the result is bit-identical whichever the CPU runs. No fused multiply-add. NaN or infinite
 /// inputs make the sums non-finite; the caller redoes such segments value by value.
 qs_error_sums qs_error_sums_f32_f64(const float *candidate, const double *reference, ptrdiff_t count,
@@ -40,16 +40,30 @@ qs_error_sums qs_error_sums_f32_scaled_codes(const float *candidate, const uint8
                                              const double *factors, ptrdiff_t block, ptrdiff_t count,
                                              double threshold);
 
-/// The kernels with the instruction set chosen by the caller (`avx` 0: the baseline build; 1: AVX
-/// when the CPU has it), for the tests that check both builds give the same bits.
-qs_error_sums qs_error_sums_f32_f64_isa(int avx, const float *candidate, const double *reference, ptrdiff_t count,
+/// The builds of the kernels, narrowest first. All give the same bits.
+enum {
+  /// Baseline x86-64 (SSE2), or portable C elsewhere.
+  QS_ERROR_SUMS_BASELINE = 0,
+  QS_ERROR_SUMS_AVX = 1,
+  QS_ERROR_SUMS_AVX2 = 2,
+  /// AVX-512 F, VL and DQ, on 256-bit registers (32 of them).
+  QS_ERROR_SUMS_AVX512 = 3,
+};
+
+/// The kernels in the build `level` asks for, or the widest below it that the CPU has (the
+/// tests use this to check every build gives the same bits).
+qs_error_sums qs_error_sums_f32_f64_isa(int level, const float *candidate, const double *reference, ptrdiff_t count,
                                         double threshold);
-qs_error_sums qs_error_sums_f32_scaled_codes_isa(int avx, const float *candidate, const uint8_t *codes,
+qs_error_sums qs_error_sums_f32_scaled_codes_isa(int level, const float *candidate, const uint8_t *codes,
                                                  const double *table, const double *factors, ptrdiff_t block,
                                                  ptrdiff_t count, double threshold);
 
-/// Whether the AVX build of the kernels runs on this CPU (for benchmarks' reports).
-int qs_error_sums_uses_avx(void);
+/// The widest build this CPU runs, which the unsuffixed kernels use. `QUANTSCOPE_METRIC_KERNEL`
+/// (`baseline`, `avx`, `avx2` or `avx512`) in the environment caps it.
+int qs_error_sums_level(void);
+
+/// A build's name for reports: "baseline", "AVX", "AVX2" or "AVX-512".
+const char *qs_error_sums_level_name(int level);
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,10 @@ public struct ErrorAccumulator: Sendable, Equatable {
   /// An empty accumulator.
   public init() {}
 
+  /// The build of the metric kernel this CPU runs ("baseline", "AVX", "AVX2" or "AVX-512"), for
+  /// benchmark reports: every build gives the same bits, only the speed differs.
+  public static var kernelBuild: String { String(cString: qs_error_sums_level_name(qs_error_sums_level())) }
+
   /// Adds `count` values of one row segment.
   ///
   /// - Parameters:
@@ -58,7 +62,7 @@ public struct ErrorAccumulator: Sendable, Equatable {
   /// `Double` overload up to summation order).
   ///
   /// The sums run in the C kernel `qs_error_sums_f32_f64`: eight `Double` lanes (separate multiply
-  /// and add, no FMA) reduced in a fixed order, bit-identical in its AVX and SSE2 builds, so results
+  /// and add, no FMA) reduced in a fixed order, bit-identical in its SSE2, AVX, AVX2 and AVX-512 builds, so results
   /// depend only on the values and their position, never on threads or the CPU.
   /// The kernel tracks the largest error from the running maximum on, strictly greater replacing,
   /// so it reports the same first index as the sequential loop. A segment holding NaN or infinity
