@@ -81,6 +81,13 @@ static inline int qs_should_stream(const float *y, intptr_t elements) {
   return elements * 4 >= qs_stream_threshold_bytes && ((uintptr_t)y & 31) == 0;
 }
 
+/// How far ahead of their loads the kernels bound by reading their input (bf16, Q8_0, Q8_1)
+/// prefetch: the hardware prefetchers alone keep too few lines in flight for one core
+/// (`quantscope-bench decode`, tiled, on the Xeon of scripts/bench/README.md: BF16 41.8 GB/s of
+/// output as a Swift loop, 42.4-43.0 with 2 KiB ahead, 43.1-43.3 with 4 KiB; Q8_0 43.7-44.2
+/// without, 44.8-45.0 with 4 KiB).
+enum { qs_prefetch_bytes = 4096 };
+
 __attribute__((target("avx2"))) static inline void store8(float *y, __m256 v, int stream) {
   if (stream) {
     _mm256_stream_ps(y, v);
@@ -98,6 +105,7 @@ __attribute__((target("avx2"), always_inline)) static inline void int8_blocks(
   const uint8_t *x = source;
   float *y = destination;
   for (intptr_t i = 0; i < blocks; i++) {
+    _mm_prefetch((const char *)(x + qs_prefetch_bytes), _MM_HINT_T0);
     // ggml: y = x.qs[j] * d, an exact int-to-float conversion then one product.
     const __m256 d = _mm256_set1_ps(half_to_float(x));
     const uint8_t *q = x + quant_offset;
@@ -111,7 +119,8 @@ __attribute__((target("avx2"), always_inline)) static inline void int8_blocks(
 }
 
 __attribute__((target("avx2"), always_inline)) static inline void q4_k(const void *source, intptr_t blocks,
-                                                                     float *destination, int stream) {
+                                                                     float *destination, int stream,
+                                                                     int whole_lines) {
   const uint8_t *x = source;
   float *y = destination;
   const __m256i low = _mm256_set1_epi32(0x0f);
@@ -127,12 +136,27 @@ __attribute__((target("avx2"), always_inline)) static inline void q4_k(const voi
       const __m256 d1 = _mm256_set1_ps(d * (float)sc), m1 = _mm256_set1_ps(dmin * (float)m);
       scale_min_k4(2 * c + 1, scales, &sc, &m);
       const __m256 d2 = _mm256_set1_ps(d * (float)sc), m2 = _mm256_set1_ps(dmin * (float)m);
-      for (int l = 0; l < 32; l += 8) {
-        __m256i v = load8_u8(q + l);
-        __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(v, low));
-        __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
-        store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, lo), m1), stream);
-        store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, hi), m2), stream);
+      if (whole_lines) {
+        // Bound by DRAM: low nibbles to y[0..<32], then high nibbles to y[32..<64], so whole
+        // cache lines are written in order (at 64 MiB with ordinary stores, 1.05-1.09x ggml
+        // against 0.94-1.00x when the two halves alternate; scripts/bench/README.md).
+        for (int l = 0; l < 32; l += 8) {
+          __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(load8_u8(q + l), low));
+          store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, lo), m1), stream);
+        }
+        for (int l = 0; l < 32; l += 8) {
+          __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(load8_u8(q + l), 4));
+          store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, hi), m2), stream);
+        }
+      } else {
+        // Bound by the kernel: one load serves both halves.
+        for (int l = 0; l < 32; l += 8) {
+          __m256i v = load8_u8(q + l);
+          __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(v, low));
+          __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
+          store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, lo), m1), stream);
+          store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, hi), m2), stream);
+        }
       }
       q += 32;
       y += 64;
@@ -145,13 +169,16 @@ __attribute__((target("avx2"), always_inline)) static inline void q5_k(const voi
                                                                      float *destination, int stream) {
   const uint8_t *x = source;
   float *y = destination;
-  const __m256i low = _mm256_set1_epi32(0x0f);
-  const __m256i sixteen = _mm256_set1_epi32(0x10);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  const __m256i one = _mm256_set1_epi8(1);
+  // The five-bit values of one sub-block pair, assembled 32 bytes at a time and widened from here:
+  // byte operations do in one instruction what 32-bit lanes need four for.
+  _Alignas(32) uint8_t values[64];
   for (intptr_t i = 0; i < blocks; i++) {
     const float d = half_to_float(x);
     const float dmin = half_to_float(x + 2);
     const uint8_t *scales = x + 4;
-    const uint8_t *qh = x + 16;
+    const __m256i qh = _mm256_loadu_si256((const __m256i *)(x + 16));
     const uint8_t *q = x + 48;
     for (int c = 0; c < 4; c++) {
       uint8_t sc, m;
@@ -159,22 +186,19 @@ __attribute__((target("avx2"), always_inline)) static inline void q5_k(const voi
       const __m256 d1 = _mm256_set1_ps(d * (float)sc), m1 = _mm256_set1_ps(dmin * (float)m);
       scale_min_k4(2 * c + 1, scales, &sc, &m);
       const __m256 d2 = _mm256_set1_ps(d * (float)sc), m2 = _mm256_set1_ps(dmin * (float)m);
-      // The fifth bits of sub-blocks 2c and 2c+1 are bits 2c and 2c+1 of qh[l]; shifting qh
-      // left by 4-2c (bit 2c to bit 4) and 3-2c (bit 2c+1 to bit 4), right when negative,
-      // puts each under the 0x10 mask.
-      const __m128i up0 = _mm_cvtsi32_si128(c <= 2 ? 4 - 2 * c : 0);
-      const __m128i down0 = _mm_cvtsi32_si128(c <= 2 ? 0 : 2 * c - 4);
-      const __m128i up1 = _mm_cvtsi32_si128(c <= 1 ? 3 - 2 * c : 0);
-      const __m128i down1 = _mm_cvtsi32_si128(c <= 1 ? 0 : 2 * c - 3);
+      // The fifth bits of sub-blocks 2c and 2c+1 are bits 2c and 2c+1 of qh[l]. Shifting 16-bit
+      // lanes right and masking each byte to its lowest bit keeps the bytes apart.
+      const __m256i v = _mm256_loadu_si256((const __m256i *)q);
+      const __m256i h0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one);
+      const __m256i h1 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one);
+      _mm256_store_si256((__m256i *)values, _mm256_or_si256(_mm256_and_si256(v, low), _mm256_slli_epi16(h0, 4)));
+      _mm256_store_si256((__m256i *)(values + 32),
+                         _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), _mm256_slli_epi16(h1, 4)));
       for (int l = 0; l < 32; l += 8) {
-        __m256i v = load8_u8(q + l);
-        __m256i h = load8_u8(qh + l);
-        __m256i h0 = _mm256_and_si256(_mm256_srl_epi32(_mm256_sll_epi32(h, up0), down0), sixteen);
-        __m256i h1 = _mm256_and_si256(_mm256_srl_epi32(_mm256_sll_epi32(h, up1), down1), sixteen);
-        __m256 lo = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_and_si256(v, low), h0));
-        __m256 hi = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_srli_epi32(v, 4), h1));
-        store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, lo), m1), stream);
-        store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, hi), m2), stream);
+        store8(y + l, _mm256_sub_ps(_mm256_mul_ps(d1, _mm256_cvtepi32_ps(load8_u8(values + l))), m1), stream);
+      }
+      for (int l = 0; l < 32; l += 8) {
+        store8(y + 32 + l, _mm256_sub_ps(_mm256_mul_ps(d2, _mm256_cvtepi32_ps(load8_u8(values + 32 + l))), m2), stream);
       }
       q += 32;
       y += 64;
@@ -324,6 +348,72 @@ __attribute__((target("avx2"), always_inline)) static inline void iq2_s(const vo
   }
 }
 
+__attribute__((target("avx2"), always_inline)) static inline void iq2_xxs(const void *source, intptr_t blocks,
+                                                                        float *destination, const uint64_t *grid,
+                                                                        const uint8_t *ksigns, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    for (int ib = 0; ib < 8; ib++) {
+      // Four grid bytes, then a u32 of four 7-bit sign indices and the 4-bit scale on top.
+      uint32_t aux;
+      memcpy(&aux, x + 2 + 8 * ib + 4, 4);
+      const __m256 db = _mm256_set1_ps((d * (0.5f + (float)(aux >> 28))) * 0.25f);
+      for (int l = 0; l < 4; l++) {
+        iq2_put8(y, db, grid[x[2 + 8 * ib + l]], ksigns[(aux >> (7 * l)) & 127], stream);
+        y += 8;
+      }
+    }
+    x += 66;
+  }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void iq2_xs(const void *source, intptr_t blocks,
+                                                                       float *destination, const uint64_t *grid,
+                                                                       const uint8_t *ksigns, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  for (intptr_t i = 0; i < blocks; i++) {
+    const float d = half_to_float(x);
+    for (int ib = 0; ib < 8; ib++) {
+      const int sc = x[66 + ib];
+      const __m256 db0 = _mm256_set1_ps((d * (0.5f + (float)(sc & 0xF))) * 0.25f);
+      const __m256 db1 = _mm256_set1_ps((d * (0.5f + (float)(sc >> 4))) * 0.25f);
+      for (int l = 0; l < 4; l++) {
+        // A u16: 9-bit grid index, 7-bit sign index.
+        uint16_t v;
+        memcpy(&v, x + 2 + 2 * (4 * ib + l), 2);
+        iq2_put8(y, l < 2 ? db0 : db1, grid[v & 511], ksigns[v >> 9], stream);
+        y += 8;
+      }
+    }
+    x += 74;
+  }
+}
+
+
+__attribute__((target("avx2"), always_inline)) static inline void bf16(const void *source, intptr_t count,
+                                                                     float *destination, int stream) {
+  const uint8_t *x = source;
+  float *y = destination;
+  intptr_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    _mm_prefetch((const char *)(x + 2 * i + qs_prefetch_bytes), _MM_HINT_T0);
+    for (int k = 0; k < 32; k += 8) {
+      // The bfloat16 bits become the top half of a binary32: exact, as ggml's conversion.
+      __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + 2 * (i + k))));
+      store8(y + i + k, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)), stream);
+    }
+  }
+  for (; i < count; i++) {
+    uint16_t h;
+    memcpy(&h, x + 2 * i, 2);
+    uint32_t bits = (uint32_t)h << 16;
+    memcpy(y + i, &bits, 4);
+  }
+}
+
 // Each entry point instantiates its kernel twice, so the store kind is a constant in the loop.
 
 __attribute__((target("avx2"))) void qs_decode_int8_blocks_avx2(const void *source, intptr_t blocks,
@@ -339,10 +429,12 @@ __attribute__((target("avx2"))) void qs_decode_int8_blocks_avx2(const void *sour
 
 __attribute__((target("avx2"))) void qs_decode_q4_k_avx2(const void *source, intptr_t blocks, float *destination) {
   if (qs_should_stream(destination, blocks * 256)) {
-    q4_k(source, blocks, destination, 1);
+    q4_k(source, blocks, destination, 1, 1);
     _mm_sfence();
+  } else if (blocks * 256 * 4 >= qs_stream_threshold_bytes) {
+    q4_k(source, blocks, destination, 0, 1);
   } else {
-    q4_k(source, blocks, destination, 0);
+    q4_k(source, blocks, destination, 0, 0);
   }
 }
 
@@ -391,6 +483,35 @@ __attribute__((target("avx2"))) void qs_decode_iq2_s_avx2(const void *source, in
     _mm_sfence();
   } else {
     iq2_s(source, blocks, destination, grid, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq2_xxs_avx2(const void *source, intptr_t blocks, float *destination,
+                                                            const uint64_t *grid, const uint8_t *ksigns) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq2_xxs(source, blocks, destination, grid, ksigns, 1);
+    _mm_sfence();
+  } else {
+    iq2_xxs(source, blocks, destination, grid, ksigns, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_iq2_xs_avx2(const void *source, intptr_t blocks, float *destination,
+                                                           const uint64_t *grid, const uint8_t *ksigns) {
+  if (qs_should_stream(destination, blocks * 256)) {
+    iq2_xs(source, blocks, destination, grid, ksigns, 1);
+    _mm_sfence();
+  } else {
+    iq2_xs(source, blocks, destination, grid, ksigns, 0);
+  }
+}
+
+__attribute__((target("avx2"))) void qs_decode_bf16_avx2(const void *source, intptr_t count, float *destination) {
+  if (qs_should_stream(destination, count)) {
+    bf16(source, count, destination, 1);
+    _mm_sfence();
+  } else {
+    bf16(source, count, destination, 0);
   }
 }
 

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// The Swift targets are built for baseline x86-64 (SSE2), the same target as the ggml build
 /// quantscope is bit-exact with, so any x86-64 can run them. Where the CPU and operating system
-/// support AVX2, the decoders of Q8_0, Q8_1, Q4_K, Q5_K, TQ1_0, IQ1_S, IQ1_M and IQ2_S switch to C kernels compiled for
+/// support AVX2, the decoders of Q8_0, Q8_1, Q4_K, Q5_K, TQ1_0, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S and BF16
+/// switch to C kernels compiled for
 /// AVX2 alone: eight floats per instruction instead of four, the same IEEE operations in the same
 /// order, no fused multiply-add (AVX2 has none; FMA is a separate feature the kernels are not
 /// built for). Every other CPU, and every non-x86 build, keeps the portable Swift loops, which

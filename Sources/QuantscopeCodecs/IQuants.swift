@@ -58,6 +58,23 @@ public enum IQuants {
   /// IQ2_XXS (66 bytes / 256): d, then per 32 values 4 grid bytes and a u32 of 4 × 7-bit sign
   /// indices plus a 4-bit scale in the top bits.
   static func decodeIQ2XXS(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        IQGrids.iq2xxsGrid.withUnsafeBufferPointer { grid in
+          IQGrids.ksignsIQ2XS.withUnsafeBufferPointer { ksigns in
+            qs_decode_iq2_xxs_avx2(source, blocks, destination, grid.baseAddress, ksigns.baseAddress)
+          }
+        }
+        return
+      }
+    #endif
+    portableDecodeIQ2_XXS(source, blocks, destination)
+  }
+
+  /// IQ2_XXS in portable Swift, the same bits as the AVX2 kernel.
+  public static func portableDecodeIQ2_XXS(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     IQGrids.iq2xxsGrid.withUnsafeBufferPointer { grid in
       IQGrids.ksignsIQ2XS.withUnsafeBufferPointer { ksigns in
         for b in 0..<blocks {
@@ -82,6 +99,23 @@ public enum IQuants {
   /// IQ2_XS (74 bytes / 256): d, 32 × u16 (9-bit grid index, 7-bit sign index), 8 scale bytes
   /// (two 4-bit scales per 32 values).
   static func decodeIQ2XS(_ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        IQGrids.iq2xsGrid.withUnsafeBufferPointer { grid in
+          IQGrids.ksignsIQ2XS.withUnsafeBufferPointer { ksigns in
+            qs_decode_iq2_xs_avx2(source, blocks, destination, grid.baseAddress, ksigns.baseAddress)
+          }
+        }
+        return
+      }
+    #endif
+    portableDecodeIQ2_XS(source, blocks, destination)
+  }
+
+  /// IQ2_XS in portable Swift, the same bits as the AVX2 kernel.
+  public static func portableDecodeIQ2_XS(
+    _ source: UnsafeRawPointer, _ blocks: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     IQGrids.iq2xsGrid.withUnsafeBufferPointer { grid in
       IQGrids.ksignsIQ2XS.withUnsafeBufferPointer { ksigns in
         for b in 0..<blocks {

@@ -1,3 +1,4 @@
+import CDecodeKernels
 import QuantscopeFormats
 
 /// Codecs of ggml's plain (non-block) types: F32, F16, BF16, F64 and the integers I8…I64.
@@ -36,10 +37,22 @@ public enum ScalarTypes {
     }
   }
 
-  /// bfloat16 little-endian, widened exactly (the bits become the top half of a binary32), in
-  /// portable Swift: the same bits as the AVX2 kernel.
+  /// bfloat16 little-endian, widened exactly (the bits become the top half of a binary32).
   @Sendable static func decodeBF16(_ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>)
   {
+    #if arch(x86_64)
+      if DecodeKernels.avx2 {
+        qs_decode_bf16_avx2(source, count, destination)
+        return
+      }
+    #endif
+    portableDecodeBF16(source, count, destination)
+  }
+
+  /// BF16 in portable Swift, the same bits as the AVX2 kernel.
+  public static func portableDecodeBF16(
+    _ source: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutablePointer<Float>
+  ) {
     for i in 0..<count {
       destination[i] = Half.bf16ToFloat(
         UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))

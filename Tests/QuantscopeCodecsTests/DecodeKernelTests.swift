@@ -24,7 +24,10 @@ struct DecodeKernelTests {
     Case(type: .tq1_0, portable: { TernaryQuants.portableDecodeTQ1_0($0, $1, $2) }),
     Case(type: .iq1_s, portable: { IQuants.portableDecodeIQ1_S($0, $1, $2) }),
     Case(type: .iq1_m, portable: { IQuants.portableDecodeIQ1_M($0, $1, $2) }),
+    Case(type: .iq2_xxs, portable: { IQuants.portableDecodeIQ2_XXS($0, $1, $2) }),
+    Case(type: .iq2_xs, portable: { IQuants.portableDecodeIQ2_XS($0, $1, $2) }),
     Case(type: .iq2_s, portable: { IQuants.portableDecodeIQ2_S($0, $1, $2) }),
+    Case(type: .bf16, portable: { ScalarTypes.portableDecodeBF16($0, $1, $2) }),
   ]
 
   /// `count` bytes from a SplitMix-style generator, seeded per type.

@@ -35,6 +35,14 @@ void qs_decode_iq1_s_avx2(const void *source, intptr_t blocks, float *destinatio
 /// IQ2_S: 82-byte blocks of 256 values; `grid` is ggml's `iq2s_grid` (1024 entries of eight
 /// unsigned bytes).
 void qs_decode_iq2_s_avx2(const void *source, intptr_t blocks, float *destination, const uint64_t *grid);
+/// IQ2_XXS (66-byte blocks) and IQ2_XS (74-byte blocks) of 256 values; `grid` is ggml's
+/// `iq2xxs_grid` (256 entries) or `iq2xs_grid` (512), `ksigns` its `ksigns_iq2xs` (128 bytes).
+void qs_decode_iq2_xxs_avx2(const void *source, intptr_t blocks, float *destination, const uint64_t *grid,
+                            const uint8_t *ksigns);
+void qs_decode_iq2_xs_avx2(const void *source, intptr_t blocks, float *destination, const uint64_t *grid,
+                           const uint8_t *ksigns);
+/// BF16: `count` little-endian bfloat16 values widened to binary32.
+void qs_decode_bf16_avx2(const void *source, intptr_t count, float *destination);
 
 #ifdef __cplusplus
 }
