@@ -81,12 +81,19 @@ static inline int qs_should_stream(const float *y, intptr_t elements) {
   return elements * 4 >= qs_stream_threshold_bytes && ((uintptr_t)y & 31) == 0;
 }
 
-/// How far ahead of their loads the kernels bound by reading their input (bf16, Q8_0, Q8_1)
-/// prefetch: the hardware prefetchers alone keep too few lines in flight for one core
-/// (`quantscope-bench decode`, tiled, on the Xeon of scripts/bench/README.md: BF16 41.8 GB/s of
-/// output as a Swift loop, 42.4-43.0 with 2 KiB ahead, 43.1-43.3 with 4 KiB; Q8_0 43.7-44.2
-/// without, 44.8-45.0 with 4 KiB).
+/// How far ahead of their loads the Q8_0 and Q8_1 kernels prefetch when their output stays in
+/// cache: the hardware prefetchers alone keep too few lines in flight for one core
+/// (`quantscope-bench decode`, tiled, on the Xeon of scripts/bench/README.md: Q8_0 43.7-44.2 GB/s
+/// of output without, 44.8-45.0 with 4 KiB ahead). BF16 does not prefetch: on that Xeon 4 KiB
+/// ahead gave 41.8 -> 43.1-43.3 GB/s tiled, but on the AMD EPYC of the same README it cost more
+/// (tiled ÷ ggml 0.79-1.07 with it, 0.93-1.16 without, interleaved runs), and one kernel serves both.
 enum { qs_prefetch_bytes = 4096 };
+
+/// Whether a decode of `elements` floats should prefetch its input: only when the output stays in
+/// cache. A decode whose output goes to DRAM is bound by that write stream, and the extra reads in
+/// flight only compete with it (`quantscope-bench decode`, 64 MiB, on the AMD EPYC of
+/// scripts/bench/README.md: Q8_0 17.1-18.3 GB/s with the prefetch, 21.8-22.2 without).
+static inline int qs_should_prefetch(intptr_t elements) { return elements * 4 < qs_stream_threshold_bytes; }
 
 __attribute__((target("avx2"))) static inline void store8(float *y, __m256 v, int stream) {
   if (stream) {
@@ -101,11 +108,14 @@ __attribute__((target("avx2"))) static inline __m256i load8_u8(const uint8_t *p)
 }
 
 __attribute__((target("avx2"), always_inline)) static inline void int8_blocks(
-    const void *source, intptr_t blocks, float *destination, intptr_t block_bytes, intptr_t quant_offset, int stream) {
+    const void *source, intptr_t blocks, float *destination, intptr_t block_bytes, intptr_t quant_offset, int stream,
+    int prefetch) {
   const uint8_t *x = source;
   float *y = destination;
   for (intptr_t i = 0; i < blocks; i++) {
-    _mm_prefetch((const char *)(x + qs_prefetch_bytes), _MM_HINT_T0);
+    if (prefetch) {
+      _mm_prefetch((const char *)(x + qs_prefetch_bytes), _MM_HINT_T0);
+    }
     // ggml: y = x.qs[j] * d, an exact int-to-float conversion then one product.
     const __m256 d = _mm256_set1_ps(half_to_float(x));
     const uint8_t *q = x + quant_offset;
@@ -399,7 +409,6 @@ __attribute__((target("avx2"), always_inline)) static inline void bf16(const voi
   float *y = destination;
   intptr_t i = 0;
   for (; i + 32 <= count; i += 32) {
-    _mm_prefetch((const char *)(x + 2 * i + qs_prefetch_bytes), _MM_HINT_T0);
     for (int k = 0; k < 32; k += 8) {
       // The bfloat16 bits become the top half of a binary32: exact, as ggml's conversion.
       __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + 2 * (i + k))));
@@ -420,10 +429,12 @@ __attribute__((target("avx2"))) void qs_decode_int8_blocks_avx2(const void *sour
                                                                 float *destination, intptr_t block_bytes,
                                                                 intptr_t quant_offset) {
   if (qs_should_stream(destination, blocks * 32)) {
-    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 1);
+    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 1, 0);
     _mm_sfence();
+  } else if (qs_should_prefetch(blocks * 32)) {
+    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0, 1);
   } else {
-    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0);
+    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0, 0);
   }
 }
 
