@@ -68,17 +68,24 @@ static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *scale, uint8_t
   }
 }
 
-/// Outputs at least this large are written with streaming (non-temporal) stores. A decode that
-/// big cannot leave its output in cache anyway, and ordinary stores first read every output line
-/// from DRAM (read for ownership): streaming halves the memory traffic of a DRAM-bound decode,
-/// as `memset` does for large sizes. Smaller outputs, such as the tiles of a fused
-/// decode-and-reduce loop, keep ordinary stores so the consumer finds them in L1/L2.
-enum { qs_stream_threshold_bytes = 8 << 20 };
+/// Outputs at least this large cannot stay in cache, so a decode writing one is bound by its
+/// write stream to DRAM. Such outputs are written with streaming (non-temporal) stores when
+/// aligned: ordinary stores first read every output line from DRAM (read for ownership), and
+/// streaming halves the memory traffic, as `memset` does for large sizes. Smaller outputs, such as
+/// the tiles of a fused decode-and-reduce loop, keep ordinary stores so the consumer finds them in
+/// L1/L2.
+enum { qs_cache_resident_limit_bytes = 8 << 20 };
 
-/// Whether a decode of `elements` floats to `y` should stream: large, and 32-byte aligned (every
-/// block then writes whole 32-byte lines, since blocks hold multiples of 8 floats).
+/// Whether a decode of `elements` floats writes its output to DRAM rather than to cache.
+static inline int qs_output_leaves_cache(intptr_t elements) {
+  return elements * 4 >= qs_cache_resident_limit_bytes;
+}
+
+/// Whether a decode of `elements` floats to `y` should stream: its output leaves the cache, and
+/// `y` is 32-byte aligned (every block then writes whole 32-byte lines, since blocks hold
+/// multiples of 8 floats).
 static inline int qs_should_stream(const float *y, intptr_t elements) {
-  return elements * 4 >= qs_stream_threshold_bytes && ((uintptr_t)y & 31) == 0;
+  return qs_output_leaves_cache(elements) && ((uintptr_t)y & 31) == 0;
 }
 
 /// How far ahead of their loads the Q8_0 and Q8_1 kernels prefetch when their output stays in
@@ -88,12 +95,6 @@ static inline int qs_should_stream(const float *y, intptr_t elements) {
 /// ahead gave 41.8 -> 43.1-43.3 GB/s tiled, but on the AMD EPYC of the same README it cost more
 /// (tiled ÷ ggml 0.79-1.07 with it, 0.93-1.16 without, interleaved runs), and one kernel serves both.
 enum { qs_prefetch_bytes = 4096 };
-
-/// Whether a decode of `elements` floats should prefetch its input: only when the output stays in
-/// cache. A decode whose output goes to DRAM is bound by that write stream, and the extra reads in
-/// flight only compete with it (`quantscope-bench decode`, 64 MiB, on the AMD EPYC of
-/// scripts/bench/README.md: Q8_0 17.1-18.3 GB/s with the prefetch, 21.8-22.2 without).
-static inline int qs_should_prefetch(intptr_t elements) { return elements * 4 < qs_stream_threshold_bytes; }
 
 __attribute__((target("avx2"))) static inline void store8(float *y, __m256 v, int stream) {
   if (stream) {
@@ -431,10 +432,13 @@ __attribute__((target("avx2"))) void qs_decode_int8_blocks_avx2(const void *sour
   if (qs_should_stream(destination, blocks * 32)) {
     int8_blocks(source, blocks, destination, block_bytes, quant_offset, 1, 0);
     _mm_sfence();
-  } else if (qs_should_prefetch(blocks * 32)) {
-    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0, 1);
-  } else {
+  } else if (qs_output_leaves_cache(blocks * 32)) {
+    // Bound by the write stream to DRAM: prefetched reads in flight would only compete with it
+    // (`quantscope-bench decode`, 64 MiB, on the AMD EPYC of scripts/bench/README.md: Q8_0
+    // 17.1-18.3 GB/s with the prefetch, 21.8-22.2 without).
     int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0, 0);
+  } else {
+    int8_blocks(source, blocks, destination, block_bytes, quant_offset, 0, 1);
   }
 }
 
@@ -442,7 +446,7 @@ __attribute__((target("avx2"))) void qs_decode_q4_k_avx2(const void *source, int
   if (qs_should_stream(destination, blocks * 256)) {
     q4_k(source, blocks, destination, 1, 1);
     _mm_sfence();
-  } else if (blocks * 256 * 4 >= qs_stream_threshold_bytes) {
+  } else if (qs_output_leaves_cache(blocks * 256)) {
     q4_k(source, blocks, destination, 0, 1);
   } else {
     q4_k(source, blocks, destination, 0, 0);
